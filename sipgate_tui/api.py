@@ -1,0 +1,430 @@
+"""The sipgate REST API client: typed requests in, typed results or typed errors out.
+
+It never prints and never prompts; what the user sees is decided elsewhere (``problems``,
+``render``). ``requests`` is imported lazily so that importing this module stays cheap.
+The one write, ``POST /sessions/calls``, is never retried and never follows a redirect: a call
+costs money and must not be placed twice.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from sipgate_tui import __version__
+
+if TYPE_CHECKING:
+    import requests
+
+    from sipgate_tui.credentials import Credentials
+
+DEFAULT_API_URL = "https://api.sipgate.com/v2"
+USER_AGENT = f"sipgate-tui/{__version__}"
+MAX_BODY_BYTES = 1024 * 1024  # no sipgate answer comes near this; bigger bodies are not ours
+log = logging.getLogger("sipgate_tui.http")
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds to wait for the TCP/TLS connection and then for each read of the answer."""
+
+    connect: float = 5.0
+    read: float = 15.0
+
+    @classmethod
+    def both(cls, seconds: float) -> Timeouts:
+        """One bound for connect and read alike (what ``--timeout`` sets)."""
+        return cls(connect=seconds, read=seconds)
+
+
+@dataclass(frozen=True)
+class CallRequest:
+    """The body of ``POST /sessions/calls``; fields that are not set are left out, never null."""
+
+    caller: str
+    callee: str
+    device_id: str | None = None
+    caller_id: str | None = None
+
+    def body(self) -> dict[str, str]:
+        """The JSON body exactly as sent, in the API's field names."""
+        body = {"caller": self.caller, "callee": self.callee}
+        if self.device_id:
+            body["deviceId"] = self.device_id
+        if self.caller_id:
+            body["callerId"] = self.caller_id
+        return body
+
+
+def plain_headers(*, has_body: bool, user_agent: str = USER_AGENT) -> dict[str, str]:
+    """Every header we send except Authorization (which ``--dry-run`` shows masked)."""
+    headers = {"Accept": "application/json", "User-Agent": user_agent}
+    if has_body:
+        headers["Content-Type"] = "application/json"
+    return headers
+
+
+class ApiError(Exception):
+    """Base of every error the client raises. Messages never contain credentials."""
+
+
+class HttpStatusError(ApiError):
+    """The API answered with a status that is not success."""
+
+    def __init__(self, status: int, url: str, detail: str | None, retry_after: int | None) -> None:
+        super().__init__(f"HTTP {status} from {url}")
+        self.status = status
+        self.url = url
+        self.detail = detail
+        self.retry_after = retry_after
+
+
+class NetworkError(ApiError):
+    """Nothing reached the API (or, for reads, nothing usable came back).
+
+    ``kind`` is one of ``dns``, ``refused``, ``tls``, ``connect-timeout``, ``read-timeout``,
+    ``proxy``, ``connection``.
+    """
+
+    def __init__(self, kind: str, host: str, detail: str | None = None) -> None:
+        super().__init__(f"{kind} talking to {host}")
+        self.kind = kind
+        self.host = host
+        self.detail = detail
+
+
+class OutcomeUnknownError(ApiError):
+    """The call request was sent, but no readable answer came back: it may have been placed.
+
+    ``kind`` is ``read-timeout``, ``connection-lost`` or ``unreadable-response``.
+    """
+
+    def __init__(self, kind: str, host: str, detail: str | None = None) -> None:
+        super().__init__(f"{kind} after sending to {host}")
+        self.kind = kind
+        self.host = host
+        self.detail = detail
+
+
+class UnexpectedRedirectError(ApiError):
+    """The API answered with a redirect; we never follow one (see the module docstring)."""
+
+    def __init__(self, status: int, url: str, location: str | None) -> None:
+        super().__init__(f"HTTP {status} redirect from {url}")
+        self.status = status
+        self.url = url
+        self.location = location
+
+
+class SipgateClient:
+    """A small client for the parts of the sipgate REST API that sipgate-tui uses."""
+
+    def __init__(
+        self,
+        base_url: str,
+        credentials: Credentials,
+        *,
+        timeouts: Timeouts = Timeouts(),
+        user_agent: str = USER_AGENT,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._credentials = credentials
+        self._timeouts = timeouts
+        self._user_agent = user_agent
+        self._session: requests.Session | None = None
+
+    def place_call(self, call: CallRequest) -> str:
+        """``POST /sessions/calls``; returns the ``sessionId``. Sent at most once."""
+        url = f"{self.base_url}/sessions/calls"
+        payload = json.dumps(call.body()).encode()
+        status, headers, body = self._send("POST", url, payload, is_write=True)
+        data = _decode_json(body)
+        session_id = data.get("sessionId") if isinstance(data, dict) else None
+        if isinstance(session_id, int) and not isinstance(session_id, bool):
+            session_id = str(session_id)
+        if not isinstance(session_id, str) or not session_id.strip():
+            raise OutcomeUnknownError(
+                "unreadable-response",
+                _host(url),
+                f"HTTP {status} without a session id: "
+                + _summarise_body(headers, body, self._redact),
+            )
+        return _sanitise(session_id.strip(), limit=200)
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        if self._session is not None:
+            self._session.close()
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _http(self) -> requests.Session:
+        if self._session is None:
+            import requests
+            from requests.adapters import HTTPAdapter
+            from urllib3.util.retry import Retry
+
+            session = requests.Session()
+            # No retries of any kind at the transport level: a retried POST could ring twice.
+            adapter = HTTPAdapter(max_retries=Retry(total=0, connect=0, read=0, redirect=0))
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+            self._session = session
+        return self._session
+
+    def _send(
+        self, method: str, url: str, payload: bytes | None, *, is_write: bool
+    ) -> tuple[int, dict[str, str], bytes]:
+        import requests
+
+        headers = plain_headers(has_body=payload is not None, user_agent=self._user_agent)
+        headers["Authorization"] = "Basic " + self._basic_token()
+        _log_request(method, url, headers, payload)
+        host = _host(url)
+        try:
+            response = self._http().request(
+                method,
+                url,
+                data=payload,
+                headers=headers,
+                timeout=(self._timeouts.connect, self._timeouts.read),
+                allow_redirects=False,
+                stream=True,
+            )
+        except requests.exceptions.SSLError as error:
+            raise NetworkError("tls", host, _tls_reason(error)) from None
+        except requests.exceptions.ProxyError:
+            raise NetworkError("proxy", host) from None
+        except requests.exceptions.ConnectTimeout:
+            raise NetworkError("connect-timeout", host) from None
+        except requests.exceptions.ReadTimeout:
+            if is_write:
+                raise OutcomeUnknownError("read-timeout", host) from None
+            raise NetworkError("read-timeout", host) from None
+        except requests.exceptions.ConnectionError as error:
+            kind = _connection_failure_kind(error)
+            if kind is None:  # the connection broke after the request went out
+                if is_write:
+                    raise OutcomeUnknownError("connection-lost", host) from None
+                raise NetworkError("connection", host) from None
+            raise NetworkError(kind, host) from None
+        except requests.exceptions.RequestException as error:
+            # InvalidURL and friends: our URL check should have caught these before sending.
+            raise NetworkError("connection", host, type(error).__name__) from None
+
+        with response:
+            status = response.status_code
+            response_headers = {k.lower(): v for k, v in response.headers.items()}
+            too_large = False
+            try:
+                body: bytes | None = _read_capped(response)
+            except _BodyTooLarge:
+                body, too_large = None, True
+            except (requests.exceptions.RequestException, OSError):
+                body = None
+        _log_response(status, response_headers, body, self._redact)
+        if 300 <= status < 400:
+            location = response_headers.get("location")
+            raise UnexpectedRedirectError(
+                status, url, _sanitise(self._redact(location), 200) if location else None
+            )
+        if not 200 <= status < 300:
+            detail = (
+                TOO_LARGE
+                if too_large
+                else (_summarise_body(response_headers, body, self._redact) if body else None)
+            )
+            raise HttpStatusError(
+                status,
+                url,
+                detail,
+                _retry_after(response_headers.get("retry-after")),
+            )
+        if too_large:
+            if is_write:
+                raise OutcomeUnknownError("unreadable-response", host, TOO_LARGE)
+            raise NetworkError("connection", host, TOO_LARGE)
+        if body is None:
+            if is_write:
+                raise OutcomeUnknownError("connection-lost", host, f"HTTP {status}, body cut off")
+            raise NetworkError("connection", host, f"HTTP {status}, body cut off")
+        return status, response_headers, body
+
+    def _basic_token(self) -> str:
+        pair = f"{self._credentials.token_id}:{self._credentials.token}"
+        return base64.b64encode(pair.encode()).decode("ascii")
+
+    def _redact(self, text: str) -> str:
+        """Remove the secret from server text: a hostile or buggy server may echo it back."""
+        for secret in (self._credentials.token, self._basic_token()):
+            if secret:
+                text = text.replace(secret, "••••")
+        return text
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+TOO_LARGE = "the answer is larger than 1 MiB, which no sipgate answer is; not read"
+
+
+def _read_capped(response: requests.Response) -> bytes:
+    """Read at most MAX_BODY_BYTES; a bigger body is not a sipgate answer."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(chunk_size=65536):
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _BodyTooLarge()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _decode_json(body: bytes) -> Any:
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+
+
+def _summarise_body(
+    headers: dict[str, str], body: bytes | None, redact: Callable[[str], str], limit: int = 300
+) -> str:
+    """A short human-readable digest of an answer body: JSON errors, HTML title, or text.
+
+    Secrets are redacted *before* shortening, so truncation can never leave part of one.
+    """
+    if not body:
+        return "(empty body)"
+    data = _decode_json(body)
+    if data is not None:
+        return _sanitise(redact(_json_message(data)), limit)
+    text = body.decode("utf-8", errors="replace")
+    if "html" in headers.get("content-type", "") or text.lstrip()[:1] == "<":
+        title = re.search(r"<title[^>]*>(.*?)</title>", text, re.I | re.S)
+        text = title.group(1) if title else re.sub(r"<[^>]+>", " ", text)
+    return _sanitise(redact(text), limit)
+
+
+def _json_message(data: Any) -> str:
+    if isinstance(data, dict):
+        errors = data.get("errors")
+        if isinstance(errors, list) and errors:
+            parts = []
+            for item in errors[:3]:
+                if isinstance(item, dict):
+                    bits = [str(item[k]) for k in ("title", "detail") if item.get(k)]
+                    parts.append(": ".join(bits) if bits else json.dumps(item)[:100])
+                else:
+                    parts.append(str(item))
+            return "; ".join(parts)
+        for key in ("message", "detail", "error_description", "error", "title"):
+            if isinstance(data.get(key), (str, int, float)):
+                return str(data[key])
+    return json.dumps(data, ensure_ascii=False)
+
+
+def _sanitise(text: str, limit: int = 300) -> str:
+    """One line of printable text: server text must not move the cursor or fake our output."""
+    text = re.sub(r"\x1b\[[0-9;?]*[ -/]*[@-~]", "", text)  # ANSI CSI sequences
+    text = "".join(ch if ch.isprintable() else " " for ch in text)
+    text = re.sub(r"\s+", " ", text).strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _retry_after(value: str | None) -> int | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return int(value)
+    try:
+        from datetime import datetime, timezone
+        from email.utils import parsedate_to_datetime
+
+        when = parsedate_to_datetime(value)
+        return max(0, int((when - datetime.now(timezone.utc)).total_seconds()))
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def _connection_failure_kind(error: BaseException) -> str | None:
+    """Classify a connection error that happened *before* sending, else None.
+
+    requests wraps urllib3 errors several layers deep; walk the whole chain.
+    """
+    import socket
+
+    from urllib3.exceptions import NameResolutionError, NewConnectionError
+
+    seen: set[int] = set()
+    stack: list[Any] = [error]
+    while stack:
+        current = stack.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, (NameResolutionError, socket.gaierror)):
+            return "dns"
+        if isinstance(current, ConnectionRefusedError):
+            return "refused"
+        if isinstance(current, NewConnectionError):
+            text = str(current).lower()
+            if "refused" in text:
+                return "refused"
+            if "name or service" in text or "resolve" in text or "nodename" in text:
+                return "dns"
+            return "connection-failed"
+        if isinstance(current, BaseException):
+            stack.extend([current.__cause__, current.__context__])
+            stack.extend(arg for arg in current.args if isinstance(arg, BaseException))
+            stack.append(getattr(current, "reason", None))
+    return None
+
+
+def _tls_reason(error: BaseException) -> str:
+    text = str(error)
+    match = re.search(r"certificate verify failed: ([^(\)\]'\"]+)", text)
+    if match:
+        return "certificate verify failed: " + match.group(1).strip()
+    if "hostname" in text.lower():
+        return "the certificate does not match the host name"
+    if "wrong version number" in text.lower():
+        return "the server does not speak TLS on this port"
+    return "the TLS handshake failed"
+
+
+def _host(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.netloc.rsplit("@", 1)[-1] or url
+
+
+def _log_request(method: str, url: str, headers: dict[str, str], payload: bytes | None) -> None:
+    if not log.isEnabledFor(logging.DEBUG):
+        return
+    shown = {k: ("Basic ••••" if k == "Authorization" else v) for k, v in headers.items()}
+    log.debug("> %s %s", method, url)
+    for name, value in shown.items():
+        log.debug("> %s: %s", name, value)
+    if payload is not None:
+        log.debug("> %s", payload.decode("utf-8", errors="replace"))
+
+
+def _log_response(
+    status: int, headers: dict[str, str], body: bytes | None, redact: Callable[[str], str]
+) -> None:
+    if not log.isEnabledFor(logging.DEBUG):
+        return
+    log.debug("< HTTP %s", status)
+    for name, value in headers.items():
+        if name not in ("set-cookie", "authorization"):
+            log.debug("< %s: %s", name, _sanitise(redact(value), 200))
+    if body is not None:
+        log.debug("< %s", _sanitise(redact(body.decode("utf-8", errors="replace")), 2000))

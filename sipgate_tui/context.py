@@ -1,0 +1,175 @@
+"""The one factory for real dependencies: consoles, prompter, credentials, API client.
+
+Commands receive an :class:`AppContext` and never build these themselves, so tests can hand in
+fakes (a recording console, a scripted prompter, an in-memory keyring, a loopback server).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import os
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from sipgate_tui.api import DEFAULT_API_URL, SipgateClient, Timeouts
+from sipgate_tui.credentials import (
+    DEFAULT_KEYRING_TIMEOUT,
+    DEFAULT_PROFILE,
+    Credentials,
+    FoundCredentials,
+    KeyringStore,
+    resolve,
+)
+from sipgate_tui.errors import InputError
+from sipgate_tui.prompts import Prompter, QuestionaryPrompter
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+
+
+@dataclass(frozen=True)
+class GlobalOptions:
+    """Options given before the subcommand (or through their environment variables)."""
+
+    api_url: str = DEFAULT_API_URL
+    no_input: bool = False
+    debug: bool = False
+    profile: str = DEFAULT_PROFILE
+
+
+@dataclass
+class AppContext:
+    """Everything a command needs from the outside world."""
+
+    options: GlobalOptions
+    out: Console
+    err: Console
+    terminal: bool  # stdin and stdout are both terminals
+    make_prompter: Callable[[], Prompter]
+    find_credentials: Callable[[], FoundCredentials]
+    make_client: Callable[[Credentials, Timeouts], SipgateClient]
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    def can_prompt(self, *, json_mode: bool = False) -> bool:
+        """Prompts only on a terminal, and never with ``--no-input`` or ``--json``."""
+        return self.terminal and not self.options.no_input and not json_mode
+
+    def show(self, renderable: RenderableType) -> None:
+        """Print a renderable for the user (stdout)."""
+        self.out.print(renderable)
+
+    def emit_json(self, document: object) -> None:
+        """Write one unstyled JSON document to stdout (with ``--json`` it holds nothing else)."""
+        import json
+
+        self.out.file.write(json.dumps(document, ensure_ascii=False) + "\n")
+        self.out.file.flush()
+
+    @contextlib.contextmanager
+    def waiting(self, message: str) -> Iterator[None]:
+        """A spinner while waiting on the network; only on a terminal, silent elsewhere."""
+        if self.out.is_terminal:
+            with self.out.status(message, spinner="dots"):
+                yield
+        else:
+            yield
+
+
+def check_api_url(url: str) -> str:
+    """Return the API base URL without trailing slash, or raise InputError.
+
+    Plain ``http://`` is refused except for loopback addresses, so the token (sent with every
+    request) never crosses a network in clear text.
+    """
+    text = (url or "").strip()
+    parts = urlsplit(text)
+    host = parts.hostname or ""
+    if parts.scheme not in ("https", "http") or not host:
+        raise InputError(
+            "invalid-api-url",
+            f"'{text[:80]}' is not an API address sipgate-tui can use.",
+            hint=f"Use an https:// address, such as the default {DEFAULT_API_URL}.",
+        )
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise InputError(
+            "invalid-api-url",
+            f"'{text[:80]}' has an invalid port.",
+            hint=f"Use an https:// address, such as the default {DEFAULT_API_URL}.",
+        ) from None
+    if parts.username or parts.password:
+        raise InputError(
+            "invalid-api-url",
+            "The API address must not contain a user name or password.",
+            hint="Credentials come from `sipgate-tui login` or SIPGATE_TOKEN_ID/SIPGATE_TOKEN.",
+        )
+    if parts.scheme == "http" and not _is_loopback(host):
+        raise InputError(
+            "insecure-api-url",
+            f"Refusing plain http:// to {host}: the token would cross the network unencrypted.",
+            hint="Use https://. Plain http:// is allowed only for this machine "
+            "(127.0.0.1, ::1, localhost), e.g. for a local test server.",
+        )
+    return text.rstrip("/")
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def keyring_timeout(env: Mapping[str, str]) -> float:
+    """Seconds to wait for the keyring: ``SIPGATE_TUI_KEYRING_TIMEOUT`` or the default."""
+    raw = env.get("SIPGATE_TUI_KEYRING_TIMEOUT", "").strip()
+    if not raw:
+        return DEFAULT_KEYRING_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 3600:
+        raise InputError(
+            "invalid-keyring-timeout",
+            f"SIPGATE_TUI_KEYRING_TIMEOUT must be a number of seconds, not '{raw[:20]}'.",
+            hint="For example SIPGATE_TUI_KEYRING_TIMEOUT=10, or unset it for the default.",
+        )
+    return value
+
+
+def build_context(options: GlobalOptions, env: Mapping[str, str] | None = None) -> AppContext:
+    """Build the real dependencies for one run of the app."""
+    from rich.console import Console
+
+    env = dict(os.environ if env is None else env)
+    out = Console(highlight=False)
+    err = Console(stderr=True, highlight=False)
+    return AppContext(
+        options=options,
+        out=out,
+        err=err,
+        terminal=_is_terminal(sys.stdin) and _is_terminal(sys.stdout),
+        make_prompter=QuestionaryPrompter,
+        find_credentials=lambda: resolve(
+            env, lambda: KeyringStore(timeout=keyring_timeout(env)), options.profile
+        ),
+        make_client=lambda credentials, timeouts: SipgateClient(
+            options.api_url, credentials, timeouts=timeouts
+        ),
+        env=env,
+    )
+
+
+def _is_terminal(stream: object) -> bool:
+    try:
+        return bool(stream is not None and stream.isatty())  # type: ignore[attr-defined]
+    except (ValueError, OSError):  # a closed stream
+        return False

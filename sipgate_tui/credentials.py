@@ -1,0 +1,239 @@
+"""Where the token lives: the environment, else one item in the OS keyring.
+
+The token exists at rest in exactly one place (the keyring item) and is masked everywhere
+else. ``keyring`` is imported only when the environment has no credentials, and every keyring
+call runs under a timeout: a locked Secret Service can block forever.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sipgate_tui.errors import AppError, ExitCode
+
+KEYRING_SERVICE = "sipgate-tui"
+DEFAULT_PROFILE = "default"
+DEFAULT_KEYRING_TIMEOUT = 10.0
+ENV_TOKEN_ID = "SIPGATE_TOKEN_ID"
+ENV_TOKEN = "SIPGATE_TOKEN"
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A personal access token: token id (not secret) and token (secret, never shown)."""
+
+    token_id: str
+    token: str = field(repr=False)
+
+    def masked_token(self) -> str:
+        """The token as it may be shown: at most its last four characters."""
+        return mask_secret(self.token)
+
+    def __repr__(self) -> str:
+        return f"Credentials(token_id={self.token_id!r}, token={self.masked_token()!r})"
+
+
+@dataclass(frozen=True)
+class FoundCredentials:
+    """Credentials plus where they came from (``env`` or ``keyring``) and the keyring backend."""
+
+    credentials: Credentials
+    source: str
+    backend: str | None = None
+
+
+def mask_secret(secret: str) -> str:
+    """``0a1b...9f3c`` -> ``••••9f3c``; short secrets are masked completely."""
+    return "••••" + secret[-4:] if len(secret) >= 16 else "••••"
+
+
+def from_environment(env: Mapping[str, str]) -> Credentials | None:
+    """Credentials from ``SIPGATE_TOKEN_ID`` and ``SIPGATE_TOKEN``; None when neither is set.
+
+    Exactly one of them set is a mistake worth stopping for: the user meant to use the
+    environment, and silently falling back to the keyring would use another token.
+    """
+    token_id = (env.get(ENV_TOKEN_ID) or "").strip()
+    token = (env.get(ENV_TOKEN) or "").strip()
+    if token_id and token:
+        return Credentials(token_id, token)
+    if not token_id and not token:
+        return None
+    missing, present = (ENV_TOKEN, ENV_TOKEN_ID) if token_id else (ENV_TOKEN_ID, ENV_TOKEN)
+    raise AppError(
+        "incomplete-credentials",
+        f"{present} is set, but {missing} is not.",
+        exit_code=ExitCode.CREDENTIALS,
+        hint=f"Set both {ENV_TOKEN_ID} and {ENV_TOKEN}, or unset {present} to use the token "
+        "stored by `sipgate-tui login`.",
+    )
+
+
+def decode_item(value: str) -> Credentials:
+    """Parse the keyring item's value, ``{"token_id": "...", "token": "..."}``."""
+    try:
+        data: Any = json.loads(value)
+    except ValueError:
+        data = None
+    token_id = data.get("token_id") if isinstance(data, dict) else None
+    token = data.get("token") if isinstance(data, dict) else None
+    if not (isinstance(token_id, str) and token_id.strip() and isinstance(token, str) and token):
+        raise AppError(
+            "credentials-corrupted",
+            "The credentials stored in the keyring cannot be read.",
+            exit_code=ExitCode.CREDENTIALS,
+            hint="Store them again with `sipgate-tui login`.",
+        )
+    return Credentials(token_id.strip(), token.strip())
+
+
+def encode_item(credentials: Credentials) -> str:
+    """The keyring item's value for ``credentials``."""
+    return json.dumps({"token_id": credentials.token_id, "token": credentials.token})
+
+
+class KeyringStore:
+    """The one keyring item per profile (service ``sipgate-tui``, user = profile name)."""
+
+    def __init__(
+        self, service: str = KEYRING_SERVICE, timeout: float = DEFAULT_KEYRING_TIMEOUT
+    ) -> None:
+        self.service = service
+        self.timeout = timeout
+
+    def backend_name(self) -> str | None:
+        """The usable backend's name (e.g. ``SecretService Keyring``), or None if there is none."""
+        return self._timed("find the keyring", _usable_backend_name)
+
+    def read(self, profile: str) -> Credentials | None:
+        """The stored credentials for ``profile``; None when nothing is stored or no keyring."""
+        if self.backend_name() is None:
+            return None
+
+        def get() -> str | None:
+            import keyring
+
+            return keyring.get_password(self.service, profile)
+
+        value = self._timed("read from the keyring", get)
+        return decode_item(value) if value is not None else None
+
+    def _timed(self, action: str, function: Callable[[], T]) -> T:
+        return call_keyring(action, function, self.timeout)
+
+
+def call_keyring(action: str, function: Callable[[], T], timeout: float) -> T:
+    """Run a keyring call in a daemon thread and give up after ``timeout`` seconds.
+
+    A locked or wedged Secret Service can block a D-Bus call forever; the daemon thread is
+    abandoned rather than joined so the process can still exit.
+    """
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = function()
+        except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread
+            outcome["error"] = error
+
+    worker = threading.Thread(target=target, name="keyring", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise AppError(
+            "keyring-timeout",
+            f"The keyring did not answer within {timeout:g} s while trying to {action}.",
+            exit_code=ExitCode.ENVIRONMENT,
+            hint="It may be locked and waiting for a password. Unlock it (log in to your "
+            "desktop session) and try again, raise SIPGATE_TUI_KEYRING_TIMEOUT, or set "
+            f"{ENV_TOKEN_ID} and {ENV_TOKEN} instead.",
+        )
+    if "error" in outcome:
+        raise _keyring_problem(action, outcome["error"]) from None
+    return outcome["value"]
+
+
+def resolve(
+    env: Mapping[str, str],
+    make_store: Callable[[], KeyringStore] | None,
+    profile: str = DEFAULT_PROFILE,
+) -> FoundCredentials:
+    """The credentials to use: the environment first, then the keyring; else exit code 3.
+
+    The store is built only when needed, so with credentials in the environment the keyring
+    is never imported or asked.
+    """
+    credentials = from_environment(env)
+    if credentials is not None:
+        return FoundCredentials(credentials, "env")
+    store = make_store() if make_store is not None else None
+    backend = store.backend_name() if store is not None else None
+    if store is not None and backend is not None:
+        stored = store.read(profile)
+        if stored is not None:
+            return FoundCredentials(stored, "keyring", backend)
+    raise missing_credentials(profile, keyring_available=backend is not None)
+
+
+def missing_credentials(profile: str, *, keyring_available: bool) -> AppError:
+    """The error for 'no credentials anywhere', with both ways to set them up."""
+    login = (
+        "sipgate-tui login"
+        if profile == DEFAULT_PROFILE
+        else f"sipgate-tui --profile {profile} login"
+    )
+    where = (
+        "and nothing is stored in the keyring"
+        if keyring_available
+        else "and no usable keyring was found on this machine"
+    )
+    return AppError(
+        "credentials-missing",
+        f"No sipgate credentials found: {ENV_TOKEN_ID} and {ENV_TOKEN} are not set {where}.",
+        exit_code=ExitCode.CREDENTIALS,
+        title="No credentials yet",
+        hint=(
+            "set up a personal access token one of two ways:\n"
+            f"• Run `{login}`: it guides you and keeps the token in your OS keyring.\n"
+            f"• Or set {ENV_TOKEN_ID} and {ENV_TOKEN} (handy on servers and in CI).\n"
+            "• Create the token in the sipgate web app (your user settings, Personal Access "
+            "Tokens) with the scope sessions:calls:write."
+        ),
+    )
+
+
+def _usable_backend_name() -> str | None:
+    import keyring
+    from keyring.backends import chainer, fail
+
+    backend = keyring.get_keyring()
+    if isinstance(backend, fail.Keyring):
+        return None
+    if type(backend).__module__ == "keyring.backends.null":
+        return None
+    if isinstance(backend, chainer.ChainerBackend) and not backend.backends:
+        return None
+    name = getattr(backend, "name", None) or type(backend).__name__
+    return str(name)
+
+
+def _keyring_problem(action: str, error: BaseException) -> AppError:
+    locked = type(error).__name__ == "KeyringLocked"
+    if locked:
+        message = f"The keyring is locked, so sipgate-tui could not {action}."
+    else:
+        # The backend's own message can be long or odd; its type name is enough to search for.
+        message = f"The keyring failed while trying to {action} ({type(error).__name__})."
+    return AppError(
+        "keyring-locked" if locked else "keyring-error",
+        message,
+        exit_code=ExitCode.ENVIRONMENT,
+        hint="Unlock your keyring (log in to your desktop session) and try again, or set "
+        f"{ENV_TOKEN_ID} and {ENV_TOKEN} instead.",
+    )

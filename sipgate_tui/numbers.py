@@ -1,0 +1,294 @@
+"""Phone numbers and device ids: parse, normalise, validate.
+
+Every function here either returns a normalised value or raises :class:`InputError`; no other
+exception escapes, whatever the input (a hypothesis test holds us to that).
+``phonenumbers`` is imported inside the functions so that importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from sipgate_tui.errors import InputError
+
+# The letters sipgate uses for devices that can place calls (sipgate-api.md, "Device ids").
+CALL_CAPABLE_DEVICE_KINDS = {
+    "e": "VoIP phone",
+    "x": "external phone",
+    "y": "mobile phone",
+    "p": "phoneline",
+}
+# Known letters that exist but cannot place calls: named so the error can say what was typed.
+OTHER_DEVICE_KINDS = {
+    "w": "web user",
+    "g": "group",
+    "f": "fax line",
+    "s": "SMS extension",
+}
+_DEVICE_ID = re.compile(r"[a-z](0|[1-9][0-9]*)")
+_MAX_INPUT = 100  # longer than any phone number or device id with generous formatting
+
+_NUMBER_TYPES = {
+    0: "landline",
+    1: "mobile",
+    2: "landline or mobile",
+    3: "toll-free",
+    4: "premium-rate",
+    5: "shared-cost",
+    6: "VoIP",
+    7: "personal number",
+    8: "pager",
+    9: "UAN",
+    10: "voicemail",
+}
+
+
+@dataclass(frozen=True)
+class PhoneNumber:
+    """A phone number, normalised.
+
+    ``e164`` is what we send (``+4915799912345``); ``pretty`` is what we show
+    (``+49 1579 9912345``); ``notes`` are warnings worth showing before dialing.
+    """
+
+    e164: str
+    pretty: str
+    region: str | None
+    kind: str | None
+    notes: tuple[str, ...] = field(default=())
+
+    def describe(self) -> str:
+        """``+49 1579 9912345 (DE, mobile)``: the number as a person reads it."""
+        extras = [part for part in (self.region, self.kind) if part]
+        return f"{self.pretty} ({', '.join(extras)})" if extras else self.pretty
+
+
+def looks_like_device_id(text: str) -> bool:
+    """True when ``text`` has the shape of a device id (one letter, then digits)."""
+    return bool(re.fullmatch(r"\s*[A-Za-z][0-9]+\s*", text or ""))
+
+
+def parse_device_id(text: str) -> str:
+    """Return the call-capable device id in ``text`` (``E0 `` -> ``e0``), or raise InputError."""
+    candidate = (text or "").strip().lower()
+    if not candidate:
+        raise InputError(
+            "invalid-device",
+            "No device id given.",
+            hint="A device id is one letter and a number, such as e0 (your VoIP phone).",
+        )
+    if len(candidate) > _MAX_INPUT or not _DEVICE_ID.fullmatch(candidate):
+        shown = _shorten(text.strip())
+        if re.fullmatch(r"[a-z]0[0-9]+", candidate):
+            reason = "device ids have no leading zero"
+        else:
+            reason = "a device id is one letter followed by a number"
+        raise InputError(
+            "invalid-device",
+            f"'{shown}' is not a device id: {reason}.",
+            hint="Examples: e0 (VoIP phone), x1 (external phone), y0 (mobile phone), "
+            "p0 (phoneline).",
+        )
+    letter = candidate[0]
+    if letter not in CALL_CAPABLE_DEVICE_KINDS:
+        kind = OTHER_DEVICE_KINDS.get(letter, "device")
+        raise InputError(
+            "invalid-device",
+            f"'{candidate}' is a {kind}, which cannot place calls.",
+            hint="Use a phone's device id starting with e (VoIP), x (external), y (mobile) or "
+            "p (phoneline).",
+        )
+    return candidate
+
+
+def describe_device(device_id: str) -> str:
+    """``e0`` -> ``VoIP phone e0``."""
+    kind = CALL_CAPABLE_DEVICE_KINDS.get(device_id[:1], "device")
+    return f"{kind} {device_id}"
+
+
+def parse_region(text: str) -> str:
+    """Return the upper-case region code in ``text`` (``de`` -> ``DE``), or raise InputError."""
+    import phonenumbers
+
+    region = (text or "").strip().upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise InputError(
+            "invalid-region",
+            f"'{_shorten(text)}' is not a region code phonenumbers knows.",
+            hint="Use a two-letter ISO country code such as DE, AT, CH or GB.",
+        )
+    return region
+
+
+def parse_phone_number(text: str, region: str, *, what: str = "number") -> PhoneNumber:
+    """Normalise ``text`` to E.164, reading numbers without country code as being in ``region``.
+
+    ``0157 99912345``, ``+49 (157) 999-12345`` and ``0049 15799912345`` all become
+    ``+4915799912345`` with region DE. Blocks input that cannot be a number, extensions and
+    emergency numbers; numbers that libphonenumber thinks unassigned pass with a note, because
+    its data lags behind newly assigned ranges.
+    """
+    import phonenumbers
+    from phonenumbers import shortnumberinfo
+
+    raw = (text or "").strip()
+    if not raw:
+        raise InputError("invalid-number", f"No {what} given.", hint=_NUMBER_EXAMPLES)
+    shown = _shorten(raw)
+    if len(raw) > _MAX_INPUT:
+        raise InputError("invalid-number", f"The {what} is too long to be a phone number.")
+    if looks_like_device_id(raw):
+        raise InputError(
+            "invalid-number",
+            f"'{shown}' looks like a device id, but the {what} must be a phone number.",
+            hint=_NUMBER_EXAMPLES,
+        )
+    if _contains_letters(raw):
+        raise InputError(
+            "invalid-number",
+            f"'{shown}' is not a phone number: it contains letters.",
+            hint=_NUMBER_EXAMPLES,
+        )
+    digits = re.sub(r"\D", "", raw)
+    if shortnumberinfo.is_emergency_number(digits, region) and len(digits) <= 4:
+        raise InputError(
+            "emergency-number",
+            f"{shown} is an emergency number; sipgate-tui does not dial emergency numbers.",
+            hint="Call it directly from your phone.",
+        )
+    notes: list[str] = []
+    try:
+        number = phonenumbers.parse(raw, region)
+        reinterpreted = _as_international_if_unambiguous(raw, region)
+        if reinterpreted is not None:
+            number = reinterpreted
+            notes.append(
+                f"'{shown}' has no leading 0 or +, so it was read as an international number."
+            )
+    except phonenumbers.NumberParseException as error:
+        raise InputError(
+            "invalid-number",
+            f"'{shown}' is not a phone number ({_parse_reason(error)}).",
+            hint=_NUMBER_EXAMPLES,
+        ) from None
+    if number.extension:
+        raise InputError(
+            "invalid-number",
+            f"'{shown}' has an extension, which cannot be dialed through the API.",
+            hint="Leave out the extension (the part after 'ext' or ';').",
+        )
+    national = str(number.national_number)
+    number_region = phonenumbers.region_code_for_number(number)
+    if len(national) <= 4 and shortnumberinfo.is_emergency_number(
+        national, number_region or region
+    ):
+        raise InputError(
+            "emergency-number",
+            f"{shown} is an emergency number; sipgate-tui does not dial emergency numbers.",
+            hint="Call it directly from your phone.",
+        )
+    possible = phonenumbers.is_possible_number_with_reason(number)
+    if possible == phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY:
+        raise InputError(
+            "invalid-number",
+            f"'{shown}' is too short to dial from anywhere: add the area code.",
+            hint=_NUMBER_EXAMPLES,
+        )
+    if possible != phonenumbers.ValidationResult.IS_POSSIBLE:
+        raise InputError(
+            "invalid-number",
+            f"'{shown}' is not a phone number ({_possibility_reason(possible)}).",
+            hint=_NUMBER_EXAMPLES,
+        )
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    pretty = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    kind = None
+    if phonenumbers.is_valid_number(number):
+        kind = _NUMBER_TYPES.get(phonenumbers.number_type(number))
+        if kind == "premium-rate":
+            notes.append(f"{pretty} is a premium-rate number: calls to it can be expensive.")
+    else:
+        notes.append(
+            f"{pretty} does not match any range libphonenumber knows; it may be new or mistyped."
+        )
+    return PhoneNumber(
+        e164=e164,
+        pretty=pretty,
+        region=number_region if number_region not in (None, "ZZ", "001") else None,
+        kind=kind,
+        notes=tuple(notes),
+    )
+
+
+_NUMBER_EXAMPLES = "Examples: +49 157 99912345, 0157 99912345 (with --region DE), 0049 15799912345."
+
+
+def _as_international_if_unambiguous(raw: str, region: str):
+    """Read ``4915799912345`` as ``+4915799912345`` where it cannot be a full national number.
+
+    sipgate's own API shows numbers as bare digits with the country code. In regions whose
+    full national numbers start with the trunk prefix 0 (Germany, Austria, the UK, ...), digits
+    without a leading 0 cannot be a complete national number: either they carry a country code
+    (read them so, and tell the caller in a note) or they are a local number without area code,
+    which would dial somebody else entirely, so it is refused.
+    Returns None where the region's normal reading applies.
+    """
+    import phonenumbers
+
+    if not re.fullmatch(r"[\d\s\-./()]+", raw) or raw.lstrip("( ").startswith("0"):
+        return None
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    if metadata is None or metadata.national_prefix != "0":
+        return None
+    try:
+        international = phonenumbers.parse("+" + re.sub(r"\D", "", raw), None)
+        if phonenumbers.is_valid_number(international):
+            return international
+    except phonenumbers.NumberParseException:
+        pass
+    raise InputError(
+        "invalid-number",
+        f"'{_shorten(raw)}' has no leading 0, + or 00, so it is not a full number in {region}.",
+        hint="Add the area code with its leading 0 (0211 5550001) or the country code "
+        "(+49 211 5550001).",
+    )
+
+
+def _contains_letters(raw: str) -> bool:
+    # phonenumbers would turn vanity letters into digits ("0800 FLOWERS"); a typo such as
+    # "0l57" would then dial a wrong number, so letters are refused (except "ext" markers,
+    # which the extension check reports more precisely, and tel: URIs).
+    cleaned = re.sub(r"(?i)^tel:|ext\.?|extension|x(?=\s*\d+\s*$)", "", raw)
+    return any(character.isalpha() for character in cleaned)
+
+
+def _parse_reason(error: Exception) -> str:
+    import phonenumbers
+
+    reasons = {
+        phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: "unknown country code",
+        phonenumbers.NumberParseException.NOT_A_NUMBER: "no digits to dial",
+        phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: "too short",
+        phonenumbers.NumberParseException.TOO_SHORT_NSN: "too short",
+        phonenumbers.NumberParseException.TOO_LONG: "too long",
+    }
+    return reasons.get(getattr(error, "error_type", None), "cannot be read")
+
+
+def _possibility_reason(result: int) -> str:
+    import phonenumbers
+
+    reasons = {
+        phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: "unknown country code",
+        phonenumbers.ValidationResult.TOO_SHORT: "too short",
+        phonenumbers.ValidationResult.TOO_LONG: "too long",
+        phonenumbers.ValidationResult.INVALID_LENGTH: "wrong length for its country",
+    }
+    return reasons.get(result, "cannot be dialed")
+
+
+def _shorten(text: str, limit: int = 40) -> str:
+    printable = "".join(ch if ch.isprintable() else "?" for ch in (text or ""))
+    return printable if len(printable) <= limit else printable[: limit - 1] + "…"

@@ -1,0 +1,39 @@
+"""A call, resolved and validated, ready to show and to send."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sipgate_tui.api import CallRequest
+from sipgate_tui.numbers import PhoneNumber
+
+
+@dataclass(frozen=True)
+class CallPlan:
+    """Everything about one call: what is sent, and what the user should read about it.
+
+    ``ring_number`` is set when a phone number rings first (``--caller``) instead of the
+    device itself; ``caller_id`` is None when the phone's own number is shown.
+    """
+
+    device_id: str
+    callee: PhoneNumber
+    ring_number: PhoneNumber | None = None
+    caller_id: PhoneNumber | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def request(self) -> CallRequest:
+        """The ``POST /sessions/calls`` body: a device id as caller, or a number plus deviceId."""
+        if self.ring_number is not None:
+            return CallRequest(
+                caller=self.ring_number.e164,
+                callee=self.callee.e164,
+                device_id=self.device_id,
+                caller_id=self.caller_id.e164 if self.caller_id else None,
+            )
+        return CallRequest(
+            caller=self.device_id,
+            callee=self.callee.e164,
+            caller_id=self.caller_id.e164 if self.caller_id else None,
+        )

@@ -1,0 +1,241 @@
+"""Turn client errors into what the user reads: cause, fix, next command, exit code.
+
+One table per kind of failure, so every message lives in one place and the README's
+troubleshooting section can be checked against it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sipgate_tui.api import (
+    ApiError,
+    HttpStatusError,
+    NetworkError,
+    OutcomeUnknownError,
+    UnexpectedRedirectError,
+)
+from sipgate_tui.errors import AppError, ExitCode
+
+CALL_NOT_PLACED = "The call was not placed."
+
+
+@dataclass(frozen=True)
+class StatusProblem:
+    """What an HTTP status means for the call request."""
+
+    code: str
+    exit_code: ExitCode
+    message: str
+    hint: str
+
+
+# POST /sessions/calls, from sipgate's docs (sipgate-api.md "Status codes for /sessions/calls").
+CALL_STATUS_PROBLEMS: dict[int, StatusProblem] = {
+    400: StatusProblem(
+        "bad-request",
+        ExitCode.REFUSED,
+        "sipgate rejected the call request as invalid (HTTP 400).",
+        "Check the values: the phone must be one of your device ids (such as e0), or a number "
+        "given with --caller together with --device; the callee must be a full phone number. "
+        "See exactly what is sent with `sipgate-tui call --dry-run`.",
+    ),
+    401: StatusProblem(
+        "unauthorized",
+        ExitCode.CREDENTIALS,
+        "sipgate did not accept the token id and token (HTTP 401).",
+        "The token may be mistyped, deleted or expired. Create a new personal access token in "
+        "the sipgate web app and store it with `sipgate-tui login`{env_note}.",
+    ),
+    402: StatusProblem(
+        "insufficient-balance",
+        ExitCode.REFUSED,
+        "Your sipgate account balance is too low for this call (HTTP 402).",
+        "Top up the balance in the sipgate web app, then try again.",
+    ),
+    403: StatusProblem(
+        "forbidden",
+        ExitCode.REFUSED,
+        "sipgate refused to place this call (HTTP 403).",
+        "sipgate does not say which of these it is; check them in this order:\n"
+        "• The token lacks the scope sessions:calls:write: create a token with it in the "
+        "sipgate web app, then run `sipgate-tui login`.\n"
+        "• The device {device} is not yours, or you may not use it: check the Phones page in "
+        "the web app.\n"
+        "• Your user must reset their password in the web app before using the API.\n"
+        "• The account type does not offer click-to-dial (newer sipgate accounts may not).",
+    ),
+    404: StatusProblem(
+        "not-found",
+        ExitCode.REFUSED,
+        "The API address was not found (HTTP 404): {url}",
+        "Check --api-url or SIPGATE_API_URL; sipgate's API lives at "
+        "https://api.sipgate.com/v2 (leave both unset to use it).",
+    ),
+    405: StatusProblem(
+        "method-not-allowed",
+        ExitCode.REFUSED,
+        "The server does not accept this request at {url} (HTTP 405).",
+        "The API address probably points to the wrong place: check --api-url or "
+        "SIPGATE_API_URL (default https://api.sipgate.com/v2).",
+    ),
+    415: StatusProblem(
+        "unsupported-media-type",
+        ExitCode.REFUSED,
+        "The server did not accept the request's content type (HTTP 415).",
+        "sipgate-tui sends Content-Type: application/json, so a proxy may have changed the "
+        "request. Run the command with --debug to see what was sent.",
+    ),
+    429: StatusProblem(
+        "rate-limited",
+        ExitCode.NETWORK,
+        "sipgate is limiting requests right now (HTTP 429). " + CALL_NOT_PLACED,
+        "Wait {wait} and try again.",
+    ),
+}
+
+SERVER_ERROR = StatusProblem(
+    "server-error",
+    ExitCode.NETWORK,
+    "sipgate had a problem on its side (HTTP {status}). The call was most likely not placed.",
+    "If your phone rings anyway, the call went through. Otherwise wait a minute and try again.",
+)
+OTHER_STATUS = StatusProblem(
+    "unexpected-status",
+    ExitCode.REFUSED,
+    "sipgate answered with an unexpected status (HTTP {status}). " + CALL_NOT_PLACED,
+    "Check --api-url or SIPGATE_API_URL, and run the command with --debug to see the answer.",
+)
+
+NETWORK_PROBLEMS: dict[str, tuple[str, str, str]] = {
+    # kind: (code, message, hint)
+    "dns": (
+        "dns-failure",
+        "The server name {host} could not be resolved. " + CALL_NOT_PLACED,
+        "Check your internet connection and the API address (--api-url or SIPGATE_API_URL).",
+    ),
+    "refused": (
+        "connection-refused",
+        "{host} refused the connection. " + CALL_NOT_PLACED,
+        "Check the API address (--api-url or SIPGATE_API_URL) and whether a firewall or proxy "
+        "blocks it.",
+    ),
+    "connection-failed": (
+        "connection-failed",
+        "Could not connect to {host}. " + CALL_NOT_PLACED,
+        "Check your internet connection, then try again.",
+    ),
+    "connect-timeout": (
+        "connect-timeout",
+        "No connection to {host} within {connect:g} s. " + CALL_NOT_PLACED,
+        "Check your internet connection, or allow more time with --timeout.",
+    ),
+    "read-timeout": (
+        "read-timeout",
+        "{host} did not answer within {read:g} s.",
+        "Try again in a moment, or allow more time with --timeout.",
+    ),
+    "tls": (
+        "tls-error",
+        "No secure connection to {host}: {detail}. " + CALL_NOT_PLACED,
+        "Something between you and sipgate may intercept HTTPS (a company proxy), or the "
+        "system's certificates are out of date. If your network uses its own certificate "
+        "authority, point REQUESTS_CA_BUNDLE to its certificate file.",
+    ),
+    "proxy": (
+        "proxy-error",
+        "The proxy refused or failed to connect to {host}. " + CALL_NOT_PLACED,
+        "Check HTTPS_PROXY / HTTP_PROXY / NO_PROXY in your environment.",
+    ),
+    "connection": (
+        "connection-lost",
+        "The connection to {host} broke before an answer arrived.",
+        "Try again in a moment.",
+    ),
+}
+
+UNKNOWN_OUTCOME_PROBLEMS: dict[str, tuple[str, str]] = {
+    "read-timeout": (
+        "no-response",
+        "The call request was sent, but sipgate did not answer within {read:g} s.",
+    ),
+    "connection-lost": (
+        "connection-lost",
+        "The call request was sent, but the connection broke before sipgate's answer arrived.",
+    ),
+    "unreadable-response": (
+        "unreadable-response",
+        "The call request was sent, but sipgate's answer could not be read.",
+    ),
+}
+UNKNOWN_OUTCOME_HINT = (
+    "The call may have been placed. Check your phone before trying again, so nobody is called "
+    "twice."
+)
+
+
+def call_problem(
+    error: ApiError,
+    *,
+    device: str | None,
+    connect_timeout: float,
+    read_timeout: float,
+    credentials_source: str | None,
+) -> AppError:
+    """The user-facing problem for a failed ``POST /sessions/calls``."""
+    if isinstance(error, HttpStatusError):
+        entry = CALL_STATUS_PROBLEMS.get(error.status)
+        if entry is None:
+            entry = SERVER_ERROR if error.status >= 500 else OTHER_STATUS
+        env_note = (
+            " (or fix SIPGATE_TOKEN_ID and SIPGATE_TOKEN, which are in use now)"
+            if credentials_source == "env"
+            else ""
+        )
+        fields = {
+            "status": error.status,
+            "url": error.url,
+            "device": device or "you chose",
+            "wait": f"{error.retry_after} s" if error.retry_after is not None else "a minute",
+            "env_note": env_note,
+        }
+        return AppError(
+            entry.code,
+            entry.message.format(**fields),
+            exit_code=entry.exit_code,
+            hint=entry.hint.format(**fields),
+            status=error.status,
+            detail=error.detail,
+        )
+    timing = {"connect": connect_timeout, "read": read_timeout}
+    if isinstance(error, OutcomeUnknownError):
+        code, message = UNKNOWN_OUTCOME_PROBLEMS[error.kind]
+        return AppError(
+            code,
+            message.format(host=error.host, **timing),
+            exit_code=ExitCode.OUTCOME_UNKNOWN,
+            hint=UNKNOWN_OUTCOME_HINT,
+            detail=error.detail,
+        )
+    if isinstance(error, NetworkError):
+        code, message, hint = NETWORK_PROBLEMS.get(error.kind, NETWORK_PROBLEMS["connection"])
+        return AppError(
+            code,
+            message.format(host=error.host, detail=error.detail or "handshake failed", **timing),
+            exit_code=ExitCode.NETWORK,
+            hint=hint,
+            detail=error.detail if error.kind not in ("tls",) else None,
+        )
+    if isinstance(error, UnexpectedRedirectError):
+        target = f" to {error.location}" if error.location else ""
+        return AppError(
+            "unexpected-redirect",
+            f"The API answered with a redirect{target} (HTTP {error.status}), which sipgate-tui "
+            "never follows, so a call is never sent twice or to another server. " + CALL_NOT_PLACED,
+            exit_code=ExitCode.NETWORK,
+            hint="Check the API address (--api-url or SIPGATE_API_URL); sipgate's is "
+            "https://api.sipgate.com/v2. A captive portal (hotel or train Wi-Fi) can also "
+            "cause this.",
+            status=error.status,
+        )
+    raise TypeError(f"not a client error: {type(error).__name__}")

@@ -1,0 +1,121 @@
+"""Interactive questions behind a small interface, so commands can be driven by a script in tests.
+
+The real implementation uses questionary (imported only when a question is asked). Ctrl-C and
+Ctrl-D at any prompt become :class:`Cancelled`, which the CLI turns into exit code 130.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from sipgate_tui.errors import Cancelled
+
+Validator = Callable[[str], "str | None"]  # returns an error message, or None when fine
+LiveHint = Callable[[str], str]  # what the typed text means so far, shown while typing
+
+
+class Prompter(Protocol):
+    """What a command may ask the user. Every method raises Cancelled on Ctrl-C / Ctrl-D."""
+
+    def text(
+        self,
+        message: str,
+        *,
+        validate: Validator | None = None,
+        default: str = "",
+        placeholder: str | None = None,
+        live_hint: LiveHint | None = None,
+    ) -> str:
+        """Ask for a line of text; ``validate`` must accept it before Enter takes it.
+
+        ``placeholder`` is shown greyed while nothing is typed; ``live_hint`` says what the
+        text typed so far means.
+        """
+        ...
+
+    def confirm(self, message: str, *, default: bool) -> bool:
+        """Ask a yes/no question."""
+        ...
+
+
+class QuestionaryPrompter:
+    """Prompts on the terminal with questionary.
+
+    ``input``/``output`` are prompt_toolkit objects; tests pass a pipe input and a dummy
+    output, the app passes nothing (the real terminal).
+    """
+
+    def __init__(self, input: Any = None, output: Any = None) -> None:
+        self._io = {key: value for key, value in (("input", input), ("output", output)) if value}
+
+    def text(
+        self,
+        message: str,
+        *,
+        validate: Validator | None = None,
+        default: str = "",
+        placeholder: str | None = None,
+        live_hint: LiveHint | None = None,
+    ) -> str:
+        """See :meth:`Prompter.text`."""
+        import questionary
+
+        # Validate on Enter only: an error while the user is still typing is noise. What the
+        # text means so far is shown instead at the right of the line (hidden when too narrow).
+        extra: dict[str, Any] = {"validate_while_typing": False, **self._io}
+        if live_hint is not None:
+            extra["rprompt"] = lambda: _live_text(live_hint, _current_text())
+        if placeholder:
+            extra["placeholder"] = _grey(placeholder)
+        question = questionary.text(message, default=default, validate=_adapt(validate), **extra)
+        return str(self._ask(question))
+
+    def confirm(self, message: str, *, default: bool) -> bool:
+        """See :meth:`Prompter.confirm`."""
+        import questionary
+
+        return bool(self._ask(questionary.confirm(message, default=default, **self._io)))
+
+    @staticmethod
+    def _ask(question: Any) -> Any:
+        try:
+            answer = question.unsafe_ask()
+        except (KeyboardInterrupt, EOFError):
+            raise Cancelled() from None
+        if answer is None:  # questionary's own "aborted" value
+            raise Cancelled()
+        return answer
+
+
+def _adapt(validate: Validator | None) -> Callable[[str], Any] | None:
+    if validate is None:
+        return None
+
+    def questionary_validator(text: str) -> bool | str:
+        problem = validate(text)
+        return True if problem is None else problem
+
+    return questionary_validator
+
+
+def _current_text() -> str:
+    from prompt_toolkit.application.current import get_app
+
+    try:
+        return get_app().current_buffer.text
+    except Exception:  # noqa: BLE001 - a toolbar must never break the prompt
+        return ""
+
+
+def _grey(text: str) -> Any:
+    from prompt_toolkit.formatted_text import FormattedText
+
+    return FormattedText([("fg:ansibrightblack", text)])
+
+
+def _live_text(live_hint: LiveHint, text: str) -> Any:
+    try:
+        return _grey(live_hint(text))
+    except Exception:  # noqa: BLE001 - a hint must never break the prompt
+        return ""

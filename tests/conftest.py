@@ -1,0 +1,60 @@
+"""Shared fixtures: the loopback simulator, an in-memory keyring, a clean environment."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import keyring
+import pytest
+from helpers import MemoryKeyring
+
+from sipgate_tui.simulator import SipgateSimulator
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    """Every test gets an empty in-memory keyring; the developer's own is never touched."""
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def simulator() -> Iterator[SipgateSimulator]:
+    """A running sipgate API simulator on 127.0.0.1."""
+    with SipgateSimulator() as sim:
+        yield sim
+
+
+@pytest.fixture
+def clean_env(tmp_path: Path) -> dict[str, str]:
+    """An environment for subprocesses: no SIPGATE_* variables, a throwaway HOME, and the
+    keyring 'fail' backend so nothing can reach a real keyring."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SIPGATE")}
+    env.update(
+        HOME=str(tmp_path / "home"),
+        XDG_CONFIG_HOME=str(tmp_path / "home" / ".config"),
+        XDG_DATA_HOME=str(tmp_path / "home" / ".local" / "share"),
+        XDG_STATE_HOME=str(tmp_path / "home" / ".local" / "state"),
+        PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
+        PYTHONIOENCODING="utf-8",
+        COLUMNS="100",
+        TERM="xterm-256color",
+    )
+    env.pop("NO_COLOR", None)
+    (tmp_path / "home").mkdir()
+    return env
+
+
+@pytest.fixture(scope="session")
+def console_script() -> str:
+    """The installed ``sipgate-tui`` console script of this environment."""
+    script = Path(sys.executable).with_name("sipgate-tui")
+    if not script.exists():
+        pytest.fail(f"{script} is missing: install the project first (see README, Development)")
+    return str(script)

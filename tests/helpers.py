@@ -1,0 +1,288 @@
+"""Test doubles that are real parts: an in-memory keyring backend, misbehaving servers, a
+scripted prompter, and a context builder. Nothing here patches a library."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import socket
+import ssl
+import threading
+from collections import deque
+from collections.abc import Iterable, Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from keyring.backend import KeyringBackend
+from keyring.errors import KeyringLocked, PasswordDeleteError
+from rich.console import Console
+
+from sipgate_tui.api import SipgateClient
+from sipgate_tui.context import AppContext, GlobalOptions
+from sipgate_tui.credentials import KeyringStore, resolve
+from sipgate_tui.errors import Cancelled
+
+TOKEN_ID = "token-SIM001"
+TOKEN = "5f0c2a4e-8b1d-4c6f-9e3a-7d2b1c0e9f84"
+
+
+class MemoryKeyring(KeyringBackend):
+    """A real keyring backend that keeps items in a dict (for unit tests)."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.items.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.items[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        if self.items.pop((service, username), None) is None:
+            raise PasswordDeleteError("not found")
+
+
+class LockedKeyring(MemoryKeyring):
+    """A backend whose every read says it is locked."""
+
+    def get_password(self, service: str, username: str) -> str | None:
+        raise KeyringLocked("the collection is locked")
+
+
+class BlockingKeyring(MemoryKeyring):
+    """A backend that never answers (until released), like a wedged Secret Service."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+
+    def get_password(self, service: str, username: str) -> str | None:
+        self.release.wait(30)
+        return None
+
+
+class ScriptedPrompter:
+    """Answers prompts from a script; ``Cancelled`` in the script acts like Ctrl-C.
+
+    Each text answer is checked by the prompt's own validator, as the real prompt would on
+    Enter; rejected answers are recorded in ``rejected`` and the next scripted answer is used.
+    """
+
+    def __init__(self, answers: Iterable[Any]) -> None:
+        self.answers = deque(answers)
+        self.questions: list[str] = []
+        self.rejected: list[tuple[str, str]] = []
+        self.live_hints: list[str] = []
+
+    def _next(self, message: str) -> Any:
+        self.questions.append(message)
+        if not self.answers:
+            raise AssertionError(f"unexpected question: {message}")
+        answer = self.answers.popleft()
+        if isinstance(answer, type) and issubclass(answer, BaseException):
+            raise Cancelled()
+        return answer
+
+    def text(self, message: str, *, validate=None, default="", placeholder=None, live_hint=None):
+        while True:
+            answer = self._next(message)
+            if live_hint is not None:
+                self.live_hints.append(live_hint(answer))
+            problem = validate(answer) if validate else None
+            if problem is None:
+                return answer
+            self.rejected.append((answer, problem))
+
+    def confirm(self, message: str, *, default: bool) -> bool:
+        return bool(self._next(message))
+
+
+def recording_console(width: int = 80, *, terminal: bool = False) -> Console:
+    """A Rich console writing plain text into memory at a fixed width."""
+    return Console(
+        file=io.StringIO(),
+        width=width,
+        no_color=True,
+        color_system=None,
+        force_terminal=terminal,
+        highlight=False,
+        legacy_windows=False,
+    )
+
+
+def output_of(console: Console) -> str:
+    """Everything printed to a recording console."""
+    return console.file.getvalue()  # type: ignore[attr-defined]
+
+
+def make_context(
+    api_url: str,
+    *,
+    prompter: Any = None,
+    terminal: bool = False,
+    env: Mapping[str, str] | None = None,
+    no_input: bool = False,
+    width: int = 80,
+    keyring_timeout: float = 2.0,
+) -> AppContext:
+    """An AppContext wired to a loopback API, recording consoles and a scripted prompter."""
+    environment = dict(
+        env if env is not None else {"SIPGATE_TOKEN_ID": TOKEN_ID, "SIPGATE_TOKEN": TOKEN}
+    )
+    options = GlobalOptions(api_url=api_url, no_input=no_input)
+
+    def no_prompter() -> Any:
+        raise AssertionError("the command tried to prompt")
+
+    return AppContext(
+        options=options,
+        out=recording_console(width),
+        err=recording_console(width),
+        terminal=terminal,
+        make_prompter=(lambda: prompter) if prompter is not None else no_prompter,
+        find_credentials=lambda: resolve(
+            environment, lambda: KeyringStore(timeout=keyring_timeout), options.profile
+        ),
+        make_client=lambda credentials, timeouts: SipgateClient(
+            api_url, credentials, timeouts=timeouts
+        ),
+        env=environment,
+    )
+
+
+# -- misbehaving servers ---------------------------------------------------------------------
+
+
+class SilentServer:
+    """Accepts connections and reads, but never answers (read timeouts)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.connections: list[socket.socket] = []
+        self.received = bytearray()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}/v2"
+
+    def _run(self) -> None:
+        self.sock.settimeout(0.1)
+        while not self._stop.is_set():
+            try:
+                connection, _ = self.sock.accept()
+            except (TimeoutError, OSError):
+                continue
+            self.connections.append(connection)
+            connection.settimeout(0.5)
+            with contextlib.suppress(OSError):
+                self.received += connection.recv(65536)
+
+    def __enter__(self) -> SilentServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        for connection in self.connections:
+            connection.close()
+        self.sock.close()
+
+
+class HangUpServer(SilentServer):
+    """Reads the request, then closes the connection without any answer."""
+
+    def _run(self) -> None:
+        self.sock.settimeout(0.1)
+        while not self._stop.is_set():
+            try:
+                connection, _ = self.sock.accept()
+            except (TimeoutError, OSError):
+                continue
+            connection.settimeout(2)
+            with contextlib.suppress(OSError):
+                self.received += connection.recv(65536)
+            connection.close()
+
+
+class FullBacklog:
+    """An address whose listen queue is full, so new connections hang (connect timeouts)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(0)
+        self.fillers = []
+        for _ in range(3):
+            filler = socket.socket()
+            filler.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                filler.connect(self.sock.getsockname())
+            self.fillers.append(filler)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}/v2"
+
+    def __enter__(self) -> FullBacklog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for filler in self.fillers:
+            filler.close()
+        self.sock.close()
+
+
+def closed_port_url() -> str:
+    """A loopback URL on which nothing listens (connection refused)."""
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    return f"http://127.0.0.1:{port}/v2"
+
+
+class UntrustedTlsServer:
+    """An HTTPS server with a certificate from a CA the client does not trust."""
+
+    def __init__(self) -> None:
+        import trustme
+
+        ca = trustme.CA()
+        certificate = ca.issue_cert("127.0.0.1", "localhost")
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        certificate.configure_cert(context)
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.server.server_address[1]}/v2"
+
+    def __enter__(self) -> UntrustedTlsServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,0 +1,199 @@
+"""The installed console script as scripts see it: exit codes, --json documents, stderr, secrets."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import pytest
+import typer
+from helpers import TOKEN, TOKEN_ID
+
+from sipgate_tui import __version__
+from sipgate_tui.context import GlobalOptions
+from sipgate_tui.simulator import SipgateSimulator
+
+BASIC = base64.b64encode(f"{TOKEN_ID}:{TOKEN}".encode()).decode()
+
+
+def sipgate_tui(
+    script: str, env: dict[str, str], *args: str, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [script, *args], env=env, input=stdin, capture_output=True, text=True, timeout=60
+    )
+    everything = result.stdout + result.stderr
+    assert "Traceback" not in everything
+    assert TOKEN not in everything and BASIC not in everything
+    return result
+
+
+@pytest.fixture
+def env(clean_env: dict[str, str], simulator: SipgateSimulator) -> dict[str, str]:
+    return {
+        **clean_env,
+        "SIPGATE_API_URL": simulator.url,
+        "SIPGATE_TOKEN_ID": TOKEN_ID,
+        "SIPGATE_TOKEN": TOKEN,
+    }
+
+
+def test_version(console_script: str, clean_env: dict[str, str]) -> None:
+    result = sipgate_tui(console_script, clean_env, "--version")
+    assert (result.returncode, result.stdout) == (0, f"sipgate-tui {__version__}\n")
+
+
+def test_python_dash_m_works_too(clean_env: dict[str, str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "sipgate_tui", "call", "--help"],
+        env=clean_env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0
+    assert "Usage: sipgate-tui call" in result.stdout
+    assert "--dry-run" in result.stdout
+
+
+def test_help_names_the_command_and_global_options(
+    console_script: str, clean_env: dict[str, str]
+) -> None:
+    result = sipgate_tui(console_script, clean_env, "--help")
+    assert result.returncode == 0
+    for fragment in ("call", "--api-url", "--no-input", "--debug", "--version"):
+        assert fragment in result.stdout
+
+
+def test_a_scripted_call_with_json(
+    console_script: str, env: dict[str, str], simulator: SipgateSimulator
+) -> None:
+    result = sipgate_tui(
+        console_script, env, "call", "0157 99912345", "--device", "e0", "--yes", "--json"
+    )
+    assert result.returncode == 0
+    assert result.stderr == ""
+    document = json.loads(result.stdout)
+    assert document == {
+        "ok": True,
+        "sessionId": simulator.sessions[0]["sessionId"],
+        "request": {"caller": "e0", "callee": "+4915799912345"},
+        "warnings": [],
+    }
+    assert len(simulator.call_requests()) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "extra_env", "exit_code", "code"),
+    [
+        (["call", "0157 99912345", "-d", "e0", "--json"], {}, 2, "confirmation-required"),
+        (["call", "-d", "e0", "--yes", "--json"], {}, 2, "missing-value"),
+        (["call", "0157 99912345", "-d", "e01", "--yes", "--json"], {}, 2, "invalid-device"),
+        (
+            ["call", "0157 99912345", "-d", "e0", "--yes", "--json"],
+            {"SIPGATE_TOKEN_ID": "", "SIPGATE_TOKEN": ""},
+            3,
+            "credentials-missing",
+        ),
+        (
+            ["call", "0157 99912345", "-d", "e0", "--yes", "--json"],
+            {"SIPGATE_TOKEN": ""},
+            3,
+            "incomplete-credentials",
+        ),
+        (
+            ["call", "0157 99912345", "-d", "e0", "--yes", "--json"],
+            {"SIPGATE_TOKEN": "wrong-token-0000000000"},
+            3,
+            "unauthorized",
+        ),
+        (["call", "0157 99912345", "-d", "e9", "--yes", "--json"], {}, 4, "forbidden"),
+        (
+            ["call", "0157 99912345", "-d", "e0", "--yes", "--json"],
+            {"SIPGATE_API_URL": "http://api.example.com/v2"},
+            2,
+            "insecure-api-url",
+        ),
+        (
+            ["call", "0157 99912345", "-d", "e0", "--yes", "--json"],
+            {"SIPGATE_API_URL": "ftp://127.0.0.1/v2"},
+            2,
+            "invalid-api-url",
+        ),
+        (
+            ["call", "0157 99912345", "-d", "e0", "--yes", "--json"],
+            {"SIPGATE_API_URL": "https://api.sipgate.invalid/v2"},
+            5,
+            "dns-failure",
+        ),
+    ],
+)
+def test_json_errors_are_one_document_on_stdout_with_the_exit_code(
+    console_script: str,
+    env: dict[str, str],
+    args: list[str],
+    extra_env: dict[str, str],
+    exit_code: int,
+    code: str,
+) -> None:
+    result = sipgate_tui(console_script, {**env, **extra_env}, *args)
+    assert result.returncode == exit_code
+    assert result.stderr == ""
+    document = json.loads(result.stdout)
+    assert document["ok"] is False
+    assert document["exitCode"] == exit_code
+    assert document["error"]["code"] == code
+    assert set(document["error"]) == {"code", "status", "message", "hint"}
+    assert document["error"]["message"]
+
+
+def test_human_errors_go_to_stderr_as_a_panel(console_script: str, env: dict[str, str]) -> None:
+    result = sipgate_tui(console_script, env, "call", "0157 99912345", "-d", "e0")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "Not placing a call without confirmation" in result.stderr
+    assert "--yes" in result.stderr
+
+
+def test_no_input_env_var_is_honoured(console_script: str, env: dict[str, str]) -> None:
+    result = sipgate_tui(console_script, {**env, "SIPGATE_TUI_NO_INPUT": "1"}, "call")
+    assert result.returncode == 2
+    assert "Missing whom to call" in result.stderr
+
+
+def test_debug_logs_http_to_stderr_without_the_token(
+    console_script: str, env: dict[str, str]
+) -> None:
+    result = sipgate_tui(
+        console_script, env, "--debug", "call", "0157 99912345", "-d", "e0", "--yes", "--json"
+    )
+    assert result.returncode == 0
+    json.loads(result.stdout)
+    assert "debug: > POST" in result.stderr and "debug: < HTTP 200" in result.stderr
+    assert "Authorization: Basic ••••" in result.stderr
+
+
+def test_dry_run_without_any_credentials(console_script: str, clean_env: dict[str, str]) -> None:
+    result = sipgate_tui(
+        console_script, clean_env, "call", "0157 99912345", "-d", "e0", "--dry-run"
+    )
+    assert result.returncode == 0
+    assert "POST https://api.sipgate.com/v2/sessions/calls" in result.stdout
+    assert "nothing was sent" in result.stdout
+
+
+def test_a_bug_is_one_friendly_message_with_exit_code_1(capsys: pytest.CaptureFixture[str]) -> None:
+    from sipgate_tui.cli import _execute
+
+    def broken(ctx: object) -> int:
+        raise ZeroDivisionError("division by zero")
+
+    typer_ctx = SimpleNamespace(obj=GlobalOptions())
+    with pytest.raises(typer.Exit) as caught:
+        _execute(typer_ctx, True, broken)  # type: ignore[arg-type]
+    assert caught.value.exit_code == 1
+    document = json.loads(capsys.readouterr().out)
+    assert document["error"]["code"] == "internal-error"
+    assert "ZeroDivisionError" in document["error"]["message"]

@@ -1,0 +1,105 @@
+"""The installed app in a real pseudo-terminal, answered like a person would."""
+
+from __future__ import annotations
+
+import re
+
+import pexpect
+import pytest
+from helpers import TOKEN, TOKEN_ID
+
+from sipgate_tui.simulator import SipgateSimulator
+
+pytestmark = pytest.mark.pty
+COLOUR = re.compile(r"\x1b\[[0-9;]*(3[0-9]|4[0-9]|9[0-7])(;[0-9;]*)?m")
+
+
+def spawn(script: str, env: dict[str, str], *args: str, columns: int = 100) -> pexpect.spawn:
+    return pexpect.spawn(
+        script, list(args), env=env, dimensions=(40, columns), encoding="utf-8", timeout=15
+    )
+
+
+@pytest.fixture
+def env(clean_env: dict[str, str], simulator: SipgateSimulator) -> dict[str, str]:
+    env = {
+        **clean_env,
+        "SIPGATE_API_URL": simulator.url,
+        "SIPGATE_TOKEN_ID": TOKEN_ID,
+        "SIPGATE_TOKEN": TOKEN,
+        "PROMPT_TOOLKIT_NO_CPR": "1",
+    }
+    env.pop("COLUMNS")  # the terminal's own size must decide
+    return env
+
+
+def finish(child: pexpect.spawn) -> int:
+    child.expect(pexpect.EOF)
+    child.close()
+    assert "Traceback" not in (child.before or "")
+    return child.exitstatus
+
+
+def test_a_person_places_a_call_by_answering_the_prompts(
+    console_script: str, env: dict[str, str], simulator: SipgateSimulator
+) -> None:
+    child = spawn(console_script, env, "call")
+    child.expect("Which phone rings first?")
+    child.send("e0")
+    child.expect("→ VoIP phone")  # the live hint, drawn at the right edge
+    child.send("\r")
+    child.expect("Whom do you want to call?")
+    child.send("+49 (157) 999-12345\r")
+    child.expect("Which number should they see?")
+    child.send("\r")
+    child.expect("Ready to call")
+    child.expect("Place this call?")
+    child.send("y")
+    child.expect("Call accepted")
+    assert finish(child) == 0
+    assert [r.json for r in simulator.call_requests()] == [
+        {"caller": "e0", "callee": "+4915799912345"}
+    ]
+
+
+def test_ctrl_c_at_the_first_prompt_cancels_with_130(
+    console_script: str, env: dict[str, str], simulator: SipgateSimulator
+) -> None:
+    child = spawn(console_script, env, "call")
+    child.expect("Which phone rings first?")
+    child.sendintr()
+    child.expect("Cancelled")
+    assert finish(child) == 130
+    assert simulator.requests == []
+
+
+def test_no_at_the_confirmation_cancels_with_130(
+    console_script: str, env: dict[str, str], simulator: SipgateSimulator
+) -> None:
+    child = spawn(console_script, env, "call", "0157 99912345", "-d", "e0")
+    child.expect("Place this call?")
+    child.send("n")
+    child.expect("No call was placed")
+    assert finish(child) == 130
+    assert simulator.requests == []
+
+
+def test_a_40_column_terminal_without_colour(
+    console_script: str, env: dict[str, str], simulator: SipgateSimulator
+) -> None:
+    child = spawn(
+        console_script,
+        {**env, "NO_COLOR": "1"},
+        "call",
+        "0157 99912345",
+        "-d",
+        "e9",
+        "--yes",
+        columns=40,
+    )
+    assert finish(child) == 4
+    text = child.before
+    assert "refused to place this call" in re.sub(r"\s*│\s*", " ", text)
+    assert not COLOUR.search(text)
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)
+    assert max(len(line) for line in plain.splitlines()) <= 40
