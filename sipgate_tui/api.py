@@ -8,7 +8,6 @@ costs money and must not be placed twice.
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import re
@@ -70,6 +69,14 @@ def plain_headers(*, has_body: bool, user_agent: str = USER_AGENT) -> dict[str, 
     return headers
 
 
+@dataclass(frozen=True)
+class UserInfo:
+    """Who a token belongs to: the user id (``w0``) used in per-user paths, and the domain."""
+
+    user_id: str
+    domain: str | None
+
+
 class ApiError(Exception):
     """Base of every error the client raises. Messages never contain credentials."""
 
@@ -89,7 +96,7 @@ class NetworkError(ApiError):
     """Nothing reached the API (or, for reads, nothing usable came back).
 
     ``kind`` is one of ``dns``, ``refused``, ``tls``, ``connect-timeout``, ``read-timeout``,
-    ``proxy``, ``connection``.
+    ``proxy``, ``connection``, ``connection-failed``, ``unreadable`` (an answer we cannot use).
     """
 
     def __init__(self, kind: str, host: str, detail: str | None = None) -> None:
@@ -157,6 +164,46 @@ class SipgateClient:
             )
         return _sanitise(session_id.strip(), limit=200)
 
+    def get_json(self, path: str, params: dict[str, str | int] | None = None) -> Any:
+        """``GET {base}{path}`` and return the decoded JSON answer."""
+        url = self._url(path, params)
+        _, headers, body = self._send("GET", url, None, is_write=False)
+        data = _decode_json(body)
+        if data is None:
+            raise NetworkError(
+                "unreadable", _host(url), _summarise_body(headers, body, self._redact, 120)
+            )
+        return data
+
+    def probe(self, path: str, params: dict[str, str | int] | None = None) -> int:
+        """The HTTP status of ``GET {base}{path}``: a cheap way to learn whether a scope works.
+
+        Network failures still raise; statuses never do.
+        """
+        try:
+            self._send("GET", self._url(path, params), None, is_write=False)
+        except HttpStatusError as error:
+            return error.status
+        return 200
+
+    def userinfo(self) -> UserInfo:
+        """``GET /authorization/userinfo``: who the token belongs to (any valid token may ask)."""
+        data = self.get_json("/authorization/userinfo")
+        user_id = data.get("sub") if isinstance(data, dict) else None
+        if not isinstance(user_id, str) or not user_id.strip():
+            raise NetworkError("unreadable", _host(self.base_url), "userinfo without a user id")
+        domain = data.get("domain")
+        return UserInfo(
+            user_id=_sanitise(user_id, 64),
+            domain=_sanitise(domain, 120) if isinstance(domain, str) else None,
+        )
+
+    def _url(self, path: str, params: dict[str, str | int] | None) -> str:
+        from urllib.parse import quote, urlencode
+
+        url = self.base_url + quote(path, safe="/")
+        return f"{url}?{urlencode(params)}" if params else url
+
     def close(self) -> None:
         """Close the pooled connections."""
         if self._session is not None:
@@ -184,7 +231,7 @@ class SipgateClient:
         import requests
 
         headers = plain_headers(has_body=payload is not None, user_agent=self._user_agent)
-        headers["Authorization"] = "Basic " + self._basic_token()
+        headers["Authorization"] = "Basic " + self._credentials.basic_token()
         _log_request(method, url, headers, payload)
         host = _host(url)
         try:
@@ -256,13 +303,9 @@ class SipgateClient:
             raise NetworkError("connection", host, f"HTTP {status}, body cut off")
         return status, response_headers, body
 
-    def _basic_token(self) -> str:
-        pair = f"{self._credentials.token_id}:{self._credentials.token}"
-        return base64.b64encode(pair.encode()).decode("ascii")
-
     def _redact(self, text: str) -> str:
         """Remove the secret from server text: a hostile or buggy server may echo it back."""
-        for secret in (self._credentials.token, self._basic_token()):
+        for secret in (self._credentials.token, self._credentials.basic_token()):
             if secret:
                 text = text.replace(secret, "••••")
         return text

@@ -6,10 +6,12 @@ does not pay for modules a command needs only when it runs.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 from collections.abc import Callable
 from dataclasses import replace
+from types import ModuleType
 from typing import Annotated, Optional
 
 import typer
@@ -17,13 +19,15 @@ import typer
 from sipgate_tui import __version__
 from sipgate_tui.api import DEFAULT_API_URL
 from sipgate_tui.context import AppContext, GlobalOptions
+from sipgate_tui.credentials import DEFAULT_PROFILE
 from sipgate_tui.errors import AppError, Cancelled, ExitCode
 
 app = typer.Typer(
     name="sipgate-tui",
     help="Place phone calls through sipgate from your terminal: your phone rings first, "
-    "then sipgate connects you to the number you chose.",
-    no_args_is_help=True,
+    "then sipgate connects you to the number you chose.\n\n"
+    "Run without a command for the guided mode: it logs you in if needed, then places a call.",
+    invoke_without_command=True,
     add_completion=True,
     pretty_exceptions_enable=False,  # we render every error ourselves
     pretty_exceptions_show_locals=False,  # locals would include the token
@@ -37,33 +41,52 @@ def _print_version(value: bool) -> None:
         raise typer.Exit()
 
 
+def _flag(*names: str, help: str, envvar: str | None = None) -> typer.models.OptionInfo:
+    # metavar="" keeps Typer from printing a "<bool>" type after on/off flags in --help.
+    return typer.Option(*names, help=help, envvar=envvar, metavar="", show_default=False)
+
+
+def _value(*names: str, metavar: str, help: str, **extra: object) -> typer.models.OptionInfo:
+    return typer.Option(*names, metavar=metavar, help=help, **extra)  # type: ignore[arg-type]
+
+
 @app.callback()
 def main_options(
     typer_ctx: typer.Context,
     api_url: Annotated[
         str,
-        typer.Option(
+        _value(
             "--api-url",
+            metavar="URL",
             envvar="SIPGATE_API_URL",
             help="sipgate REST API base URL. Plain http:// only for loopback addresses.",
             show_default=True,
         ),
     ] = DEFAULT_API_URL,
+    profile: Annotated[
+        str,
+        _value(
+            "--profile",
+            metavar="NAME",
+            envvar="SIPGATE_PROFILE",
+            help="Which stored credentials to use, for people with several sipgate accounts.",
+            show_default=True,
+        ),
+    ] = DEFAULT_PROFILE,
     no_input: Annotated[
         bool,
-        typer.Option(
+        _flag(
             "--no-input",
             envvar="SIPGATE_TUI_NO_INPUT",
-            help="Never prompt; a missing value is an error (also SIPGATE_TUI_NO_INPUT=1).",
+            help="Never prompt; a missing value is an error.",
         ),
     ] = False,
     debug: Annotated[
         bool,
-        typer.Option(
+        _flag(
             "--debug",
             envvar="SIPGATE_TUI_DEBUG",
-            help="Log HTTP requests and answers to stderr (the token redacted), and "
-            "tracebacks of bugs.",
+            help="Log HTTP requests and answers to stderr, the token redacted.",
         ),
     ] = False,
     version: Annotated[
@@ -72,43 +95,64 @@ def main_options(
             "--version",
             callback=_print_version,
             is_eager=True,
+            metavar="",
             help="Show the version and exit.",
         ),
     ] = None,
 ) -> None:
     """Global options; they go before the command (sipgate-tui --no-input call ...)."""
-    typer_ctx.obj = GlobalOptions(api_url=api_url, no_input=no_input, debug=debug)
+    typer_ctx.obj = GlobalOptions(api_url=api_url, no_input=no_input, debug=debug, profile=profile)
+    if typer_ctx.invoked_subcommand is None:
+        from sipgate_tui.commands import guided
+
+        _execute(typer_ctx, False, guided.run)
+
+
+JsonOption = Annotated[
+    bool, _flag("--json", help="Print one JSON document on stdout instead of panels; never asks.")
+]
+TimeoutOption = Annotated[
+    Optional[float],  # noqa: UP045
+    _value(
+        "--timeout",
+        metavar="SECONDS",
+        help="Bound for connecting and for waiting on each answer (default 5 s / 15 s).",
+        show_default=False,
+    ),
+]
 
 
 @app.command(
     help="Place a call: your phone rings first, then sipgate calls CALLEE.\n\n"
     "In a terminal it asks for anything missing, shows a summary and asks to confirm. "
     "Without a terminal (or with --no-input or --json) it never asks: pass CALLEE and --device, "
-    "and --yes to really place the call.",
+    "and --yes to really place the call. Example: sipgate-tui call 0157 99912345 -d e0",
 )
 def call(
     typer_ctx: typer.Context,
     callee: Annotated[
-        Optional[str],  # noqa: UP045
+        Optional[list[str]],  # noqa: UP045
         typer.Argument(
             metavar="CALLEE",
-            help="The number to call, e.g. +4915799912345 or 0157 99912345.",
+            help="The number to call, spaces allowed: +49 157 99912345, 0157 99912345.",
             show_default=False,
         ),
     ] = None,
     device: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option(
+        _value(
             "--device",
             "-d",
+            metavar="ID",
             help="Device id of the phone that rings first, such as e0 (sent as caller).",
             show_default=False,
         ),
     ] = None,
     caller: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option(
+        _value(
             "--caller",
+            metavar="NUMBER",
             help="Advanced: a phone number that rings first instead (e.g. a group's number); "
             "needs --device, which is then sent as deviceId.",
             show_default=False,
@@ -116,47 +160,35 @@ def call(
     ] = None,
     caller_id: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option(
+        _value(
             "--caller-id",
+            metavar="NUMBER",
             help="Number shown to the callee (one of yours); default: the phone's own number.",
             show_default=False,
         ),
     ] = None,
     region: Annotated[
         str,
-        typer.Option("--region", help="Country for numbers written without country code."),
+        _value("--region", metavar="CC", help="Country for numbers written without country code."),
     ] = "DE",
-    yes: Annotated[
-        bool, typer.Option("--yes", "-y", help="Place the call without asking to confirm.")
-    ] = False,
+    yes: Annotated[bool, _flag("--yes", "-y", help="Place the call without asking to confirm.")] = (
+        False
+    ),
     dry_run: Annotated[
         bool,
-        typer.Option(
+        _flag(
             "--dry-run",
             help="Show the exact request (token masked) and send nothing. Needs no credentials.",
         ),
     ] = False,
-    json_output: Annotated[
-        bool,
-        typer.Option(
-            "--json", help="Print one JSON document on stdout instead of panels; never prompts."
-        ),
-    ] = False,
-    timeout: Annotated[
-        Optional[float],  # noqa: UP045
-        typer.Option(
-            "--timeout",
-            metavar="SECONDS",
-            help="Bound for connecting and for waiting on the answer (default 5 s / 15 s).",
-            show_default=False,
-        ),
-    ] = None,
+    json_output: JsonOption = False,
+    timeout: TimeoutOption = None,
 ) -> None:
     """Place a call (the help text is in the decorator, where Typer reads it unwrapped)."""
     from sipgate_tui.commands import call as call_command
 
     options = call_command.CallOptions(
-        callee=callee,
+        callee=" ".join(callee) if callee else None,
         device=device,
         caller=caller,
         caller_id=caller_id,
@@ -169,19 +201,88 @@ def call(
     _execute(typer_ctx, json_output, lambda ctx: call_command.run(options, ctx))
 
 
+@app.command(
+    help="Store a sipgate personal access token in your OS keyring, after checking it with "
+    "sipgate.\n\n"
+    "Explains where to create the token and which scopes to tick, asks for the token id and the "
+    "token (hidden), verifies them and shows which features the token unlocks. Nothing is "
+    "stored if sipgate does not accept the token. Never writes a plain-text file: without a "
+    "usable keyring it stops (exit 7) and explains the ways out. For scripts: "
+    "printf '%s' \"$TOKEN\" | sipgate-tui login --token-id token-ABC123 --token-stdin",
+)
+def login(
+    typer_ctx: typer.Context,
+    token_id: Annotated[
+        Optional[str],  # noqa: UP045
+        _value("--token-id", metavar="ID", help="The token id (token-…).", show_default=False),
+    ] = None,
+    token_stdin: Annotated[
+        bool,
+        _flag(
+            "--token-stdin",
+            help="Read the token from stdin (never pass it as an argument: the process list is "
+            "readable by others).",
+        ),
+    ] = False,
+    json_output: JsonOption = False,
+    timeout: TimeoutOption = None,
+) -> None:
+    """Log in (help text in the decorator)."""
+    from sipgate_tui.commands import login as login_command
+
+    options = login_command.LoginOptions(
+        token_id=token_id, token_stdin=token_stdin, json=json_output, timeout=timeout
+    )
+    _execute(typer_ctx, json_output, lambda ctx: login_command.run(options, ctx))
+
+
+@app.command(
+    help="Show the credentials in use, check them with sipgate, and list what they may do.\n\n"
+    "Says where the credentials come from (environment or keyring, and which backend), shows "
+    "the token id and the token masked, checks them live and probes which features the token "
+    "unlocks. Exit code 3 when there are no working credentials.",
+)
+def status(
+    typer_ctx: typer.Context, json_output: JsonOption = False, timeout: TimeoutOption = None
+) -> None:
+    """Status (help text in the decorator)."""
+    from sipgate_tui.commands import status as status_command
+
+    options = status_command.StatusOptions(json=json_output, timeout=timeout)
+    _execute(typer_ctx, json_output, lambda ctx: status_command.run(options, ctx))
+
+
+@app.command(
+    help="Remove this profile's stored token from the keyring.\n\n"
+    "Says which token it removed; running it twice is fine. SIPGATE_TOKEN_ID and SIPGATE_TOKEN, "
+    "if set, still apply afterwards.",
+)
+def logout(typer_ctx: typer.Context, json_output: JsonOption = False) -> None:
+    """Logout (help text in the decorator)."""
+    from sipgate_tui.commands import logout as logout_command
+
+    options = logout_command.LogoutOptions(json=json_output)
+    _execute(typer_ctx, json_output, lambda ctx: logout_command.run(options, ctx))
+
+
 def _execute(
     typer_ctx: typer.Context, json_mode: bool, command: Callable[[AppContext], ExitCode]
 ) -> None:
     """Run a command with the real context; every outcome becomes one message and an exit code."""
     from sipgate_tui import render
     from sipgate_tui.context import build_context, check_api_url
+    from sipgate_tui.credentials import check_profile
 
     global_options: GlobalOptions = typer_ctx.obj or GlobalOptions()
     if global_options.debug:
         _enable_debug_log()
     ctx: AppContext | None = None
     try:
-        global_options = replace(global_options, api_url=check_api_url(global_options.api_url))
+        global_options = replace(
+            global_options,
+            api_url=check_api_url(global_options.api_url),
+            profile=check_profile(global_options.profile),
+        )
         ctx = build_context(global_options)
         code = command(ctx)
     except KeyboardInterrupt:
@@ -194,7 +295,10 @@ def _execute(
         if global_options.debug:
             import traceback
 
-            traceback.print_exc(file=sys.stderr)
+            from sipgate_tui.credentials import scrub
+
+            # Exception messages are not ours to control: scrub any token out of them.
+            sys.stderr.write(scrub(traceback.format_exc()))
         bug = AppError(
             "internal-error",
             f"sipgate-tui hit a bug ({type(error).__name__}).",
@@ -202,20 +306,40 @@ def _execute(
             hint="Run the command again with --debug to see the traceback, and report it.",
         )
         code = _report(ctx, json_mode, bug, render)
+    if ctx is not None and ctx.output_error is not None:
+        _note_lost_output(ctx.output_error)
     raise typer.Exit(int(code))
 
 
-def _report(ctx: AppContext | None, json_mode: bool, error: AppError, render) -> ExitCode:
+def _note_lost_output(error: OSError) -> None:
+    """Say on stderr that stdout was lost, except for a closed pipe (``| head``: expected)."""
+    import errno
+
+    if error.errno == errno.EPIPE:
+        return
+    with contextlib.suppress(OSError):
+        sys.stderr.write(
+            f"sipgate-tui: could not write the output ({error.strerror or error}); the exit "
+            "code still tells what happened.\n"
+        )
+
+
+def _report(
+    ctx: AppContext | None, json_mode: bool, error: AppError, render: ModuleType
+) -> ExitCode:
     if ctx is None:  # the context itself could not be built: plain consoles will do
         from sipgate_tui.context import build_context
 
         ctx = build_context(GlobalOptions())
-    if json_mode:
-        ctx.emit_json(error.to_json())
-    elif isinstance(error, Cancelled):
-        ctx.err.print(render.cancelled(error))
-    else:
-        ctx.err.print(render.problem(error))
+    try:
+        if json_mode:
+            ctx.emit_json(error.to_json())
+        elif isinstance(error, Cancelled):
+            ctx.err.print(render.cancelled(error))
+        else:
+            ctx.err.print(render.problem(error))
+    except OSError:
+        pass  # stderr is gone too; the exit code is all that is left to say it
     return error.exit_code
 
 
@@ -228,5 +352,37 @@ def _enable_debug_log() -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app(prog_name="sipgate-tui")
+    """Console-script entry point.
+
+    With ``--json`` anywhere on the line, even Typer's own usage errors (an unknown option, a
+    value of the wrong type) come out as the JSON error document, so scripts parse one shape.
+    """
+    if "--json" not in sys.argv[1:]:
+        app(prog_name="sipgate-tui")
+        return
+    try:
+        code = app(prog_name="sipgate-tui", standalone_mode=False)
+    except typer.TyperException as error:  # Typer's (vendored click's) usage errors
+        code = ExitCode.USAGE
+        _print_json_error(
+            AppError(
+                "usage",
+                error.format_message(),
+                exit_code=ExitCode.USAGE,
+                hint="Run `sipgate-tui COMMAND --help` to see the options.",
+            )
+        )
+    except typer.Abort:
+        code = ExitCode.CANCELLED
+        _print_json_error(Cancelled())
+    sys.exit(int(code) if isinstance(code, int) else 0)
+
+
+def _print_json_error(error: AppError) -> None:
+    import json
+
+    try:
+        sys.stdout.write(json.dumps(error.to_json()) + "\n")
+        sys.stdout.flush()
+    except OSError:
+        pass

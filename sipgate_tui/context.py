@@ -19,6 +19,8 @@ from sipgate_tui.api import DEFAULT_API_URL, SipgateClient, Timeouts
 from sipgate_tui.credentials import (
     DEFAULT_KEYRING_TIMEOUT,
     DEFAULT_PROFILE,
+    ENV_TOKEN,
+    ENV_TOKEN_ID,
     Credentials,
     FoundCredentials,
     KeyringStore,
@@ -29,6 +31,8 @@ from sipgate_tui.prompts import Prompter, QuestionaryPrompter
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
+
+ENV_CREDENTIALS = (ENV_TOKEN_ID, ENV_TOKEN)
 
 
 @dataclass(frozen=True)
@@ -52,22 +56,53 @@ class AppContext:
     make_prompter: Callable[[], Prompter]
     find_credentials: Callable[[], FoundCredentials]
     make_client: Callable[[Credentials, Timeouts], SipgateClient]
+    make_store: Callable[[], KeyringStore]
     env: Mapping[str, str] = field(default_factory=dict)
+    output_error: OSError | None = None  # set when stdout broke (closed pipe, full disk)
 
     def can_prompt(self, *, json_mode: bool = False) -> bool:
         """Prompts only on a terminal, and never with ``--no-input`` or ``--json``."""
         return self.terminal and not self.options.no_input and not json_mode
 
+    def why_no_prompts(self, *, json_mode: bool = False) -> str:
+        """Why nothing may be asked, in words for an error message."""
+        if json_mode:
+            return "--json never asks questions"
+        if self.options.no_input:
+            return "--no-input (or SIPGATE_TUI_NO_INPUT) forbids questions"
+        return "there is no terminal to ask on (stdin or stdout is not a terminal)"
+
     def show(self, renderable: RenderableType) -> None:
         """Print a renderable for the user (stdout)."""
-        self.out.print(renderable)
+        self._write(lambda: self.out.print(renderable))
+
+    def env_credentials_set(self) -> bool:
+        """Whether SIPGATE_TOKEN_ID or SIPGATE_TOKEN is set (they beat the keyring)."""
+        return any((self.env.get(name) or "").strip() for name in ENV_CREDENTIALS)
 
     def emit_json(self, document: object) -> None:
         """Write one unstyled JSON document to stdout (with ``--json`` it holds nothing else)."""
         import json
 
-        self.out.file.write(json.dumps(document, ensure_ascii=False) + "\n")
-        self.out.file.flush()
+        def write() -> None:
+            self.out.file.write(json.dumps(document, ensure_ascii=False) + "\n")
+            self.out.file.flush()
+
+        self._write(write)
+
+    def _write(self, write: Callable[[], None]) -> None:
+        """Write to stdout; a broken stdout must not turn a placed call into a crash.
+
+        After the first failure (a closed pipe, a full disk) nothing more is written, and the
+        command's own outcome and exit code stand; the CLI mentions the lost output on stderr.
+        """
+        if self.output_error is not None:
+            return
+        try:
+            write()
+        except OSError as error:
+            self.output_error = error
+            _silence_stdout(self.out)
 
     @contextlib.contextmanager
     def waiting(self, message: str) -> Iterator[None]:
@@ -139,7 +174,8 @@ def keyring_timeout(env: Mapping[str, str]) -> float:
     if not 0 < value <= 3600:
         raise InputError(
             "invalid-keyring-timeout",
-            f"SIPGATE_TUI_KEYRING_TIMEOUT must be a number of seconds, not '{raw[:20]}'.",
+            f"SIPGATE_TUI_KEYRING_TIMEOUT must be seconds, more than 0 and at most 3600, not "
+            f"'{raw[:20]}'.",
             hint="For example SIPGATE_TUI_KEYRING_TIMEOUT=10, or unset it for the default.",
         )
     return value
@@ -149,23 +185,46 @@ def build_context(options: GlobalOptions, env: Mapping[str, str] | None = None) 
     """Build the real dependencies for one run of the app."""
     from rich.console import Console
 
+    class PipeSafeConsole(Console):
+        def on_broken_pipe(self) -> None:
+            # Rich would exit(1) here; a closed pipe after a placed call is not a failure,
+            # so hand it to AppContext._write, which keeps the command's own exit code.
+            import errno
+
+            raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
     env = dict(os.environ if env is None else env)
-    out = Console(highlight=False)
-    err = Console(stderr=True, highlight=False)
+    out = PipeSafeConsole(highlight=False)
+    err = PipeSafeConsole(stderr=True, highlight=False)
+
+    def make_store() -> KeyringStore:
+        return KeyringStore(timeout=keyring_timeout(env))
+
     return AppContext(
         options=options,
         out=out,
         err=err,
         terminal=_is_terminal(sys.stdin) and _is_terminal(sys.stdout),
         make_prompter=QuestionaryPrompter,
-        find_credentials=lambda: resolve(
-            env, lambda: KeyringStore(timeout=keyring_timeout(env)), options.profile
-        ),
+        find_credentials=lambda: resolve(env, make_store, options.profile),
         make_client=lambda credentials, timeouts: SipgateClient(
             options.api_url, credentials, timeouts=timeouts
         ),
+        make_store=make_store,
         env=env,
     )
+
+
+def _silence_stdout(console: Console) -> None:
+    # Point the broken descriptor at /dev/null, so flushing at exit cannot fail again
+    # (the recipe from Python's documentation on SIGPIPE).
+    try:
+        fileno = console.file.fileno()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fileno)
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # a test's StringIO has no descriptor
+        pass
 
 
 def _is_terminal(stream: object) -> bool:

@@ -7,7 +7,9 @@ call runs under a timeout: a locked Secret Service can block forever.
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -35,8 +37,27 @@ class Credentials:
         """The token as it may be shown: at most its last four characters."""
         return mask_secret(self.token)
 
+    def basic_token(self) -> str:
+        """The base64 of ``token_id:token``, as sent in the Authorization header."""
+        return base64.b64encode(f"{self.token_id}:{self.token}".encode()).decode("ascii")
+
+    def __post_init__(self) -> None:
+        # Every token the process has seen is known to scrub(), the last line of defence for
+        # text we do not control (tracebacks of bugs, debug logs).
+        _KNOWN_SECRETS.update(s for s in (self.token, self.basic_token()) if len(s) >= 4)
+
     def __repr__(self) -> str:
         return f"Credentials(token_id={self.token_id!r}, token={self.masked_token()!r})"
+
+
+_KNOWN_SECRETS: set[str] = set()
+
+
+def scrub(text: str) -> str:
+    """``text`` with every token this process has seen (and its Basic form) replaced by ••••."""
+    for secret in sorted(_KNOWN_SECRETS, key=len, reverse=True):
+        text = text.replace(secret, "••••")
+    return text
 
 
 @dataclass(frozen=True)
@@ -98,6 +119,29 @@ def encode_item(credentials: Credentials) -> str:
     return json.dumps({"token_id": credentials.token_id, "token": credentials.token})
 
 
+_PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
+
+
+def check_profile(name: str) -> str:
+    """A profile name: letters, digits and ``_.@-``, at most 64 characters."""
+    if not _PROFILE_NAME.fullmatch(name or ""):
+        from sipgate_tui.errors import InputError
+
+        raise InputError(
+            "invalid-profile",
+            f"'{(name or '')[:40]}' cannot be a profile name.",
+            hint="Use letters, digits, '.', '_', '@' or '-' (up to 64), e.g. --profile work.",
+        )
+    return name
+
+
+def profile_command(profile: str, command: str) -> str:
+    """``sipgate-tui login``, or ``sipgate-tui --profile work login`` for other profiles."""
+    if profile == DEFAULT_PROFILE:
+        return f"sipgate-tui {command}"
+    return f"sipgate-tui --profile {profile} {command}"
+
+
 class KeyringStore:
     """The one keyring item per profile (service ``sipgate-tui``, user = profile name)."""
 
@@ -123,6 +167,51 @@ class KeyringStore:
 
         value = self._timed("read from the keyring", get)
         return decode_item(value) if value is not None else None
+
+    def require_backend(self) -> str:
+        """The usable backend's name; exit code 7 with the ways out when there is none."""
+        name = self.backend_name()
+        if name is None:
+            raise no_keyring_error()
+        return name
+
+    def write(self, profile: str, credentials: Credentials) -> None:
+        """Store (or replace) the profile's item. A timeout leaves the state unknown."""
+        self.require_backend()
+
+        def put() -> None:
+            import keyring
+
+            keyring.set_password(self.service, profile, encode_item(credentials))
+
+        try:
+            self._timed("store the token in the keyring", put)
+        except AppError as error:
+            if error.code != "keyring-timeout":
+                raise
+            raise AppError(
+                "keyring-write-unknown",
+                f"The keyring did not confirm within {self.timeout:g} s whether the token was "
+                "stored; it may or may not be there now.",
+                exit_code=ExitCode.ENVIRONMENT,
+                hint=f"Check with `{profile_command(profile, 'status')}` (unlock the keyring "
+                "if it asks), and log in again if the token is missing.",
+            ) from None
+
+    def delete(self, profile: str) -> bool:
+        """Remove the profile's item; False when there was none."""
+        self.require_backend()
+
+        def remove() -> bool:
+            import keyring
+
+            if keyring.get_password(self.service, profile) is None:
+                return False
+            # The item exists, so a failure to delete it is a real failure, not "not found".
+            keyring.delete_password(self.service, profile)
+            return True
+
+        return self._timed("remove the token from the keyring", remove)
 
     def _timed(self, action: str, function: Callable[[], T]) -> T:
         return call_keyring(action, function, self.timeout)
@@ -181,13 +270,29 @@ def resolve(
     raise missing_credentials(profile, keyring_available=backend is not None)
 
 
+def no_keyring_error() -> AppError:
+    """No usable keyring backend: what to install or unlock, or the env-var way out."""
+    return AppError(
+        "keyring-unavailable",
+        "No usable keyring was found, so the token cannot be stored safely. sipgate-tui never "
+        "falls back to a plain-text file.",
+        exit_code=ExitCode.ENVIRONMENT,
+        title="No keyring available",
+        hint="pick the way that fits this machine:\n"
+        "• Desktop Linux (GNOME, Ubuntu, Debian): install the Secret Service with "
+        "`sudo apt install gnome-keyring`, then log out and in again.\n"
+        "• KDE: enable KWallet (System Settings, KDE Wallet).\n"
+        "• Headless Linux: run one in a D-Bus session: `dbus-run-session -- sh -c "
+        "'gnome-keyring-daemon --unlock --components=secrets; sipgate-tui login'`.\n"
+        f"• Servers and CI: skip the keyring; set {ENV_TOKEN_ID} and {ENV_TOKEN} instead.\n"
+        "• macOS and Windows have a keyring built in; if you see this there, "
+        "`python -m keyring diagnose` shows what keyring found.",
+    )
+
+
 def missing_credentials(profile: str, *, keyring_available: bool) -> AppError:
     """The error for 'no credentials anywhere', with both ways to set them up."""
-    login = (
-        "sipgate-tui login"
-        if profile == DEFAULT_PROFILE
-        else f"sipgate-tui --profile {profile} login"
-    )
+    login = profile_command(profile, "login")
     where = (
         "and nothing is stored in the keyring"
         if keyring_available
@@ -199,7 +304,7 @@ def missing_credentials(profile: str, *, keyring_available: bool) -> AppError:
         exit_code=ExitCode.CREDENTIALS,
         title="No credentials yet",
         hint=(
-            "set up a personal access token one of two ways:\n"
+            "Set up a personal access token:\n"
             f"• Run `{login}`: it guides you and keeps the token in your OS keyring.\n"
             f"• Or set {ENV_TOKEN_ID} and {ENV_TOKEN} (handy on servers and in CI).\n"
             "• Create the token in the sipgate web app (your user settings, Personal Access "
@@ -224,6 +329,17 @@ def _usable_backend_name() -> str | None:
 
 
 def _keyring_problem(action: str, error: BaseException) -> AppError:
+    if action == "find the keyring":
+        # The backend could not even be loaded (a bad PYTHON_KEYRING_BACKEND or keyringrc.cfg,
+        # a missing module): unlocking will not help.
+        return AppError(
+            "keyring-error",
+            f"The keyring backend could not be loaded ({type(error).__name__}).",
+            exit_code=ExitCode.ENVIRONMENT,
+            hint="Check PYTHON_KEYRING_BACKEND and keyring's keyringrc.cfg; "
+            "`python -m keyring diagnose` shows what keyring uses. Or set "
+            f"{ENV_TOKEN_ID} and {ENV_TOKEN} instead.",
+        )
     locked = type(error).__name__ == "KeyringLocked"
     if locked:
         message = f"The keyring is locked, so sipgate-tui could not {action}."

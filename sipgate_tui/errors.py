@@ -59,6 +59,7 @@ class AppError(Exception):
                 "status": self.status,
                 "message": self.message,
                 "hint": self.hint,
+                "detail": self.detail,  # what the server said, shortened; often null
             },
             "exitCode": int(self.exit_code),
         }

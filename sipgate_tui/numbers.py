@@ -116,7 +116,7 @@ def parse_region(text: str) -> str:
     if region not in phonenumbers.SUPPORTED_REGIONS:
         raise InputError(
             "invalid-region",
-            f"'{_shorten(text)}' is not a region code phonenumbers knows.",
+            f"'{_shorten(text)}' is not a known region code.",
             hint="Use a two-letter ISO country code such as DE, AT, CH or GB.",
         )
     return region
@@ -127,7 +127,8 @@ def parse_phone_number(text: str, region: str, *, what: str = "number") -> Phone
 
     ``0157 99912345``, ``+49 (157) 999-12345`` and ``0049 15799912345`` all become
     ``+4915799912345`` with region DE. Blocks input that cannot be a number, extensions and
-    emergency numbers; numbers that libphonenumber thinks unassigned pass with a note, because
+    emergency numbers; numbers that libphonenumber thinks unassigned pass with a note (unless
+    they are too short to be more than a fragment), because
     its data lags behind newly assigned ranges.
     """
     import phonenumbers
@@ -153,11 +154,7 @@ def parse_phone_number(text: str, region: str, *, what: str = "number") -> Phone
         )
     digits = re.sub(r"\D", "", raw)
     if shortnumberinfo.is_emergency_number(digits, region) and len(digits) <= 4:
-        raise InputError(
-            "emergency-number",
-            f"{shown} is an emergency number; sipgate-tui does not dial emergency numbers.",
-            hint="Call it directly from your phone.",
-        )
+        raise _emergency(shown, what)
     notes: list[str] = []
     try:
         number = phonenumbers.parse(raw, region)
@@ -184,11 +181,7 @@ def parse_phone_number(text: str, region: str, *, what: str = "number") -> Phone
     if len(national) <= 4 and shortnumberinfo.is_emergency_number(
         national, number_region or region
     ):
-        raise InputError(
-            "emergency-number",
-            f"{shown} is an emergency number; sipgate-tui does not dial emergency numbers.",
-            hint="Call it directly from your phone.",
-        )
+        raise _emergency(shown, what)
     possible = phonenumbers.is_possible_number_with_reason(number)
     if possible == phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY:
         raise InputError(
@@ -209,9 +202,19 @@ def parse_phone_number(text: str, region: str, *, what: str = "number") -> Phone
         kind = _NUMBER_TYPES.get(phonenumbers.number_type(number))
         if kind == "premium-rate":
             notes.append(f"{pretty} is a premium-rate number: calls to it can be expensive.")
+    elif len(national) < 7 or (
+        number.italian_leading_zero and metadata_prefix(number_region) == "0"
+    ):
+        # Not a known range and short, or still carrying the trunk 0 after the country code
+        # ("0157" alone is +49 0157): an area code or a number cut short, not a new range.
+        raise InputError(
+            "invalid-number",
+            f"'{shown}' looks incomplete: too short for a phone number.",
+            hint=_NUMBER_EXAMPLES,
+        )
     else:
         notes.append(
-            f"{pretty} does not match any range libphonenumber knows; it may be new or mistyped."
+            f"{pretty} is not in any number range sipgate-tui knows; it may be new, or mistyped."
         )
     return PhoneNumber(
         e164=e164,
@@ -253,6 +256,28 @@ def _as_international_if_unambiguous(raw: str, region: str):
         f"'{_shorten(raw)}' has no leading 0, + or 00, so it is not a full number in {region}.",
         hint="Add the area code with its leading 0 (0211 5550001) or the country code "
         "(+49 211 5550001).",
+    )
+
+
+def metadata_prefix(region: str | None) -> str | None:
+    """The region's trunk prefix (``0`` in Germany), if any."""
+    import phonenumbers
+
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region or "")
+    return metadata.national_prefix if metadata is not None else None
+
+
+def _emergency(shown: str, what: str) -> InputError:
+    if what == "caller ID":
+        return InputError(
+            "invalid-number",
+            f"{shown} is an emergency number, not one of your numbers to show.",
+            hint="Leave the caller ID empty to show the phone's own number.",
+        )
+    return InputError(
+        "emergency-number",
+        f"{shown} is an emergency number: call it from your phone directly.",
+        hint="sipgate-tui does not dial emergency numbers.",
     )
 
 

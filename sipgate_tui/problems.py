@@ -108,26 +108,27 @@ OTHER_STATUS = StatusProblem(
 )
 
 NETWORK_PROBLEMS: dict[str, tuple[str, str, str]] = {
-    # kind: (code, message, hint)
+    # kind: (code, message, hint). For the call request, CALL_NOT_PLACED is appended where
+    # nothing reached sipgate (everything but a broken or unreadable answer).
     "dns": (
         "dns-failure",
-        "The server name {host} could not be resolved. " + CALL_NOT_PLACED,
+        "The server name {host} could not be resolved.",
         "Check your internet connection and the API address (--api-url or SIPGATE_API_URL).",
     ),
     "refused": (
         "connection-refused",
-        "{host} refused the connection. " + CALL_NOT_PLACED,
+        "{host} refused the connection.",
         "Check the API address (--api-url or SIPGATE_API_URL) and whether a firewall or proxy "
         "blocks it.",
     ),
     "connection-failed": (
         "connection-failed",
-        "Could not connect to {host}. " + CALL_NOT_PLACED,
+        "Could not connect to {host}.",
         "Check your internet connection, then try again.",
     ),
     "connect-timeout": (
         "connect-timeout",
-        "No connection to {host} within {connect:g} s. " + CALL_NOT_PLACED,
+        "No connection to {host} within {connect:g} s.",
         "Check your internet connection, or allow more time with --timeout.",
     ),
     "read-timeout": (
@@ -137,14 +138,14 @@ NETWORK_PROBLEMS: dict[str, tuple[str, str, str]] = {
     ),
     "tls": (
         "tls-error",
-        "No secure connection to {host}: {detail}. " + CALL_NOT_PLACED,
+        "No secure connection to {host}: {detail}.",
         "Something between you and sipgate may intercept HTTPS (a company proxy), or the "
         "system's certificates are out of date. If your network uses its own certificate "
         "authority, point REQUESTS_CA_BUNDLE to its certificate file.",
     ),
     "proxy": (
         "proxy-error",
-        "The proxy refused or failed to connect to {host}. " + CALL_NOT_PLACED,
+        "The proxy refused or failed to connect to {host}.",
         "Check HTTPS_PROXY / HTTP_PROXY / NO_PROXY in your environment.",
     ),
     "connection": (
@@ -152,7 +153,55 @@ NETWORK_PROBLEMS: dict[str, tuple[str, str, str]] = {
         "The connection to {host} broke before an answer arrived.",
         "Try again in a moment.",
     ),
+    "unreadable": (
+        "unreadable-response",
+        "The answer from {host} could not be read as the sipgate API's.",
+        "Check the API address (--api-url or SIPGATE_API_URL); run with --debug to see the answer.",
+    ),
 }
+NOTHING_SENT = {"dns", "refused", "connection-failed", "connect-timeout", "tls", "proxy"}
+
+# Reads (userinfo, devices, numbers, ...): what a status means when we only asked.
+READ_STATUS_PROBLEMS: dict[int, StatusProblem] = {
+    401: StatusProblem(
+        "unauthorized",
+        ExitCode.CREDENTIALS,
+        "sipgate did not accept the token id and token (HTTP 401).",
+        CALL_STATUS_PROBLEMS[401].hint,
+    ),
+    403: StatusProblem(
+        "forbidden",
+        ExitCode.REFUSED,
+        "sipgate did not let this token {what} (HTTP 403).",
+        "The token probably lacks the scope {scope}: create a token with it in the sipgate web "
+        "app and run `{login}`. Some account types do not offer this at all.",
+    ),
+    404: StatusProblem(
+        "not-found",
+        ExitCode.REFUSED,
+        "sipgate has nothing at {url} (HTTP 404).",
+        "Check --api-url or SIPGATE_API_URL (default https://api.sipgate.com/v2). Some "
+        "account types do not offer this endpoint.",
+    ),
+    429: StatusProblem(
+        "rate-limited",
+        ExitCode.NETWORK,
+        "sipgate is limiting requests right now (HTTP 429).",
+        "Wait {wait} and try again.",
+    ),
+}
+READ_SERVER_ERROR = StatusProblem(
+    "server-error",
+    ExitCode.NETWORK,
+    "sipgate had a problem on its side (HTTP {status}).",
+    "Wait a minute and try again.",
+)
+READ_OTHER_STATUS = StatusProblem(
+    "unexpected-status",
+    ExitCode.REFUSED,
+    "sipgate answered with an unexpected status (HTTP {status}).",
+    OTHER_STATUS.hint,
+)
 
 UNKNOWN_OUTCOME_PROBLEMS: dict[str, tuple[str, str]] = {
     "read-timeout": (
@@ -187,26 +236,7 @@ def call_problem(
         entry = CALL_STATUS_PROBLEMS.get(error.status)
         if entry is None:
             entry = SERVER_ERROR if error.status >= 500 else OTHER_STATUS
-        env_note = (
-            " (or fix SIPGATE_TOKEN_ID and SIPGATE_TOKEN, which are in use now)"
-            if credentials_source == "env"
-            else ""
-        )
-        fields = {
-            "status": error.status,
-            "url": error.url,
-            "device": device or "you chose",
-            "wait": f"{error.retry_after} s" if error.retry_after is not None else "a minute",
-            "env_note": env_note,
-        }
-        return AppError(
-            entry.code,
-            entry.message.format(**fields),
-            exit_code=entry.exit_code,
-            hint=entry.hint.format(**fields),
-            status=error.status,
-            detail=error.detail,
-        )
+        return _status_problem(error, entry, credentials_source, device=device or "you chose")
     timing = {"connect": connect_timeout, "read": read_timeout}
     if isinstance(error, OutcomeUnknownError):
         code, message = UNKNOWN_OUTCOME_PROBLEMS[error.kind]
@@ -218,24 +248,90 @@ def call_problem(
             detail=error.detail,
         )
     if isinstance(error, NetworkError):
-        code, message, hint = NETWORK_PROBLEMS.get(error.kind, NETWORK_PROBLEMS["connection"])
-        return AppError(
-            code,
-            message.format(host=error.host, detail=error.detail or "handshake failed", **timing),
-            exit_code=ExitCode.NETWORK,
-            hint=hint,
-            detail=error.detail if error.kind not in ("tls",) else None,
+        return _network_problem(
+            error, timing, suffix=" " + CALL_NOT_PLACED if error.kind in NOTHING_SENT else ""
         )
     if isinstance(error, UnexpectedRedirectError):
-        target = f" to {error.location}" if error.location else ""
-        return AppError(
-            "unexpected-redirect",
-            f"The API answered with a redirect{target} (HTTP {error.status}), which sipgate-tui "
-            "never follows, so a call is never sent twice or to another server. " + CALL_NOT_PLACED,
-            exit_code=ExitCode.NETWORK,
-            hint="Check the API address (--api-url or SIPGATE_API_URL); sipgate's is "
-            "https://api.sipgate.com/v2. A captive portal (hotel or train Wi-Fi) can also "
-            "cause this.",
-            status=error.status,
-        )
+        return _redirect_problem(error, " " + CALL_NOT_PLACED)
     raise TypeError(f"not a client error: {type(error).__name__}")
+
+
+def read_problem(
+    error: ApiError,
+    *,
+    what: str,
+    scope: str | None,
+    connect_timeout: float,
+    read_timeout: float,
+    credentials_source: str | None,
+    login_command: str = "sipgate-tui login",
+) -> AppError:
+    """The user-facing problem for a failed read (``what``: 'read your devices', ...)."""
+    if isinstance(error, HttpStatusError):
+        entry = READ_STATUS_PROBLEMS.get(error.status)
+        if entry is None:
+            entry = READ_SERVER_ERROR if error.status >= 500 else READ_OTHER_STATUS
+        return _status_problem(
+            error,
+            entry,
+            credentials_source,
+            what=what,
+            scope=scope or "it needs",
+            login=login_command,
+        )
+    if isinstance(error, NetworkError):
+        return _network_problem(error, {"connect": connect_timeout, "read": read_timeout})
+    if isinstance(error, UnexpectedRedirectError):
+        return _redirect_problem(error, "")
+    raise TypeError(f"not a client error: {type(error).__name__}")
+
+
+def _status_problem(
+    error: HttpStatusError, entry: StatusProblem, credentials_source: str | None, **extra: str
+) -> AppError:
+    env_note = (
+        " (or fix SIPGATE_TOKEN_ID and SIPGATE_TOKEN, which are in use now)"
+        if credentials_source == "env"
+        else ""
+    )
+    fields = {
+        "status": error.status,
+        "url": error.url,
+        "wait": f"{error.retry_after} s" if error.retry_after is not None else "a minute",
+        "env_note": env_note,
+        **extra,
+    }
+    return AppError(
+        entry.code,
+        entry.message.format(**fields),
+        exit_code=entry.exit_code,
+        hint=entry.hint.format(**fields),
+        status=error.status,
+        detail=error.detail,
+    )
+
+
+def _network_problem(error: NetworkError, timing: dict[str, float], suffix: str = "") -> AppError:
+    code, message, hint = NETWORK_PROBLEMS.get(error.kind, NETWORK_PROBLEMS["connection"])
+    return AppError(
+        code,
+        message.format(host=error.host, detail=error.detail or "handshake failed", **timing)
+        + suffix,
+        exit_code=ExitCode.NETWORK,
+        hint=hint,
+        detail=error.detail if error.kind != "tls" else None,
+    )
+
+
+def _redirect_problem(error: UnexpectedRedirectError, suffix: str) -> AppError:
+    target = f" to {error.location}" if error.location else ""
+    return AppError(
+        "unexpected-redirect",
+        f"The API answered with a redirect{target} (HTTP {error.status}), which sipgate-tui "
+        "never follows, so nothing is ever sent twice or to another server." + suffix,
+        exit_code=ExitCode.NETWORK,
+        hint="Check the API address (--api-url or SIPGATE_API_URL); sipgate's is "
+        "https://api.sipgate.com/v2. A captive portal (hotel or train Wi-Fi) can also "
+        "cause this.",
+        status=error.status,
+    )

@@ -34,6 +34,10 @@ class Prompter(Protocol):
         """
         ...
 
+    def secret(self, message: str, *, validate: Validator | None = None) -> str:
+        """Ask for a secret; what is typed is not shown."""
+        ...
+
     def confirm(self, message: str, *, default: bool) -> bool:
         """Ask a yes/no question."""
         ...
@@ -67,8 +71,17 @@ class QuestionaryPrompter:
         if live_hint is not None:
             extra["rprompt"] = lambda: _live_text(live_hint, _current_text())
         if placeholder:
-            extra["placeholder"] = _grey(placeholder)
+            # In parentheses, so it cannot pass for typed text where colours are off
+            # (NO_COLOR); and gone once the prompt is done, so it never reads as the answer.
+            extra["placeholder"] = lambda: "" if _prompt_done() else _grey(f"({placeholder})")
         question = questionary.text(message, default=default, validate=_adapt(validate), **extra)
+        return str(self._ask(question))
+
+    def secret(self, message: str, *, validate: Validator | None = None) -> str:
+        """See :meth:`Prompter.secret`."""
+        import questionary
+
+        question = questionary.password(message, validate=_adapt(validate), **self._io)
         return str(self._ask(question))
 
     def confirm(self, message: str, *, default: bool) -> bool:
@@ -97,6 +110,15 @@ def _adapt(validate: Validator | None) -> Callable[[str], Any] | None:
         return True if problem is None else problem
 
     return questionary_validator
+
+
+def _prompt_done() -> bool:
+    from prompt_toolkit.application.current import get_app
+
+    try:
+        return bool(get_app().is_done)
+    except Exception:  # noqa: BLE001 - a placeholder must never break the prompt
+        return False
 
 
 def _current_text() -> str:

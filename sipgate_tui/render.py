@@ -167,3 +167,181 @@ def internal_error(summary: str) -> RenderableType:
             hint="Run the command again with --debug to see the traceback, and report it.",
         )
     )
+
+
+# -- credentials: login, status, logout ------------------------------------------------------
+
+
+def login_intro(profile: str) -> RenderableType:
+    """Where to create a token and which scopes to tick, before asking for it."""
+    from sipgate_tui.account import SCOPES
+
+    scopes = Table.grid(padding=(0, 2))
+    scopes.add_column(style="bold", no_wrap=True)
+    scopes.add_column(no_wrap=True)
+    scopes.add_column(overflow="fold")
+    for scope in SCOPES:
+        scopes.add_row(
+            scope.name,
+            Text("required", style="bold") if scope.required else Text("optional", style="dim"),
+            scope.used_for,
+        )
+    steps = Table.grid(padding=(0, 1))
+    steps.add_column(no_wrap=True, style="bold")
+    steps.add_column(overflow="fold")
+    steps.add_row(
+        "1.",
+        "In the sipgate web app, open your user settings, then Personal Access Tokens, and "
+        "create a token.",
+    )
+    steps.add_row("2.", Group(Text("Tick these scopes:"), scopes))
+    steps.add_row("3.", "Copy the token id (token-…) and the token, and paste them below.")
+    body = Group(
+        Text("sipgate-tui needs a sipgate personal access token:"),
+        steps,
+        Text(""),
+        Text(
+            "The token is checked with sipgate first, then kept in your operating system's "
+            "keyring, never in a plain-text file.",
+            style="dim",
+        ),
+    )
+    title = "Log in to sipgate" + ("" if profile == "default" else f" · profile {profile}")
+    return _panel(body, title, "cyan")
+
+
+def scope_report(scopes: Mapping[str, bool | None], login_command: str) -> RenderableType:
+    """One line per scope: granted, not granted, or not checkable; then how to add scopes."""
+    from sipgate_tui.account import SCOPES
+
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(no_wrap=True)
+    grid.add_column(no_wrap=True, style="bold")
+    grid.add_column(overflow="fold")
+    missing = False
+    for scope in SCOPES:
+        granted = scopes.get(scope.name)
+        if scope.probe is None:
+            mark = Text("?", style="yellow")
+            what = Text.assemble(
+                scope.used_for, ("  (cannot be checked without side effects)", "dim")
+            )
+        elif granted:
+            mark, what = Text("✓", style="green"), Text(scope.used_for)
+        elif granted is None:
+            mark = Text("?", style="yellow")
+            what = Text.assemble(scope.used_for, ("  (could not be checked)", "dim"))
+        else:
+            missing = True
+            mark = Text("✗", style="red")
+            what = Text.assemble(scope.used_for, ("  not granted", "red"))
+        grid.add_row(mark, scope.name, what)
+    footer = "Make sure sessions:calls:write is ticked: without it no call can be placed."
+    if missing:
+        footer += f" To add scopes, create a token with them and run `{login_command}`."
+    return Group(grid, Text(footer, style="dim"))
+
+
+def login_done(
+    *,
+    profile: str,
+    token_id: str,
+    user_id: str,
+    domain: str | None,
+    backend: str,
+    replaced: str | None,
+    scopes: Mapping[str, bool | None],
+    login_command: str,
+) -> RenderableType:
+    """Success: the token works, where it is stored, and what it may do."""
+    where = f"your keyring ({backend}), item sipgate-tui / {profile}"
+    rows: list[tuple[str, Text | str]] = [
+        ("User", user_id + (f" · {domain}" if domain else "")),
+        ("Token id", token_id),
+        ("Stored in", where),
+    ]
+    if replaced:
+        rows.append(("Replaced", f"the token {replaced} stored before"))
+    body = Group(
+        Text("sipgate accepted the token.", style="bold"),
+        Text(""),
+        _rows(rows),
+        Text(""),
+        Text("What this token may do:", style="bold"),
+        scope_report(scopes, login_command),
+    )
+    return _panel(body, "✓ Logged in", "green")
+
+
+def status_report(
+    *,
+    profile: str,
+    source: str | None,
+    backend: str | None,
+    token_id: str | None,
+    token_masked: str | None,
+    user_id: str | None,
+    domain: str | None,
+    valid: bool,
+    scopes: Mapping[str, bool | None],
+    problem: AppError | None,
+    login_command: str,
+) -> RenderableType:
+    """Where the credentials come from, whether sipgate accepts them, and what they may do."""
+    origins = {
+        "env": "the environment (SIPGATE_TOKEN_ID and SIPGATE_TOKEN)",
+        "keyring": f"your keyring ({backend}), item sipgate-tui / {profile}",
+    }
+    rows: list[tuple[str, Text | str]] = [("Credentials", origins.get(source or "", "none found"))]
+    if token_id:
+        rows += [("Token id", token_id), ("Token", token_masked or "••••")]
+    if valid:
+        who = user_id + (f" · {domain}" if domain else "")
+        rows.append(("sipgate", Text.assemble(("✓ ", "green"), f"token accepted: user {who}")))
+    elif source:
+        rows.append(("sipgate", Text.assemble(("✗ ", "red"), "token not accepted")))
+    parts: list[RenderableType] = [_rows(rows)]
+    if valid:
+        parts += [
+            Text(""),
+            Text("What this token may do:", style="bold"),
+            scope_report(scopes, login_command),
+        ]
+    if source == "env":
+        parts += [
+            Text(""),
+            Text(
+                "The environment takes precedence over any token stored in the keyring.",
+                style="dim",
+            ),
+        ]
+    if problem is not None:
+        parts += [Text(""), Text(problem.message, style="red")]
+        if problem.hint:
+            parts.append(_hint(problem.hint))
+    title = "sipgate-tui status" + ("" if profile == "default" else f" · profile {profile}")
+    return _panel(Group(*parts), title, "green" if valid else "red")
+
+
+def logout_done(
+    *, profile: str, removed: str | None, backend: str, env_set: bool
+) -> RenderableType:
+    """What logout removed (or that there was nothing), and whether env vars still apply."""
+    if removed:
+        lines = [
+            Text.assemble(
+                ("✓ ", "green"),
+                f"Removed the token {removed} of profile {profile} from your keyring ({backend}).",
+            )
+        ]
+    else:
+        lines = [Text(f"No token is stored for profile {profile}; nothing to remove.")]
+    if env_set:
+        lines.append(
+            Text(
+                "SIPGATE_TOKEN_ID / SIPGATE_TOKEN are set in your environment and are still "
+                "used until you unset them.",
+                style="yellow",
+            )
+        )
+    return Group(*lines)

@@ -142,6 +142,17 @@ class SipgateSimulator:
         self.user_id = user_id
         self.domain = domain
         self.balance_cents = balance_cents
+        self.numbers: list[dict[str, Any]] = [
+            {
+                "id": "n1",
+                "number": "+492115550001",
+                "localized": "0211 5550001",
+                "type": "LANDLINE",
+                "endpointId": "p0",
+                "endpointAlias": "Main line",
+                "endpointUrl": "/w0/phonelines/p0",
+            },
+        ]
         self.requests: list[RecordedRequest] = []
         self.sessions: list[dict[str, Any]] = []
         self._canned: list[CannedResponse] = []
@@ -237,6 +248,9 @@ class SipgateSimulator:
             "/sessions/calls": {"POST": self._post_call},
             "/authorization/userinfo": {"GET": self._get_userinfo},
             f"/{self.user_id}/devices": {"GET": self._get_devices},
+            "/numbers": {"GET": self._get_numbers},
+            "/calls": {"GET": self._get_calls},
+            "/history": {"GET": self._get_history},
         }
         methods = routes.get(request.path)
         if methods is None:
@@ -327,6 +341,22 @@ class SipgateSimulator:
             return _error(403, "Forbidden", "token lacks scope devices:read")
         return _json(200, {"items": [d.to_api() for d in self.devices]})
 
+    def _get_numbers(
+        self, request: RecordedRequest, token: SimulatedToken
+    ) -> tuple[int, dict[str, str], bytes]:
+        return _needs("numbers:read", token) or _json(200, {"items": list(self.numbers)})
+
+    def _get_calls(
+        self, request: RecordedRequest, token: SimulatedToken
+    ) -> tuple[int, dict[str, str], bytes]:
+        # GET /calls answers with "data", not "items" (sipgate-api.md, "After the dial").
+        return _needs("rtcm:read", token) or _json(200, {"data": []})
+
+    def _get_history(
+        self, request: RecordedRequest, token: SimulatedToken
+    ) -> tuple[int, dict[str, str], bytes]:
+        return _needs("history:read", token) or _json(200, {"items": [], "totalCount": 0})
+
 
 class _QuietServer(ThreadingHTTPServer):
     daemon_threads = True
@@ -337,6 +367,12 @@ class _QuietServer(ThreadingHTTPServer):
 
         if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
             super().handle_error(request, client_address)
+
+
+def _needs(scope: str, token: SimulatedToken) -> tuple[int, dict[str, str], bytes] | None:
+    if token.scopes & {scope, "all"}:
+        return None
+    return _error(403, "Forbidden", f"token lacks scope {scope}")
 
 
 def _json(status: int, data: Any) -> tuple[int, dict[str, str], bytes]:

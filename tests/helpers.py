@@ -97,6 +97,9 @@ class ScriptedPrompter:
                 return answer
             self.rejected.append((answer, problem))
 
+    def secret(self, message: str, *, validate=None) -> str:
+        return self.text(message, validate=validate)
+
     def confirm(self, message: str, *, default: bool) -> bool:
         return bool(self._next(message))
 
@@ -128,12 +131,13 @@ def make_context(
     no_input: bool = False,
     width: int = 80,
     keyring_timeout: float = 2.0,
+    profile: str = "default",
 ) -> AppContext:
     """An AppContext wired to a loopback API, recording consoles and a scripted prompter."""
     environment = dict(
         env if env is not None else {"SIPGATE_TOKEN_ID": TOKEN_ID, "SIPGATE_TOKEN": TOKEN}
     )
-    options = GlobalOptions(api_url=api_url, no_input=no_input)
+    options = GlobalOptions(api_url=api_url, no_input=no_input, profile=profile)
 
     def no_prompter() -> Any:
         raise AssertionError("the command tried to prompt")
@@ -150,6 +154,7 @@ def make_context(
         make_client=lambda credentials, timeouts: SipgateClient(
             api_url, credentials, timeouts=timeouts
         ),
+        make_store=lambda: KeyringStore(timeout=keyring_timeout),
         env=environment,
     )
 
@@ -286,3 +291,35 @@ class UntrustedTlsServer:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class FailingWriteKeyring(MemoryKeyring):
+    """Reads work, writes and deletes fail, like a read-only or broken store."""
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        from keyring.errors import PasswordSetError
+
+        raise PasswordSetError("write refused")
+
+    def delete_password(self, service: str, username: str) -> None:
+        raise PasswordDeleteError("delete refused")
+
+
+class BlockingWriteKeyring(MemoryKeyring):
+    """Reads work; a write never returns (until released)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.release.wait(30)
+
+
+def flat(text: str) -> str:
+    """Rendered text as one line: panel borders gone, wrapped lines joined, spaces collapsed,
+    so assertions do not depend on where a narrow console wrapped a sentence."""
+    import re
+
+    text = re.sub(r"[│╭╮╰╯─]", " ", text)
+    return re.sub(r"\s+", " ", text).strip()

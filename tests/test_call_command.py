@@ -89,14 +89,18 @@ def test_without_a_terminal_a_call_needs_yes(simulator: SipgateSimulator) -> Non
     with pytest.raises(AppError) as caught:
         run(CallOptions(callee="0157 99912345", device="e0"), make_context(simulator.url))
     assert (caught.value.code, caught.value.exit_code) == ("confirmation-required", ExitCode.USAGE)
+    assert "there is no terminal to ask on" in caught.value.message
     assert "--yes" in caught.value.hint
     assert simulator.requests == []
 
 
 def test_no_input_never_prompts_even_on_a_terminal(simulator: SipgateSimulator) -> None:
     ctx = make_context(simulator.url, terminal=True, no_input=True)  # prompting would fail
-    with pytest.raises(AppError, match="Missing"):
+    with pytest.raises(AppError) as caught:
         run(CallOptions(callee="0157 99912345"), ctx)
+    assert caught.value.message == (
+        "Missing --device: --no-input (or SIPGATE_TUI_NO_INPUT) forbids questions."
+    )
 
 
 def test_json_never_prompts_even_on_a_terminal(simulator: SipgateSimulator) -> None:
@@ -104,6 +108,7 @@ def test_json_never_prompts_even_on_a_terminal(simulator: SipgateSimulator) -> N
     with pytest.raises(AppError) as caught:
         run(CallOptions(callee="0157 99912345", device="e0", json=True), ctx)
     assert caught.value.code == "confirmation-required"
+    assert "--json never asks questions" in caught.value.message
 
 
 @pytest.mark.parametrize(
@@ -156,7 +161,7 @@ def test_dry_run_needs_no_credentials_and_no_yes(simulator: SipgateSimulator) ->
     assert document["dryRun"] is True
     assert document["request"] == {"caller": "e0", "callee": "+4915799912345"}
     assert document["http"]["method"] == "POST"
-    assert "not read in a dry run" in document["http"]["headers"]["Authorization"]
+    assert "a dry run does not read" in document["http"]["headers"]["Authorization"]
     assert simulator.requests == []
 
 

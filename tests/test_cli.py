@@ -145,7 +145,7 @@ def test_json_errors_are_one_document_on_stdout_with_the_exit_code(
     assert document["ok"] is False
     assert document["exitCode"] == exit_code
     assert document["error"]["code"] == code
-    assert set(document["error"]) == {"code", "status", "message", "hint"}
+    assert set(document["error"]) == {"code", "status", "message", "hint", "detail"}
     assert document["error"]["message"]
 
 
@@ -197,3 +197,68 @@ def test_a_bug_is_one_friendly_message_with_exit_code_1(capsys: pytest.CaptureFi
     document = json.loads(capsys.readouterr().out)
     assert document["error"]["code"] == "internal-error"
     assert "ZeroDivisionError" in document["error"]["message"]
+
+
+def test_a_number_written_with_spaces_needs_no_quotes(
+    console_script: str, env: dict[str, str], simulator: SipgateSimulator
+) -> None:
+    result = sipgate_tui(console_script, env, "call", "0157", "99912345", "-d", "e0", "--yes")
+    assert result.returncode == 0
+    assert simulator.call_requests()[0].json["callee"] == "+4915799912345"
+
+
+@pytest.mark.parametrize(
+    ("args", "extra_env", "fragment"),
+    [
+        (["call", "--timeout", "abc", "--json"], {}, "--timeout"),
+        (["call", "--bogus", "--json"], {}, "No such option: --bogus"),
+        (["call", "--json"], {"SIPGATE_TUI_NO_INPUT": "banana"}, "SIPGATE_TUI_NO_INPUT"),
+    ],
+)
+def test_usage_errors_from_the_parser_are_json_too(
+    console_script: str,
+    env: dict[str, str],
+    args: list[str],
+    extra_env: dict[str, str],
+    fragment: str,
+) -> None:
+    result = sipgate_tui(console_script, {**env, **extra_env}, *args)
+    assert (result.returncode, result.stderr) == (2, "")
+    document = json.loads(result.stdout)
+    assert (document["ok"], document["exitCode"], document["error"]["code"]) == (False, 2, "usage")
+    assert fragment in document["error"]["message"]
+
+
+def test_a_full_disk_after_the_call_does_not_turn_success_into_a_bug(
+    console_script: str, env: dict[str, str], simulator: SipgateSimulator
+) -> None:
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [console_script, "call", "0157 99912345", "-d", "e0", "--yes", "--json"],
+            env=env,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 0
+    assert "could not write the output" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(simulator.call_requests()) == 1
+
+
+@pytest.mark.parametrize("json_flag", [[], ["--json"]])
+def test_a_closed_pipe_keeps_the_exit_code(
+    console_script: str, env: dict[str, str], simulator: SipgateSimulator, json_flag: list[str]
+) -> None:
+    process = subprocess.Popen(
+        [console_script, "call", "0157 99912345", "-d", "e0", "--yes", *json_flag],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    process.stdout.close()  # the reader is gone before anything is written
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 0
+    assert "Traceback" not in stderr and stderr == ""
+    assert len(simulator.call_requests()) == 1

@@ -72,6 +72,9 @@ def test_premium_rate_numbers_carry_a_warning() -> None:
         ("112", "emergency number"),
         ("+49 112", "emergency number"),
         ("1" * 200, "too long"),
+        ("0157", "looks incomplete"),  # an area code alone
+        ("0211", "looks incomplete"),
+        ("0157 123", "looks incomplete"),
     ],
 )
 def test_bad_numbers_are_refused_with_the_reason(typed: str, fragment: str) -> None:
@@ -113,7 +116,7 @@ def test_bad_device_ids_are_refused_with_the_reason(typed: str, fragment: str) -
 
 def test_regions_are_case_insensitive_and_checked() -> None:
     assert parse_region("de") == "DE"
-    with pytest.raises(InputError, match="not a region code"):
+    with pytest.raises(InputError, match="not a known region code"):
         parse_region("Germany")
 
 
@@ -148,3 +151,15 @@ def test_device_parsing_raises_nothing_but_our_input_error(text: str) -> None:
         return
     assert device[0] in "exyp" and device[1:].isdigit()
     assert device[1:] == "0" or not device[1:].startswith("0")
+
+
+def test_an_emergency_number_as_caller_id_gets_its_own_message() -> None:
+    with pytest.raises(InputError) as caught:
+        parse_phone_number("110", "DE", what="caller ID")
+    assert "not one of your numbers" in caught.value.message
+
+
+def test_an_unknown_but_plausible_range_passes_with_a_note() -> None:
+    number = parse_phone_number("+49 157 1234567", "DE")
+    assert number.e164 == "+491571234567"
+    assert "may be new, or mistyped" in number.notes[0]

@@ -58,10 +58,25 @@ def test_ctrl_c_and_ctrl_d_cancel_a_text_prompt(
         prompter.text("Which phone?")
 
 
-@pytest.mark.parametrize(("keys", "answer"), [("y", True), ("n", False), (ENTER, True)])
-def test_confirm(pipe: PipeInput, prompter: QuestionaryPrompter, keys: str, answer: bool) -> None:
+@pytest.mark.parametrize(
+    ("keys", "default", "answer"),
+    [("y", False, True), ("n", True, False), (ENTER, True, True), (ENTER, False, False)],
+)
+def test_confirm(
+    pipe: PipeInput, prompter: QuestionaryPrompter, keys: str, default: bool, answer: bool
+) -> None:
     pipe.send_text(keys)
-    assert prompter.confirm("Place this call?", default=True) is answer
+    assert prompter.confirm("Place this call?", default=default) is answer
+
+
+def test_an_enter_typed_ahead_does_not_place_the_call(
+    simulator: SipgateSimulator, pipe: PipeInput, prompter: QuestionaryPrompter
+) -> None:
+    # Enter for the caller ID, and one more "to be sure": the confirmation defaults to No.
+    pipe.send_text("e0" + ENTER + "0157 99912345" + ENTER + ENTER + ENTER)
+    with pytest.raises(Cancelled):
+        run(CallOptions(), make_context(simulator.url, prompter=prompter, terminal=True))
+    assert simulator.requests == []
 
 
 def test_ctrl_c_cancels_the_confirmation(pipe: PipeInput, prompter: QuestionaryPrompter) -> None:

@@ -103,3 +103,31 @@ def test_a_40_column_terminal_without_colour(
     assert not COLOUR.search(text)
     plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)
     assert max(len(line) for line in plain.splitlines()) <= 40
+
+
+def test_ctrl_c_while_the_request_is_on_its_way_says_it_may_have_been_placed(
+    console_script: str, env: dict[str, str]
+) -> None:
+    from helpers import SilentServer
+
+    with SilentServer() as server:
+        child = spawn(
+            console_script,
+            {**env, "SIPGATE_API_URL": server.url},
+            "call",
+            "0157 99912345",
+            "-d",
+            "e0",
+            "--yes",
+            "--timeout",
+            "30",
+        )
+        child.expect("Placing the call")
+        deadline = 100
+        while b"POST /v2/sessions/calls" not in server.received and deadline:
+            child.expect([pexpect.TIMEOUT], timeout=0.05)  # let the request arrive
+            deadline -= 1
+        child.sendintr()
+        child.expect("may have been placed")
+        assert finish(child) == 6
+        assert server.received.count(b"POST /v2/sessions/calls") == 1

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sipgate_tui import render
-from sipgate_tui.api import ApiError, Timeouts, plain_headers
+from sipgate_tui.api import ApiError, plain_headers
+from sipgate_tui.commands.common import timeouts_from_option
 from sipgate_tui.context import AppContext
 from sipgate_tui.credentials import Credentials, from_environment
 from sipgate_tui.errors import AppError, Cancelled, ExitCode, InputError
@@ -19,10 +20,9 @@ from sipgate_tui.numbers import (
     parse_region,
 )
 from sipgate_tui.plan import CallPlan
-from sipgate_tui.problems import call_problem
+from sipgate_tui.problems import UNKNOWN_OUTCOME_HINT, call_problem
 from sipgate_tui.prompts import LiveHint, Prompter, Validator
 
-MAX_TIMEOUT = 600.0
 NUMBER_EXAMPLE = "e.g. 0157 99912345 or +49 157 99912345"
 
 
@@ -44,7 +44,7 @@ class CallOptions:
 def run(options: CallOptions, ctx: AppContext) -> ExitCode:
     """Place one call (or show it, with ``--dry-run``). Raises AppError on any failure."""
     region = parse_region(options.region)
-    timeouts = _timeouts(options.timeout)
+    timeouts = timeouts_from_option(options.timeout)
     interactive = ctx.can_prompt(json_mode=options.json)
 
     device = parse_device_id(options.device) if options.device is not None else None
@@ -53,11 +53,14 @@ def run(options: CallOptions, ctx: AppContext) -> ExitCode:
     caller_id = _parse_caller_id(options.caller_id, region)
 
     if not interactive:
-        _require_values(callee=callee, device=device, with_caller=ring_number is not None)
+        reason = ctx.why_no_prompts(json_mode=options.json)
+        _require_values(
+            callee=callee, device=device, with_caller=ring_number is not None, reason=reason
+        )
         if not (options.yes or options.dry_run):
             raise InputError(
                 "confirmation-required",
-                "Not placing a call without confirmation: there is no terminal to ask on.",
+                f"Not placing a call without confirmation: {reason}.",
                 hint="A call costs money, so scripts must say so: add --yes (or -y). "
                 "Use --dry-run to see the request without sending it.",
             )
@@ -96,7 +99,9 @@ def run(options: CallOptions, ctx: AppContext) -> ExitCode:
         ctx.show(render.call_summary(plan))
         summary_shown = True
         prompter = prompter or ctx.make_prompter()
-        if not prompter.confirm("Place this call?", default=True):
+        # No is the default: an Enter typed ahead (say, to accept the caller ID) must not
+        # place a call nobody has looked at.
+        if not prompter.confirm("Place this call?", default=False):
             raise Cancelled("Cancelled. No call was placed.")
 
     assert found is not None
@@ -104,6 +109,14 @@ def run(options: CallOptions, ctx: AppContext) -> ExitCode:
     try:
         with ctx.waiting(f"Placing the call: ringing {device} first…"):
             session_id = client.place_call(plan.request)
+    except KeyboardInterrupt:
+        # The request may already be on its way: "cancelled" would invite a second call.
+        raise AppError(
+            "interrupted",
+            "Interrupted while the call request was on its way: the call may have been placed.",
+            exit_code=ExitCode.OUTCOME_UNKNOWN,
+            hint=UNKNOWN_OUTCOME_HINT,
+        ) from None
     except ApiError as error:
         raise call_problem(
             error,
@@ -132,18 +145,6 @@ def run(options: CallOptions, ctx: AppContext) -> ExitCode:
 # -- values from options -------------------------------------------------------------------
 
 
-def _timeouts(seconds: float | None) -> Timeouts:
-    if seconds is None:
-        return Timeouts()
-    if not 0 < seconds <= MAX_TIMEOUT:
-        raise InputError(
-            "invalid-timeout",
-            f"--timeout must be more than 0 and at most {MAX_TIMEOUT:g} seconds.",
-            hint="For example --timeout 10.",
-        )
-    return Timeouts.both(seconds)
-
-
 def _parse_ring_number(text: str | None, region: str) -> PhoneNumber | None:
     if text is None:
         return None
@@ -163,7 +164,9 @@ def _parse_caller_id(text: str | None, region: str) -> PhoneNumber | None:
     return parse_phone_number(text, region, what="caller ID")
 
 
-def _require_values(*, callee: PhoneNumber | None, device: str | None, with_caller: bool) -> None:
+def _require_values(
+    *, callee: PhoneNumber | None, device: str | None, with_caller: bool, reason: str
+) -> None:
     missing = []
     if callee is None:
         missing.append("whom to call (the CALLEE argument)")
@@ -172,8 +175,9 @@ def _require_values(*, callee: PhoneNumber | None, device: str | None, with_call
     if missing:
         raise InputError(
             "missing-value",
-            "Missing " + " and ".join(missing) + "; there is no terminal to ask on.",
-            hint="For example: sipgate-tui call +4915799912345 --device e0 --yes",
+            "Missing " + " and ".join(missing) + f": {reason}.",
+            hint="Pass every value as an option, e.g. "
+            "sipgate-tui call +4915799912345 --device e0 --yes",
         )
 
 
@@ -246,7 +250,7 @@ def _ask_caller_id(prompter: Prompter, region: str) -> PhoneNumber | None:
     answer = prompter.text(
         "Which number should they see?",
         validate=_validator(parse, optional=True),
-        placeholder="the phone's own number",
+        placeholder="Enter: the phone's own number",
         live_hint=_live(lambda text: _describe_complete(parse(text))),
     )
     return _parse_caller_id(answer, region)
@@ -286,5 +290,5 @@ def _masked_authorization(ctx: AppContext) -> str:
     except AppError:
         credentials = None
     if credentials is None:
-        return "Basic base64(<token id>:<token>) (from your credentials; not read in a dry run)"
+        return "Basic base64(<token id>:<token>) (from the keyring, which a dry run does not read)"
     return f"Basic base64({credentials.token_id}:{credentials.masked_token()})"

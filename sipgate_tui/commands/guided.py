@@ -1,0 +1,29 @@
+"""Bare ``sipgate-tui``: the guided path. No credentials yet -> login, then the call flow."""
+
+from __future__ import annotations
+
+from sipgate_tui.commands import call, login
+from sipgate_tui.context import AppContext
+from sipgate_tui.errors import AppError, ExitCode, InputError
+
+USAGE = (
+    "Usage: sipgate-tui [OPTIONS] COMMAND. Commands: call, login, status, logout. "
+    "Run `sipgate-tui --help` for details."
+)
+
+
+def run(ctx: AppContext) -> ExitCode:
+    """Log in first if needed, then place a call, asking for everything on the way."""
+    if not ctx.can_prompt():
+        raise InputError(
+            "no-command",
+            "No command given, and there is no terminal for the guided mode.",
+            hint=USAGE,
+        )
+    try:
+        ctx.find_credentials()
+    except AppError as error:
+        if error.code != "credentials-missing":
+            raise
+        login.run(login.LoginOptions(), ctx)
+    return call.run(call.CallOptions(), ctx)

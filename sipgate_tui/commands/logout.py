@@ -1,0 +1,53 @@
+"""``sipgate-tui logout``: remove the profile's keyring item; running it twice is fine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sipgate_tui import render
+from sipgate_tui.context import AppContext
+from sipgate_tui.errors import AppError, ExitCode
+
+
+@dataclass(frozen=True)
+class LogoutOptions:
+    """Options of ``logout``."""
+
+    json: bool = False
+
+
+def run(options: LogoutOptions, ctx: AppContext) -> ExitCode:
+    """Remove the stored token and say which one; mention env vars that still apply."""
+    profile = ctx.options.profile
+    store = ctx.make_store()
+    backend = store.require_backend()
+    try:
+        stored = store.read(profile)
+        stored_id = stored.token_id if stored else None
+    except AppError as error:
+        if error.code != "credentials-corrupted":
+            raise
+        stored_id = "(unreadable item)"
+    removed = store.delete(profile)
+    env_set = ctx.env_credentials_set()
+    if options.json:
+        ctx.emit_json(
+            {
+                "ok": True,
+                "profile": profile,
+                "removed": removed,
+                "tokenId": stored_id if removed else None,
+                "backend": backend,
+                "environmentStillSet": env_set,
+            }
+        )
+    else:
+        ctx.show(
+            render.logout_done(
+                profile=profile,
+                removed=(stored_id or "(unknown)") if removed else None,
+                backend=backend,
+                env_set=env_set,
+            )
+        )
+    return ExitCode.OK

@@ -1,0 +1,228 @@
+"""``login``: verify first, store one keyring item, never store a rejected or unkept token."""
+
+from __future__ import annotations
+
+import json
+
+import keyring
+import pytest
+from helpers import (
+    TOKEN,
+    TOKEN_ID,
+    BlockingWriteKeyring,
+    FailingWriteKeyring,
+    MemoryKeyring,
+    ScriptedPrompter,
+    flat,
+    make_context,
+    output_of,
+)
+from keyring.backends import fail
+
+from sipgate_tui.commands.login import LoginOptions, run
+from sipgate_tui.errors import AppError, Cancelled, ExitCode
+from sipgate_tui.simulator import SimulatedToken, SipgateSimulator
+
+
+def stored(backend: MemoryKeyring, profile: str = "default") -> dict[str, str] | None:
+    value = backend.get_password("sipgate-tui", profile)
+    return json.loads(value) if value is not None else None
+
+
+def interactive(simulator: SipgateSimulator, answers: list[object], **kwargs: object):
+    prompter = ScriptedPrompter(answers)
+    ctx = make_context(simulator.url, prompter=prompter, terminal=True, env={}, **kwargs)
+    return prompter, ctx
+
+
+def test_login_verifies_then_stores_exactly_one_item(
+    simulator: SipgateSimulator, memory_keyring: MemoryKeyring
+) -> None:
+    prompter, ctx = interactive(simulator, [TOKEN_ID, TOKEN])
+    assert run(LoginOptions(), ctx) == ExitCode.OK
+
+    assert memory_keyring.items.keys() == {("sipgate-tui", "default")}
+    assert stored(memory_keyring) == {"token_id": TOKEN_ID, "token": TOKEN}
+    assert prompter.questions == ["Token id:", "Token (hidden):"]
+    shown = flat(output_of(ctx.out))
+    assert shown.index("Log in to sipgate") < shown.index("Logged in")
+    assert "sessions:calls:write" in shown and "required" in shown
+    assert "w0 · simulated.sipgate.test" in shown
+    assert "MemoryKeyring" in shown
+    assert TOKEN not in shown
+    assert next(r.path for r in simulator.requests) == "/authorization/userinfo"
+
+
+def test_the_scope_probes_show_what_the_token_unlocks(
+    simulator: SipgateSimulator, memory_keyring: MemoryKeyring
+) -> None:
+    simulator.tokens[TOKEN_ID] = SimulatedToken(
+        TOKEN, frozenset({"sessions:calls:write", "devices:read"})
+    )
+    _, ctx = interactive(simulator, [TOKEN_ID, TOKEN])
+    run(LoginOptions(json=False), ctx)
+    shown = flat(output_of(ctx.out))
+    assert "✓ devices:read" in shown
+    assert "✗ numbers:read" in shown and "not granted" in shown
+    assert "? rtcm:write" in shown and "cannot be checked without side effects" in shown
+    probed = {r.path for r in simulator.requests}
+    assert {"/w0/devices", "/numbers", "/calls", "/history"} <= probed
+    assert not simulator.call_requests()  # write scopes are never "probed" by acting
+
+
+def test_a_rejected_token_is_not_stored_and_the_user_can_try_again(
+    simulator: SipgateSimulator, memory_keyring: MemoryKeyring
+) -> None:
+    prompter, ctx = interactive(simulator, [TOKEN_ID, "wrong", True, TOKEN_ID, TOKEN])
+    assert run(LoginOptions(), ctx) == ExitCode.OK
+    assert "Nothing was stored" in flat(output_of(ctx.out))
+    assert stored(memory_keyring) == {"token_id": TOKEN_ID, "token": TOKEN}
+    assert prompter.questions.count("Try again?") == 1
+
+
+def test_giving_up_after_a_rejection_stores_nothing(
+    simulator: SipgateSimulator, memory_keyring: MemoryKeyring
+) -> None:
+    _, ctx = interactive(simulator, [TOKEN_ID, "wrong", False])
+    with pytest.raises(Cancelled, match="Nothing was stored"):
+        run(LoginOptions(), ctx)
+    assert memory_keyring.items == {}
+
+
+@pytest.mark.parametrize("cancel_at", [0, 1])
+def test_ctrl_c_at_a_login_prompt_stores_nothing(
+    simulator: SipgateSimulator, memory_keyring: MemoryKeyring, cancel_at: int
+) -> None:
+    answers: list[object] = [TOKEN_ID, TOKEN]
+    answers[cancel_at] = KeyboardInterrupt
+    _, ctx = interactive(simulator, answers)
+    with pytest.raises(Cancelled):
+        run(LoginOptions(), ctx)
+    assert memory_keyring.items == {}
+
+
+def test_scripted_login_reads_the_token_from_stdin(
+    simulator: SipgateSimulator, memory_keyring: MemoryKeyring
+) -> None:
+    ctx = make_context(simulator.url, env={})
+    code = run(
+        LoginOptions(token_id=TOKEN_ID, token_stdin=True, json=True),
+        ctx,
+        read_stdin=lambda: TOKEN + "\n",
+    )
+    assert code == ExitCode.OK
+    document = json.loads(output_of(ctx.out))
+    assert document["ok"] is True
+    assert (document["tokenId"], document["userId"], document["profile"]) == (
+        TOKEN_ID,
+        "w0",
+        "default",
+    )
+    assert document["scopes"]["devices:read"] is True
+    assert TOKEN not in output_of(ctx.out)
+    assert stored(memory_keyring) == {"token_id": TOKEN_ID, "token": TOKEN}
+
+
+def test_scripted_login_with_a_wrong_token_exits_3_and_stores_nothing(
+    simulator: SipgateSimulator, memory_keyring: MemoryKeyring
+) -> None:
+    ctx = make_context(simulator.url, env={})
+    with pytest.raises(AppError) as caught:
+        run(LoginOptions(token_id=TOKEN_ID, token_stdin=True), ctx, read_stdin=lambda: "nope")
+    assert (caught.value.code, caught.value.exit_code) == ("unauthorized", ExitCode.CREDENTIALS)
+    assert "Nothing was stored" in caught.value.message
+    assert memory_keyring.items == {}
+
+
+@pytest.mark.parametrize(
+    ("options", "stdin"),
+    [
+        (LoginOptions(), ""),
+        (LoginOptions(token_id=TOKEN_ID), ""),
+        (LoginOptions(token_id=TOKEN_ID, token_stdin=True), "  \n"),
+        (LoginOptions(token_id=" ", token_stdin=True), TOKEN),
+    ],
+)
+def test_scripted_login_needs_token_id_and_stdin(
+    simulator: SipgateSimulator, options: LoginOptions, stdin: str
+) -> None:
+    with pytest.raises(AppError) as caught:
+        run(options, make_context(simulator.url, env={}), read_stdin=lambda: stdin)
+    assert (caught.value.code, caught.value.exit_code) == ("missing-value", ExitCode.USAGE)
+    assert "--token-stdin" in caught.value.hint
+    assert simulator.requests == []
+
+
+def test_no_usable_keyring_stops_before_asking_for_secrets(simulator: SipgateSimulator) -> None:
+    keyring.set_keyring(fail.Keyring())
+    prompter, ctx = interactive(simulator, [])
+    with pytest.raises(AppError) as caught:
+        run(LoginOptions(), ctx)
+    assert (caught.value.code, caught.value.exit_code) == (
+        "keyring-unavailable",
+        ExitCode.ENVIRONMENT,
+    )
+    assert "never falls back to a plain-text file" in caught.value.message
+    assert "SIPGATE_TOKEN_ID" in caught.value.hint and "gnome-keyring" in caught.value.hint
+    assert prompter.questions == [] and simulator.requests == []
+
+
+def test_a_failing_keyring_write_is_exit_7(simulator: SipgateSimulator) -> None:
+    keyring.set_keyring(FailingWriteKeyring())
+    _, ctx = interactive(simulator, [TOKEN_ID, TOKEN])
+    with pytest.raises(AppError) as caught:
+        run(LoginOptions(), ctx)
+    assert (caught.value.code, caught.value.exit_code) == ("keyring-error", ExitCode.ENVIRONMENT)
+    assert "PasswordSetError" in caught.value.message
+
+
+def test_a_write_that_times_out_says_the_state_is_unknown(simulator: SipgateSimulator) -> None:
+    backend = BlockingWriteKeyring()
+    keyring.set_keyring(backend)
+    _, ctx = interactive(simulator, [TOKEN_ID, TOKEN], keyring_timeout=0.3)
+    try:
+        with pytest.raises(AppError) as caught:
+            run(LoginOptions(), ctx)
+    finally:
+        backend.release.set()
+    assert (caught.value.code, caught.value.exit_code) == (
+        "keyring-write-unknown",
+        ExitCode.ENVIRONMENT,
+    )
+    assert "may or may not be there" in caught.value.message
+    assert "sipgate-tui status" in caught.value.hint
+
+
+def test_login_warns_when_env_vars_would_shadow_the_stored_token(
+    simulator: SipgateSimulator, memory_keyring: MemoryKeyring
+) -> None:
+    prompter = ScriptedPrompter([TOKEN_ID, TOKEN])
+    ctx = make_context(simulator.url, prompter=prompter, terminal=True)  # env has credentials
+    run(LoginOptions(), ctx)
+    assert "take precedence" in flat(output_of(ctx.out))
+    assert stored(memory_keyring) is not None
+
+
+def test_odd_looking_ids_get_a_warning_not_a_refusal(
+    simulator: SipgateSimulator, memory_keyring: MemoryKeyring
+) -> None:
+    simulator.tokens["my-token-id"] = SimulatedToken("short-secret")
+    _, ctx = interactive(simulator, ["my-token-id", "short-secret"])
+    assert run(LoginOptions(), ctx) == ExitCode.OK
+    shown = flat(output_of(ctx.out))
+    assert "does not look like a token id" in shown and "trying it anyway" in shown
+    assert "does not look like the usual UUID" in shown
+
+
+def test_a_profile_gets_its_own_item_and_login_says_what_it_replaced(
+    simulator: SipgateSimulator, memory_keyring: MemoryKeyring
+) -> None:
+    memory_keyring.set_password(
+        "sipgate-tui", "work", json.dumps({"token_id": "token-OLD001", "token": "old"})
+    )
+    _, ctx = interactive(simulator, [TOKEN_ID, TOKEN], profile="work")
+    run(LoginOptions(), ctx)
+    assert stored(memory_keyring, "work") == {"token_id": TOKEN_ID, "token": TOKEN}
+    assert stored(memory_keyring) is None
+    shown = flat(output_of(ctx.out))
+    assert "token-OLD001" in shown and "profile work" in shown

@@ -1,0 +1,179 @@
+"""Integration: the installed app against a real Secret Service (gnome-keyring, private bus).
+
+These run ``sipgate-tui login/status/call/logout`` as subprocesses and check the real keyring
+item. They skip where no Secret Service can be started, and must run in .ci/run.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from helpers import TOKEN, TOKEN_ID
+from secret_service import SecretService, private_secret_service
+
+from sipgate_tui.simulator import SimulatedToken, SipgateSimulator
+
+pytestmark = pytest.mark.secret_service
+OTHER_ID, OTHER_TOKEN = "token-SIM002", "0b8e6f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b"
+
+
+@pytest.fixture
+def secret_service(tmp_path: Path) -> Iterator[SecretService]:
+    with private_secret_service(tmp_path / "keyring-home") as service:
+        yield service
+
+
+@pytest.fixture
+def env(
+    clean_env: dict[str, str], simulator: SipgateSimulator, secret_service: SecretService
+) -> dict[str, str]:
+    simulator.tokens[OTHER_ID] = SimulatedToken(OTHER_TOKEN)
+    environment = {**clean_env, **secret_service.env, "SIPGATE_API_URL": simulator.url}
+    environment.pop("PYTHON_KEYRING_BACKEND")  # let keyring find the real Secret Service
+    return environment
+
+
+def app(
+    script: str, env: dict[str, str], *args: str, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [script, *args], env=env, input=stdin, capture_output=True, text=True, timeout=60
+    )
+    assert "Traceback" not in result.stdout + result.stderr
+    assert TOKEN not in result.stdout + result.stderr
+    return result
+
+
+def test_login_status_call_logout_against_the_real_keyring(
+    console_script: str,
+    env: dict[str, str],
+    secret_service: SecretService,
+    simulator: SipgateSimulator,
+) -> None:
+    login = app(
+        console_script,
+        env,
+        "login",
+        "--token-id",
+        TOKEN_ID,
+        "--token-stdin",
+        "--json",
+        stdin=TOKEN + "\n",
+    )
+    assert login.returncode == 0, login.stdout
+    assert "SecretService" in json.loads(login.stdout)["backend"]
+    assert secret_service.items() == {"default": json.dumps({"token_id": TOKEN_ID, "token": TOKEN})}
+
+    status = app(console_script, env, "status", "--json")
+    document = json.loads(status.stdout)
+    assert (status.returncode, document["source"], document["valid"]) == (0, "keyring", True)
+    assert "SecretService" in document["backend"]
+
+    call = app(console_script, env, "call", "0157 99912345", "-d", "e0", "--yes")
+    assert call.returncode == 0
+    assert simulator.call_requests()[0].headers["authorization"].startswith("Basic ")
+
+    logout = app(console_script, env, "logout")
+    assert logout.returncode == 0 and f"Removed the token {TOKEN_ID}" in logout.stdout
+    assert secret_service.items() == {}
+    assert app(console_script, env, "logout").returncode == 0
+    assert app(console_script, env, "status").returncode == 3
+
+
+def test_a_second_login_overwrites_the_one_item(
+    console_script: str, env: dict[str, str], secret_service: SecretService
+) -> None:
+    app(console_script, env, "login", "--token-id", TOKEN_ID, "--token-stdin", stdin=TOKEN)
+    second = app(
+        console_script, env, "login", "--token-id", OTHER_ID, "--token-stdin", stdin=OTHER_TOKEN
+    )
+    assert second.returncode == 0
+    assert f"the token {TOKEN_ID} stored before" in " ".join(second.stdout.split())
+    assert secret_service.items() == {
+        "default": json.dumps({"token_id": OTHER_ID, "token": OTHER_TOKEN})
+    }
+
+
+def test_profiles_are_separate_items(
+    console_script: str, env: dict[str, str], secret_service: SecretService
+) -> None:
+    app(console_script, env, "login", "--token-id", TOKEN_ID, "--token-stdin", stdin=TOKEN)
+    app(
+        console_script,
+        {**env, "SIPGATE_PROFILE": "work"},
+        "login",
+        "--token-id",
+        OTHER_ID,
+        "--token-stdin",
+        stdin=OTHER_TOKEN,
+    )
+    assert set(secret_service.items()) == {"default", "work"}
+    status = app(console_script, env, "--profile", "work", "status", "--json")
+    assert json.loads(status.stdout)["tokenId"] == OTHER_ID
+
+
+def test_a_locked_keyring_is_exit_7_quickly_and_changes_nothing(
+    console_script: str, env: dict[str, str], secret_service: SecretService
+) -> None:
+    app(console_script, env, "login", "--token-id", TOKEN_ID, "--token-stdin", stdin=TOKEN)
+    secret_service.lock()
+    started = time.monotonic()
+    status = app(console_script, {**env, "SIPGATE_TUI_KEYRING_TIMEOUT": "5"}, "status")
+    assert status.returncode == 7
+    assert time.monotonic() - started < 15
+    assert "locked" in status.stderr or "did not answer" in status.stderr
+    login = app(
+        console_script,
+        {**env, "SIPGATE_TUI_KEYRING_TIMEOUT": "5"},
+        "login",
+        "--token-id",
+        OTHER_ID,
+        "--token-stdin",
+        stdin=OTHER_TOKEN,
+    )
+    assert login.returncode == 7
+
+
+def test_the_first_run_journey_in_a_terminal(
+    console_script: str,
+    env: dict[str, str],
+    secret_service: SecretService,
+    simulator: SipgateSimulator,
+) -> None:
+    import pexpect
+
+    terminal_env = {**env, "PROMPT_TOOLKIT_NO_CPR": "1"}
+    terminal_env.pop("COLUMNS")
+    child = pexpect.spawn(
+        console_script, [], env=terminal_env, dimensions=(50, 100), encoding="utf-8", timeout=20
+    )
+    child.logfile_read = screen = io.StringIO()
+    child.expect("Log in to sipgate")
+    child.expect("Token id:")
+    child.send(TOKEN_ID + "\r")
+    child.expect("Token \\(hidden\\):")
+    child.send(TOKEN + "\r")
+    child.expect("Logged in")
+    child.expect("Which phone rings first?")
+    child.send("e0\r")
+    child.expect("Whom do you want to call?")
+    child.send("0157 99912345\r")
+    child.expect("Which number should they see?")
+    child.send("\r")
+    child.expect("Place this call?")
+    child.send("y")
+    child.expect("Call accepted")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert TOKEN not in screen.getvalue() and "Traceback" not in screen.getvalue()
+    assert secret_service.items() == {"default": json.dumps({"token_id": TOKEN_ID, "token": TOKEN})}
+    assert [r.json for r in simulator.call_requests()] == [
+        {"caller": "e0", "callee": "+4915799912345"}
+    ]

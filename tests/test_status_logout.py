@@ -1,0 +1,207 @@
+"""``status``, ``logout`` and the bare guided mode."""
+
+from __future__ import annotations
+
+import json
+
+import keyring
+import pytest
+from helpers import (
+    TOKEN,
+    TOKEN_ID,
+    FailingWriteKeyring,
+    LockedKeyring,
+    MemoryKeyring,
+    ScriptedPrompter,
+    closed_port_url,
+    flat,
+    make_context,
+    output_of,
+)
+from keyring.backends import fail
+
+from sipgate_tui.commands import guided
+from sipgate_tui.commands.logout import LogoutOptions
+from sipgate_tui.commands.logout import run as logout
+from sipgate_tui.commands.status import StatusOptions
+from sipgate_tui.commands.status import run as status
+from sipgate_tui.credentials import Credentials, encode_item
+from sipgate_tui.errors import AppError, ExitCode
+from sipgate_tui.simulator import SimulatedToken, SipgateSimulator
+
+ENV = {"SIPGATE_TOKEN_ID": TOKEN_ID, "SIPGATE_TOKEN": TOKEN}
+
+
+def store_token(backend: MemoryKeyring, profile: str = "default") -> None:
+    backend.set_password("sipgate-tui", profile, encode_item(Credentials(TOKEN_ID, TOKEN)))
+
+
+def status_json(api_url: str, **kwargs: object) -> tuple[int, dict]:
+    ctx = make_context(api_url, **kwargs)
+    code = status(StatusOptions(json=True), ctx)
+    assert output_of(ctx.err) == ""
+    return code, json.loads(output_of(ctx.out))
+
+
+def test_status_from_the_environment(simulator: SipgateSimulator) -> None:
+    code, document = status_json(simulator.url, env=ENV)
+    assert code == ExitCode.OK
+    assert document["source"] == "env" and document["backend"] is None
+    assert (document["tokenId"], document["tokenMasked"]) == (TOKEN_ID, "••••9f84")
+    assert (document["valid"], document["userId"], document["domain"]) == (
+        True,
+        "w0",
+        "simulated.sipgate.test",
+    )
+    assert document["scopes"] == {
+        "devices:read": True,
+        "numbers:read": True,
+        "rtcm:read": True,
+        "history:read": True,
+    }
+    assert TOKEN not in json.dumps(document)
+
+
+def test_status_from_the_keyring_names_the_backend(
+    simulator: SipgateSimulator, memory_keyring: MemoryKeyring
+) -> None:
+    store_token(memory_keyring)
+    code, document = status_json(simulator.url, env={})
+    assert (code, document["source"]) == (ExitCode.OK, "keyring")
+    assert "MemoryKeyring" in document["backend"]
+
+
+def test_status_human_output_masks_the_token_and_names_the_source(
+    simulator: SipgateSimulator, memory_keyring: MemoryKeyring
+) -> None:
+    store_token(memory_keyring)
+    simulator.tokens[TOKEN_ID] = SimulatedToken(TOKEN, frozenset({"sessions:calls:write"}))
+    ctx = make_context(simulator.url, env={})
+    assert status(StatusOptions(), ctx) == ExitCode.OK
+    shown = flat(output_of(ctx.out))
+    assert "your keyring" in shown and "item sipgate-tui / default" in shown
+    assert "••••9f84" in shown and TOKEN not in shown
+    assert "token accepted: user w0" in shown
+    assert "✗ devices:read" in shown and "run `sipgate-tui login`" in shown
+
+
+def test_no_credentials_is_exit_3_with_the_fix(simulator: SipgateSimulator) -> None:
+    code, document = status_json(simulator.url, env={})
+    assert code == ExitCode.CREDENTIALS
+    assert (document["source"], document["valid"], document["tokenId"]) == (None, False, None)
+    assert "sipgate-tui login" in document["problem"]["hint"]
+    assert simulator.requests == []
+
+
+def test_rejected_credentials_are_exit_3(simulator: SipgateSimulator) -> None:
+    ctx = make_context(simulator.url, env={"SIPGATE_TOKEN_ID": TOKEN_ID, "SIPGATE_TOKEN": "nope"})
+    assert status(StatusOptions(), ctx) == ExitCode.CREDENTIALS
+    shown = flat(output_of(ctx.out))
+    assert "token not accepted" in shown and "(HTTP 401)" in shown
+    assert "SIPGATE_TOKEN_ID and SIPGATE_TOKEN, which are in use now" in shown
+
+
+def test_a_corrupted_item_is_reported_in_the_status(
+    simulator: SipgateSimulator, memory_keyring: MemoryKeyring
+) -> None:
+    memory_keyring.set_password("sipgate-tui", "default", "{not json")
+    code, document = status_json(simulator.url, env={})
+    assert code == ExitCode.CREDENTIALS
+    assert document["problem"]["code"] == "credentials-corrupted"
+
+
+def test_status_cannot_tell_without_a_network(simulator: SipgateSimulator) -> None:
+    with pytest.raises(AppError) as caught:
+        status(StatusOptions(timeout=0.5), make_context(closed_port_url(), env=ENV))
+    assert caught.value.exit_code == ExitCode.NETWORK
+
+
+def test_status_with_a_locked_keyring_is_exit_7(simulator: SipgateSimulator) -> None:
+    keyring.set_keyring(LockedKeyring())
+    with pytest.raises(AppError) as caught:
+        status(StatusOptions(), make_context(simulator.url, env={}))
+    assert caught.value.exit_code == ExitCode.ENVIRONMENT
+
+
+def test_logout_removes_the_item_and_says_which(
+    simulator: SipgateSimulator, memory_keyring: MemoryKeyring
+) -> None:
+    store_token(memory_keyring)
+    store_token(memory_keyring, "work")
+    ctx = make_context(simulator.url, env={})
+    assert logout(LogoutOptions(), ctx) == ExitCode.OK
+    assert f"Removed the token {TOKEN_ID} of profile default" in flat(output_of(ctx.out))
+    assert memory_keyring.items.keys() == {("sipgate-tui", "work")}
+
+    again = make_context(simulator.url, env={})
+    assert logout(LogoutOptions(), again) == ExitCode.OK
+    assert "nothing to remove" in flat(output_of(again.out))
+
+
+def test_logout_says_env_vars_still_apply(
+    simulator: SipgateSimulator, memory_keyring: MemoryKeyring
+) -> None:
+    store_token(memory_keyring)
+    ctx = make_context(simulator.url, env=ENV)
+    logout(LogoutOptions(json=True), ctx)
+    document = json.loads(output_of(ctx.out))
+    assert document == {
+        "ok": True,
+        "profile": "default",
+        "removed": True,
+        "tokenId": TOKEN_ID,
+        "backend": document["backend"],
+        "environmentStillSet": True,
+    }
+
+
+def test_logout_without_a_keyring_is_exit_7(simulator: SipgateSimulator) -> None:
+    keyring.set_keyring(fail.Keyring())
+    with pytest.raises(AppError) as caught:
+        logout(LogoutOptions(), make_context(simulator.url, env={}))
+    assert caught.value.exit_code == ExitCode.ENVIRONMENT
+
+
+def test_logout_when_the_keyring_refuses(simulator: SipgateSimulator) -> None:
+    backend = FailingWriteKeyring()
+    backend.items[("sipgate-tui", "default")] = encode_item(Credentials(TOKEN_ID, TOKEN))
+    keyring.set_keyring(backend)
+    with pytest.raises(AppError) as caught:
+        logout(LogoutOptions(), make_context(simulator.url, env={}))
+    assert caught.value.exit_code == ExitCode.ENVIRONMENT
+
+
+def test_the_guided_mode_logs_in_first_then_places_the_call(
+    simulator: SipgateSimulator, memory_keyring: MemoryKeyring
+) -> None:
+    prompter = ScriptedPrompter([TOKEN_ID, TOKEN, "e0", "0157 99912345", "", True])
+    ctx = make_context(simulator.url, prompter=prompter, terminal=True, env={})
+    assert guided.run(ctx) == ExitCode.OK
+    assert prompter.questions == [
+        "Token id:",
+        "Token (hidden):",
+        "Which phone rings first?",
+        "Whom do you want to call?",
+        "Which number should they see?",
+        "Place this call?",
+    ]
+    assert memory_keyring.get_password("sipgate-tui", "default") is not None
+    assert [r.json for r in simulator.call_requests()] == [
+        {"caller": "e0", "callee": "+4915799912345"}
+    ]
+
+
+def test_the_guided_mode_with_credentials_goes_straight_to_the_call(
+    simulator: SipgateSimulator,
+) -> None:
+    prompter = ScriptedPrompter(["e0", "0157 99912345", "", True])
+    ctx = make_context(simulator.url, prompter=prompter, terminal=True)
+    assert guided.run(ctx) == ExitCode.OK
+    assert prompter.questions[0] == "Which phone rings first?"
+
+
+def test_the_guided_mode_without_a_terminal_is_a_usage_error(simulator: SipgateSimulator) -> None:
+    with pytest.raises(AppError) as caught:
+        guided.run(make_context(simulator.url))
+    assert (caught.value.code, caught.value.exit_code) == ("no-command", ExitCode.USAGE)
+    assert "sipgate-tui --help" in caught.value.hint
