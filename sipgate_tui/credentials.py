@@ -282,9 +282,8 @@ def no_keyring_error() -> AppError:
         "• Desktop Linux (GNOME, Ubuntu, Debian): install the Secret Service with "
         "`sudo apt install gnome-keyring`, then log out and in again.\n"
         "• KDE: enable KWallet (System Settings, KDE Wallet).\n"
-        "• Headless Linux: run one in a D-Bus session: `dbus-run-session -- sh -c "
-        "'gnome-keyring-daemon --unlock --components=secrets; sipgate-tui login'`.\n"
-        f"• Servers and CI: skip the keyring; set {ENV_TOKEN_ID} and {ENV_TOKEN} instead.\n"
+        f"• Servers, containers and CI: skip the keyring; set {ENV_TOKEN_ID} and {ENV_TOKEN} "
+        "instead.\n"
         "• macOS and Windows have a keyring built in; if you see this there, "
         "`python -m keyring diagnose` shows what keyring found.",
     )
