@@ -78,3 +78,126 @@ def check_account(client: SipgateClient) -> AccountCheck:
     with ThreadPoolExecutor(max_workers=len(PROBED), thread_name_prefix="probe") as pool:
         results = list(pool.map(probe, PROBED))
     return AccountCheck(user, {scope.name: ok for scope, ok in zip(PROBED, results, strict=True)})
+
+
+# -- devices and numbers -----------------------------------------------------------------------
+
+MAX_PAGES = 50  # a server that never stops paging must not keep us forever
+PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class Device:
+    """A device as ``GET /{userId}/devices`` lists it, read defensively.
+
+    ``raw`` keeps the API's own object (its field names) for ``--json``.
+    """
+
+    id: str
+    alias: str
+    type: str | None
+    online: bool | None
+    dnd: bool | None
+    phonelines: tuple[str, ...]
+    raw: dict[str, object]
+
+    @property
+    def can_call(self) -> bool:
+        """Whether this device can ring first (e, x, y or p device ids)."""
+        from sipgate_tui.errors import InputError
+        from sipgate_tui.numbers import parse_device_id
+
+        try:
+            parse_device_id(self.id)
+        except InputError:
+            return False
+        return True
+
+    def label(self) -> str:
+        """``Desk phone (e0) · online`` as shown in the picker."""
+        state = {True: "online", False: "offline", None: "status unknown"}[self.online]
+        dnd = " · do not disturb" if self.dnd else ""
+        return f"{self.alias} ({self.id}) · {state}{dnd}"
+
+
+@dataclass(frozen=True)
+class AccountNumber:
+    """A number of the account as ``GET /numbers`` lists it, ``e164`` normalised."""
+
+    e164: str
+    type: str | None
+    rings: str | None  # where calls to it ring (the endpoint's alias or id)
+    raw: dict[str, object]
+
+
+def list_devices(client: SipgateClient, user_id: str) -> list[Device]:
+    """The user's devices (needs ``devices:read``); entries without an id are skipped."""
+    data = client.get_json(f"/{user_id}/devices")
+    items = data.get("items") if isinstance(data, dict) else None
+    devices = []
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
+            continue
+        alias = item.get("alias")
+        lines = item.get("activePhonelines")
+        devices.append(
+            Device(
+                id=_clean(item["id"]),
+                alias=_clean(alias) if isinstance(alias, str) and alias.strip() else item["id"],
+                type=_clean(item["type"]) if isinstance(item.get("type"), str) else None,
+                online=item.get("online") if isinstance(item.get("online"), bool) else None,
+                dnd=item.get("dnd") if isinstance(item.get("dnd"), bool) else None,
+                phonelines=tuple(
+                    _clean(str(line.get("alias") or line.get("id")))
+                    for line in (lines if isinstance(lines, list) else [])
+                    if isinstance(line, dict) and (line.get("alias") or line.get("id"))
+                ),
+                raw=item,
+            )
+        )
+    return devices
+
+
+def list_numbers(client: SipgateClient) -> list[AccountNumber]:
+    """Every number of the account (needs ``numbers:read``), following the pages."""
+    numbers: list[AccountNumber] = []
+    for page in range(MAX_PAGES):
+        data = client.get_json("/numbers", {"offset": page * PAGE_SIZE, "limit": PAGE_SIZE})
+        items = data.get("items") if isinstance(data, dict) else None
+        items = items if isinstance(items, list) else []
+        for item in items:
+            number = normalise_api_number(item.get("number")) if isinstance(item, dict) else None
+            if number is None:
+                continue
+            rings = item.get("endpointAlias") or item.get("endpointId")
+            numbers.append(
+                AccountNumber(
+                    e164=number,
+                    type=_clean(item["type"]) if isinstance(item.get("type"), str) else None,
+                    rings=_clean(str(rings)) if rings else None,
+                    raw={**item, "number": number},
+                )
+            )
+        total = data.get("totalCount") if isinstance(data, dict) else None
+        if len(items) < PAGE_SIZE or (isinstance(total, int) and len(numbers) >= total):
+            break
+    return numbers
+
+
+def normalise_api_number(value: object) -> str | None:
+    """The API writes numbers with or without ``+``, as strings or as JSON numbers: E.164."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return None
+    digits = "".join(ch for ch in str(value) if ch.isdigit())
+    if not 6 <= len(digits) <= 15:
+        return None
+    text = str(value).strip()
+    if text.startswith("00"):
+        digits = digits[2:]
+    return "+" + digits
+
+
+def _clean(text: str) -> str:
+    """Server text shown in a terminal: printable, one line, bounded."""
+    cleaned = "".join(ch if ch.isprintable() else " " for ch in text).strip()
+    return cleaned[:80]

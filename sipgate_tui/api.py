@@ -146,6 +146,11 @@ class SipgateClient:
         self._user_agent = user_agent
         self._session: requests.Session | None = None
 
+    @property
+    def token_id(self) -> str:
+        """The token id in use (not secret): the key of the cached user id."""
+        return self._credentials.token_id
+
     def place_call(self, call: CallRequest) -> str:
         """``POST /sessions/calls``; returns the ``sessionId``. Sent at most once."""
         url = f"{self.base_url}/sessions/calls"

@@ -265,6 +265,135 @@ def logout(typer_ctx: typer.Context, json_output: JsonOption = False) -> None:
     _execute(typer_ctx, json_output, lambda ctx: logout_command.run(options, ctx))
 
 
+@app.command(
+    help="List your phones: id, name, type, online, do-not-disturb and phonelines.\n\n"
+    "Offline phones stand out: sipgate accepts calls for them, but nothing rings. "
+    "Needs the token scope devices:read. --json prints the API's device objects.",
+)
+def devices(
+    typer_ctx: typer.Context, json_output: JsonOption = False, timeout: TimeoutOption = None
+) -> None:
+    """Devices (help text in the decorator)."""
+    from sipgate_tui.commands import lists
+
+    options = lists.ListOptions(json=json_output, timeout=timeout)
+    _execute(typer_ctx, json_output, lambda ctx: lists.devices(options, ctx))
+
+
+@app.command(
+    help="List your account's numbers: international format, type, and where they ring.\n\n"
+    "Needs the token scope numbers:read. --json prints the API's number objects with "
+    "number in E.164.",
+)
+def numbers(
+    typer_ctx: typer.Context, json_output: JsonOption = False, timeout: TimeoutOption = None
+) -> None:
+    """Numbers (help text in the decorator)."""
+    from sipgate_tui.commands import lists
+
+    options = lists.ListOptions(json=json_output, timeout=timeout)
+    _execute(typer_ctx, json_output, lambda ctx: lists.numbers(options, ctx))
+
+
+config_app = typer.Typer(
+    help="Show or change remembered settings (default device, caller ID, region, history).\n\n"
+    "Without a subcommand: the settings and the paths of config.toml and of the recent-numbers "
+    "file. sipgate-tui writes config.toml only when you ask it to here.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+app.add_typer(config_app, name="config")
+
+
+@config_app.callback()
+def config_show(typer_ctx: typer.Context, json_output: JsonOption = False) -> None:
+    """Show the settings (help text on the Typer)."""
+    if typer_ctx.invoked_subcommand is None:
+        _settings(typer_ctx, json_output, action="show")
+
+
+@config_app.command(
+    "set",
+    help="Set a setting: default-device (e.g. e0), default-caller-id (one of your numbers), "
+    "region (e.g. DE), history (true/false: remember recent numbers).",
+)
+def config_set(
+    typer_ctx: typer.Context,
+    key: Annotated[
+        str,
+        typer.Argument(metavar="KEY", help="default-device, default-caller-id, region or history."),
+    ],
+    value: Annotated[list[str], typer.Argument(metavar="VALUE", help="The new value.")],
+    json_output: JsonOption = False,
+) -> None:
+    """Set (help text in the decorator)."""
+    _settings(typer_ctx, json_output, action="set", key=key, value=" ".join(value))
+
+
+@config_app.command("unset", help="Remove a setting, so the built-in default applies again.")
+def config_unset(
+    typer_ctx: typer.Context,
+    key: Annotated[str, typer.Argument(metavar="KEY", help="The setting to remove.")],
+    json_output: JsonOption = False,
+) -> None:
+    """Unset (help text in the decorator)."""
+    _settings(typer_ctx, json_output, action="unset", key=key)
+
+
+def _settings(typer_ctx: typer.Context, json_output: bool, **fields: str) -> None:
+    from sipgate_tui.commands import settings_commands
+
+    options = settings_commands.ConfigOptions(json=json_output, **fields)
+    _execute(typer_ctx, json_output, lambda ctx: settings_commands.config(options, ctx))
+
+
+favourites_app = typer.Typer(
+    help="Numbers you call by name: sipgate-tui call mom.\n\n"
+    "Without a subcommand: the list. They live in config.toml, per profile.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+app.add_typer(favourites_app, name="favourites")
+app.add_typer(favourites_app, name="favorites", hidden=True)
+
+
+@favourites_app.callback()
+def favourites_list(typer_ctx: typer.Context, json_output: JsonOption = False) -> None:
+    """List favourites (help text on the Typer)."""
+    if typer_ctx.invoked_subcommand is None:
+        _favourites(typer_ctx, json_output, action="list")
+
+
+@favourites_app.command("add", help="Add or replace a favourite: favourites add mom 0157 99912345")
+def favourites_add(
+    typer_ctx: typer.Context,
+    name: Annotated[str, typer.Argument(metavar="NAME", help="A word, e.g. mom.")],
+    number: Annotated[
+        list[str], typer.Argument(metavar="NUMBER", help="The number, spaces allowed.")
+    ],
+    json_output: JsonOption = False,
+) -> None:
+    """Add (help text in the decorator)."""
+    _favourites(typer_ctx, json_output, action="add", name=name, number=" ".join(number))
+
+
+@favourites_app.command("remove", help="Remove a favourite by name.")
+def favourites_remove(
+    typer_ctx: typer.Context,
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The favourite's name.")],
+    json_output: JsonOption = False,
+) -> None:
+    """Remove (help text in the decorator)."""
+    _favourites(typer_ctx, json_output, action="remove", name=name)
+
+
+def _favourites(typer_ctx: typer.Context, json_output: bool, **fields: str) -> None:
+    from sipgate_tui.commands import settings_commands
+
+    options = settings_commands.FavouriteOptions(json=json_output, **fields)
+    _execute(typer_ctx, json_output, lambda ctx: settings_commands.favourites(options, ctx))
+
+
 def _execute(
     typer_ctx: typer.Context, json_mode: bool, command: Callable[[AppContext], ExitCode]
 ) -> None:

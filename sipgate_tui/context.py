@@ -28,6 +28,7 @@ from sipgate_tui.credentials import (
 )
 from sipgate_tui.errors import InputError
 from sipgate_tui.prompts import Prompter, QuestionaryPrompter
+from sipgate_tui.settings import SettingsStore
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -57,7 +58,9 @@ class AppContext:
     find_credentials: Callable[[], FoundCredentials]
     make_client: Callable[[Credentials, Timeouts], SipgateClient]
     make_store: Callable[[], KeyringStore]
+    make_settings: Callable[[], SettingsStore]
     env: Mapping[str, str] = field(default_factory=dict)
+    lookup_wait: float = 5.0  # seconds a picker waits for the account's lists
     output_error: OSError | None = None  # set when stdout broke (closed pipe, full disk)
 
     def can_prompt(self, *, json_mode: bool = False) -> bool:
@@ -211,6 +214,7 @@ def build_context(options: GlobalOptions, env: Mapping[str, str] | None = None) 
             options.api_url, credentials, timeouts=timeouts
         ),
         make_store=make_store,
+        make_settings=lambda: SettingsStore(env, options.profile),
         env=env,
     )
 

@@ -20,6 +20,8 @@ class CallPlan:
     callee: PhoneNumber
     ring_number: PhoneNumber | None = None
     caller_id: PhoneNumber | None = None
+    callee_name: str | None = None  # the favourite's name, when called by name
+    device_name: str | None = None  # the phone's name in the account, when known
     notes: tuple[str, ...] = field(default=())
 
     @property

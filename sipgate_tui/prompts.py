@@ -6,12 +6,32 @@ Ctrl-D at any prompt become :class:`Cancelled`, which the CLI turns into exit co
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sipgate_tui.errors import Cancelled
 
 Validator = Callable[[str], "str | None"]  # returns an error message, or None when fine
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A completion for a text prompt: the text it inserts, and a note shown beside it."""
+
+    text: str
+    note: str = ""
+    also_matches: str = ""  # e.g. a favourite's number, so typing digits finds its name
+
+
+@dataclass(frozen=True)
+class Option:
+    """One entry of a select list."""
+
+    title: str
+    value: object
+
+
 LiveHint = Callable[[str], str]  # what the typed text means so far, shown while typing
 
 
@@ -26,6 +46,7 @@ class Prompter(Protocol):
         default: str = "",
         placeholder: str | None = None,
         live_hint: LiveHint | None = None,
+        suggestions: Sequence[Suggestion] = (),
     ) -> str:
         """Ask for a line of text; ``validate`` must accept it before Enter takes it.
 
@@ -36,6 +57,10 @@ class Prompter(Protocol):
 
     def secret(self, message: str, *, validate: Validator | None = None) -> str:
         """Ask for a secret; what is typed is not shown."""
+        ...
+
+    def select(self, message: str, options: Sequence[Option], *, default: object = None) -> object:
+        """Pick one of ``options`` with the arrow keys; returns its value."""
         ...
 
     def confirm(self, message: str, *, default: bool) -> bool:
@@ -61,6 +86,7 @@ class QuestionaryPrompter:
         default: str = "",
         placeholder: str | None = None,
         live_hint: LiveHint | None = None,
+        suggestions: Sequence[Suggestion] = (),
     ) -> str:
         """See :meth:`Prompter.text`."""
         import questionary
@@ -74,6 +100,9 @@ class QuestionaryPrompter:
             # In parentheses, so it cannot pass for typed text where colours are off
             # (NO_COLOR); and gone once the prompt is done, so it never reads as the answer.
             extra["placeholder"] = lambda: "" if _prompt_done() else _grey(f"({placeholder})")
+        if suggestions:
+            extra["completer"] = _completer(suggestions)
+            extra["complete_while_typing"] = True
         question = questionary.text(message, default=default, validate=_adapt(validate), **extra)
         return str(self._ask(question))
 
@@ -84,10 +113,32 @@ class QuestionaryPrompter:
         question = questionary.password(message, validate=_adapt(validate), **self._io)
         return str(self._ask(question))
 
-    def confirm(self, message: str, *, default: bool) -> bool:
-        """See :meth:`Prompter.confirm`."""
+    def select(self, message: str, options: Sequence[Option], *, default: object = None) -> object:
+        """See :meth:`Prompter.select`."""
         import questionary
 
+        choices = [
+            questionary.Choice(option.title, value=index) for index, option in enumerate(options)
+        ]
+        start = next((i for i, option in enumerate(options) if option.value == default), 0)
+        question = questionary.select(
+            message,
+            choices=choices,
+            default=choices[start],
+            instruction="(↑/↓, Enter)",
+            **self._io,
+        )
+        return options[int(self._ask(question))].value
+
+    def confirm(self, message: str, *, default: bool) -> bool:
+        """See :meth:`Prompter.confirm`.
+
+        Keys typed before the question appeared (an Enter too many) are thrown away first:
+        an answer to a question that costs money must come after the question.
+        """
+        import questionary
+
+        _discard_typeahead(self._io.get("input"))
         return bool(self._ask(questionary.confirm(message, default=default, **self._io)))
 
     @staticmethod
@@ -99,6 +150,53 @@ class QuestionaryPrompter:
         if answer is None:  # questionary's own "aborted" value
             raise Cancelled()
         return answer
+
+
+def _discard_typeahead(pipe: Any) -> None:
+    import sys
+
+    from prompt_toolkit.input.typeahead import clear_typeahead
+
+    if pipe is not None:  # tests: a pipe input has no kernel buffer to flush
+        clear_typeahead(pipe)
+        return
+    try:
+        import termios
+
+        from prompt_toolkit.input.defaults import create_input
+
+        clear_typeahead(create_input())
+        termios.tcflush(sys.stdin.fileno(), termios.TCIFLUSH)
+    except (ImportError, OSError, ValueError):  # not a tty, or not POSIX: nothing to discard
+        pass
+
+
+def _completer(suggestions: Sequence[Suggestion]) -> Any:
+    """Complete from suggestions: a text starting with what was typed, or (from three digits
+    on) a number containing the typed digits. prompt_toolkit is imported only here."""
+    from prompt_toolkit.completion import Completer, Completion
+
+    class SuggestionCompleter(Completer):
+        def get_completions(self, document: Any, complete_event: Any) -> Any:
+            typed = document.text_before_cursor.strip().lower()
+            # "0157" should find +49 157...: compare digits without leading (trunk) zeros.
+            digits = "".join(ch for ch in typed if ch.isdigit()).lstrip("0")
+            for suggestion in suggestions:
+                number_digits = "".join(
+                    ch for ch in suggestion.text + suggestion.also_matches if ch.isdigit()
+                )
+                if (
+                    not typed
+                    or suggestion.text.lower().startswith(typed)
+                    or (len(digits) >= 3 and digits in number_digits)
+                ):
+                    yield Completion(
+                        suggestion.text,
+                        start_position=-len(document.text_before_cursor),
+                        display_meta=suggestion.note,
+                    )
+
+    return SuggestionCompleter()
 
 
 def _adapt(validate: Validator | None) -> Callable[[str], Any] | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from rich import box
 from rich.console import Group, RenderableType
@@ -19,6 +20,9 @@ from rich.text import Text
 from sipgate_tui.errors import AppError, ExitCode
 from sipgate_tui.numbers import describe_device
 from sipgate_tui.plan import CallPlan
+
+if TYPE_CHECKING:
+    from sipgate_tui.account import AccountNumber, Device
 
 MAX_WIDTH = 88  # readable line length; narrower terminals shrink panels further
 
@@ -67,6 +71,8 @@ def who_rings(plan: CallPlan) -> str:
     """``your VoIP phone e0`` or ``+49 211 5550001 (through device e0)``."""
     if plan.ring_number is not None:
         return f"{plan.ring_number.pretty} (through device {plan.device_id})"
+    if plan.device_name:
+        return f"your {plan.device_name} ({plan.device_id})"
     return f"your {describe_device(plan.device_id)}"
 
 
@@ -75,6 +81,11 @@ def shown_number(plan: CallPlan) -> str:
     if plan.caller_id is not None:
         return plan.caller_id.pretty
     return "the phone's own number"
+
+
+def info(line: str) -> RenderableType:
+    """A one-line hint, such as why a picker fell back to typed input."""
+    return Text.assemble(("i ", "bold cyan"), (line, "cyan"))
 
 
 def notes(lines: Iterable[str]) -> RenderableType:
@@ -86,7 +97,10 @@ def _call_rows(plan: CallPlan) -> list[tuple[str, Text | str]]:
     # Numbers sit in their own cells, so a narrow terminal never breaks one across lines.
     return [
         ("Rings first", who_rings(plan)),
-        ("Then calls", plan.callee.describe()),
+        (
+            "Then calls",
+            (f"{plan.callee_name} · " if plan.callee_name else "") + plan.callee.describe(),
+        ),
         ("Shows", shown_number(plan)),
     ]
 
@@ -345,3 +359,125 @@ def logout_done(
             )
         )
     return Group(*lines)
+
+
+# -- account lists and settings ------------------------------------------------------------
+
+
+def _yes_no(value: bool | None, yes: str, no: str, *, no_style: str = "") -> Text:
+    if value is None:
+        return Text("?", style="dim")
+    return Text(yes, style="green") if value else Text(no, style=no_style)
+
+
+def devices_table(devices: Iterable[Device]) -> RenderableType:
+    """The user's devices; offline ones stand out, devices that cannot call are dimmed."""
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for column in ("Id", "Name", "Type", "Online", "DND", "Phonelines"):
+        table.add_column(column, overflow="fold")
+    rows = list(devices)
+    for device in rows:
+        style = "" if device.can_call else "dim"
+        table.add_row(
+            Text(device.id, style="bold"),
+            Text(device.alias),
+            Text((device.type or "?").lower()),
+            _yes_no(device.online, "online", "OFFLINE", no_style="bold red"),
+            _yes_no(device.dnd, "on", "off"),
+            Text(", ".join(device.phonelines) or "–"),
+            style=style,
+        )
+    if not rows:
+        return Text("No devices found for this user.")
+    offline = [d.id for d in rows if d.online is False and d.can_call]
+    parts: list[RenderableType] = [table]
+    if offline:
+        parts.append(
+            Text(
+                f"Offline phones ({', '.join(offline)}) do not ring: sipgate accepts calls for "
+                "them, but nothing happens until they are connected.",
+                style="yellow",
+            )
+        )
+    parts.append(Text("Use an id with: sipgate-tui call NUMBER --device ID", style="dim"))
+    return Group(*parts)
+
+
+def numbers_table(numbers: Iterable[AccountNumber]) -> RenderableType:
+    """The account's numbers, international format, with their type and where they ring."""
+    from sipgate_tui.errors import InputError
+    from sipgate_tui.numbers import parse_phone_number
+
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for column in ("Number", "Type", "Rings at"):
+        table.add_column(column, overflow="fold")
+    rows = list(numbers)
+    for number in rows:
+        try:
+            shown = parse_phone_number(number.e164, "DE").pretty
+        except InputError:
+            shown = number.e164
+        table.add_row(
+            Text(shown, style="bold"),
+            Text((number.type or "?").lower()),
+            Text(number.rings or "–"),
+        )
+    if not rows:
+        return Text("No numbers found for this account.")
+    return Group(
+        table,
+        Text("Show one to the callee with: sipgate-tui call NUMBER --caller-id YOURS", style="dim"),
+    )
+
+
+def config_view(
+    *,
+    profile: str,
+    config_path: str,
+    state_path: str,
+    values: Mapping[str, object],
+    favourites: int,
+    changed: str | None,
+) -> RenderableType:
+    """The profile's settings and the files they live in."""
+    rows: list[tuple[str, Text | str]] = []
+    for key, value in values.items():
+        shown = (
+            "not set"
+            if value is None
+            else ("true" if value is True else "false" if value is False else str(value))
+        )
+        rows.append((key, Text(shown, style="dim" if value is None else "")))
+    rows.append(("favourites", f"{favourites} (see `sipgate-tui favourites`)"))
+    body = Group(
+        _rows(rows),
+        Text(""),
+        _rows([("Config file", config_path), ("Recent numbers", state_path)]),
+        Text(""),
+        Text(
+            "Change with: sipgate-tui config set KEY VALUE  (keys: default-device, "
+            "default-caller-id, region, history)",
+            style="dim",
+        ),
+    )
+    title = f"Settings · profile {profile}" + (f" · {changed} saved" if changed else "")
+    return _panel(body, title, "green" if changed else "cyan")
+
+
+def favourites_view(favourites: Mapping[str, str], *, message: str | None) -> RenderableType:
+    """The favourites as a table, after what just changed."""
+    parts: list[RenderableType] = []
+    if message:
+        parts.append(Text.assemble(("✓ ", "green"), message))
+    if favourites:
+        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+        table.add_column("Name", style="bold")
+        table.add_column("Number")
+        for name, number in sorted(favourites.items(), key=lambda item: item[0].lower()):
+            table.add_row(Text(name), Text(number))
+        parts.append(table)
+    else:
+        parts.append(
+            Text("No favourites yet. Add one: sipgate-tui favourites add mom +49 157 99912345")
+        )
+    return Group(*parts)

@@ -77,6 +77,7 @@ class RecordedRequest:
     query: dict[str, list[str]]
     headers: dict[str, str]
     body: bytes
+    peer: tuple[str, int] = ("", 0)  # the client's address: shows connection reuse
 
     @property
     def json(self) -> Any:
@@ -344,7 +345,13 @@ class SipgateSimulator:
     def _get_numbers(
         self, request: RecordedRequest, token: SimulatedToken
     ) -> tuple[int, dict[str, str], bytes]:
-        return _needs("numbers:read", token) or _json(200, {"items": list(self.numbers)})
+        refused = _needs("numbers:read", token)
+        if refused:
+            return refused
+        offset = _int_param(request, "offset", 0)
+        limit = _int_param(request, "limit", 100)
+        page = self.numbers[offset : offset + limit]
+        return _json(200, {"items": page, "totalCount": len(self.numbers)})
 
     def _get_calls(
         self, request: RecordedRequest, token: SimulatedToken
@@ -367,6 +374,13 @@ class _QuietServer(ThreadingHTTPServer):
 
         if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
             super().handle_error(request, client_address)
+
+
+def _int_param(request: RecordedRequest, name: str, default: int) -> int:
+    try:
+        return max(0, int(request.query.get(name, [default])[0]))
+    except ValueError:
+        return default
 
 
 def _needs(scope: str, token: SimulatedToken) -> tuple[int, dict[str, str], bytes] | None:
@@ -409,6 +423,7 @@ def _make_handler(simulator: SipgateSimulator) -> type[BaseHTTPRequestHandler]:
                 query=parse_qs(parts.query),
                 headers={k.lower(): v for k, v in self.headers.items()},
                 body=body,
+                peer=self.client_address[:2],
             )
             status, headers, payload = simulator.handle(request)
             self.send_response(status)

@@ -7,10 +7,12 @@ import contextlib
 import io
 import socket
 import ssl
+import tempfile
 import threading
 from collections import deque
 from collections.abc import Iterable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from keyring.backend import KeyringBackend
@@ -21,6 +23,7 @@ from sipgate_tui.api import SipgateClient
 from sipgate_tui.context import AppContext, GlobalOptions
 from sipgate_tui.credentials import KeyringStore, resolve
 from sipgate_tui.errors import Cancelled
+from sipgate_tui.settings import SettingsStore
 
 TOKEN_ID = "token-SIM001"
 TOKEN = "5f0c2a4e-8b1d-4c6f-9e3a-7d2b1c0e9f84"
@@ -66,10 +69,11 @@ class BlockingKeyring(MemoryKeyring):
 
 
 class ScriptedPrompter:
-    """Answers prompts from a script; ``Cancelled`` in the script acts like Ctrl-C.
+    """Answers prompts from a script; ``KeyboardInterrupt`` in the script acts like Ctrl-C.
 
     Each text answer is checked by the prompt's own validator, as the real prompt would on
     Enter; rejected answers are recorded in ``rejected`` and the next scripted answer is used.
+    A select is answered with an option's position (int) or a fragment of its title (str).
     """
 
     def __init__(self, answers: Iterable[Any]) -> None:
@@ -77,6 +81,10 @@ class ScriptedPrompter:
         self.questions: list[str] = []
         self.rejected: list[tuple[str, str]] = []
         self.live_hints: list[str] = []
+        self.placeholders: list[str | None] = []
+        self.suggestions: list[list[Any]] = []
+        self.menus: list[list[str]] = []
+        self.defaults: list[str | None] = []
 
     def _next(self, message: str) -> Any:
         self.questions.append(message)
@@ -87,7 +95,18 @@ class ScriptedPrompter:
             raise Cancelled()
         return answer
 
-    def text(self, message: str, *, validate=None, default="", placeholder=None, live_hint=None):
+    def text(
+        self,
+        message,
+        *,
+        validate=None,
+        default="",
+        placeholder=None,
+        live_hint=None,
+        suggestions=(),
+    ):
+        self.placeholders.append(placeholder)
+        self.suggestions.append(list(suggestions))
         while True:
             answer = self._next(message)
             if live_hint is not None:
@@ -99,6 +118,17 @@ class ScriptedPrompter:
 
     def secret(self, message: str, *, validate=None) -> str:
         return self.text(message, validate=validate)
+
+    def select(self, message, options, *, default=None):
+        self.menus.append([option.title for option in options])
+        self.defaults.append(next((o.title for o in options if o.value == default), None))
+        answer = self._next(message)
+        if isinstance(answer, int) and not isinstance(answer, bool):
+            return options[answer].value
+        matches = [option for option in options if str(answer) in option.title]
+        if len(matches) != 1:
+            raise AssertionError(f"{answer!r} matches {len(matches)} of {self.menus[-1]}")
+        return matches[0].value
 
     def confirm(self, message: str, *, default: bool) -> bool:
         return bool(self._next(message))
@@ -132,12 +162,20 @@ def make_context(
     width: int = 80,
     keyring_timeout: float = 2.0,
     profile: str = "default",
+    settings_dir: Path | None = None,
+    lookup_wait: float = 5.0,
 ) -> AppContext:
     """An AppContext wired to a loopback API, recording consoles and a scripted prompter."""
     environment = dict(
         env if env is not None else {"SIPGATE_TOKEN_ID": TOKEN_ID, "SIPGATE_TOKEN": TOKEN}
     )
     options = GlobalOptions(api_url=api_url, no_input=no_input, profile=profile)
+    if settings_dir is None:  # never the developer's own config: a fresh directory per call
+        settings_dir = Path(tempfile.mkdtemp(prefix="sipgate-tui-test-"))
+    settings_env = {
+        "SIPGATE_TUI_CONFIG_DIR": str(settings_dir / "config"),
+        "SIPGATE_TUI_STATE_DIR": str(settings_dir / "state"),
+    }
 
     def no_prompter() -> Any:
         raise AssertionError("the command tried to prompt")
@@ -155,7 +193,9 @@ def make_context(
             api_url, credentials, timeouts=timeouts
         ),
         make_store=lambda: KeyringStore(timeout=keyring_timeout),
+        make_settings=lambda: SettingsStore(settings_env, profile),
         env=environment,
+        lookup_wait=lookup_wait,
     )
 
 

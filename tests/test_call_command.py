@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import TOKEN, TOKEN_ID, ScriptedPrompter, make_context, output_of
+from helpers import TOKEN, TOKEN_ID, ScriptedPrompter, flat, make_context, output_of
 
 from sipgate_tui.commands.call import CallOptions, run
 from sipgate_tui.errors import AppError, Cancelled, ExitCode
-from sipgate_tui.simulator import SipgateSimulator
+from sipgate_tui.simulator import SimulatedToken, SipgateSimulator
 
 
 def test_all_values_given_with_yes_places_exactly_one_call(simulator: SipgateSimulator) -> None:
@@ -166,11 +166,20 @@ def test_dry_run_needs_no_credentials_and_no_yes(simulator: SipgateSimulator) ->
 
 
 # -- interactive, with a scripted prompter ---------------------------------------------------
+# A token without the read scopes: the questions fall back to typed input, with a hint.
 
 
-def test_the_guided_flow_asks_for_each_value_then_confirms(simulator: SipgateSimulator) -> None:
+@pytest.fixture
+def typing_simulator(simulator: SipgateSimulator) -> SipgateSimulator:
+    simulator.tokens[TOKEN_ID] = SimulatedToken(TOKEN, frozenset({"sessions:calls:write"}))
+    return simulator
+
+
+def test_the_guided_flow_asks_for_each_value_then_confirms(
+    typing_simulator: SipgateSimulator,
+) -> None:
     prompter = ScriptedPrompter(["e0", "0157 99912345", "", True])
-    ctx = make_context(simulator.url, prompter=prompter, terminal=True)
+    ctx = make_context(typing_simulator.url, prompter=prompter, terminal=True)
 
     assert run(CallOptions(), ctx) == ExitCode.OK
 
@@ -180,44 +189,45 @@ def test_the_guided_flow_asks_for_each_value_then_confirms(simulator: SipgateSim
         "Which number should they see?",
         "Place this call?",
     ]
-    shown = output_of(ctx.out)
+    shown = flat(output_of(ctx.out))
+    assert "Your token lacks the scope devices:read" in shown
+    assert "Your token lacks the scope numbers:read" in shown
     assert shown.index("Ready to call") < shown.index("Call accepted")
     assert "your VoIP phone e0" in shown and "the phone's own number" in shown
-    assert [r.json for r in simulator.call_requests()] == [
+    assert [r.json for r in typing_simulator.call_requests()] == [
         {"caller": "e0", "callee": "+4915799912345"}
     ]
 
 
 def test_invalid_answers_are_rejected_with_the_reason_and_asked_again(
-    simulator: SipgateSimulator,
+    typing_simulator: SipgateSimulator,
 ) -> None:
     prompter = ScriptedPrompter(
         ["e01", "w0", "e0", "0l57", "110", "+49 (157) 999-12345", "e1", "0211 5550001", True]
     )
-    run(CallOptions(), make_context(simulator.url, prompter=prompter, terminal=True))
+    run(CallOptions(), make_context(typing_simulator.url, prompter=prompter, terminal=True))
     reasons = [reason for _, reason in prompter.rejected]
     assert "no leading zero" in reasons[0]
     assert "web user" in reasons[1]
     assert "contains letters" in reasons[2]
     assert "emergency number" in reasons[3]
     assert "device id" in reasons[4]  # a device id typed as caller ID
-    assert simulator.call_requests()[0].json["callerId"] == "+492115550001"
+    assert all(len(reason) <= 90 for reason in reasons)  # one line under the prompt
+    assert typing_simulator.call_requests()[0].json["callerId"] == "+492115550001"
 
 
 def test_the_live_hint_shows_the_normalised_number_while_typing(
-    simulator: SipgateSimulator,
+    typing_simulator: SipgateSimulator,
 ) -> None:
     prompter = ScriptedPrompter(["e0", "0049 15799912345", "", True])
-    run(CallOptions(), make_context(simulator.url, prompter=prompter, terminal=True))
+    run(CallOptions(), make_context(typing_simulator.url, prompter=prompter, terminal=True))
     assert prompter.live_hints[:2] == ["→ VoIP phone e0", "→ +49 1579 9912345 (DE, mobile)"]
 
 
-def test_only_missing_values_are_asked(simulator: SipgateSimulator) -> None:
+def test_only_missing_values_are_asked(typing_simulator: SipgateSimulator) -> None:
     prompter = ScriptedPrompter(["e0", "", True])
-    run(
-        CallOptions(callee="0157 99912345"),
-        make_context(simulator.url, prompter=prompter, terminal=True),
-    )
+    ctx = make_context(typing_simulator.url, prompter=prompter, terminal=True)
+    run(CallOptions(callee="0157 99912345"), ctx)
     assert "Whom do you want to call?" not in prompter.questions
 
 
@@ -228,35 +238,36 @@ def test_every_value_given_on_a_terminal_still_shows_the_summary_and_confirms(
     ctx = make_context(simulator.url, prompter=prompter, terminal=True)
     run(CallOptions(callee="0157 99912345", device="e0"), ctx)
     assert prompter.questions == ["Place this call?"]
-    assert "Ready to call" in output_of(ctx.out)
+    shown = flat(output_of(ctx.out))
+    assert "Ready to call" in shown
+    assert "your Desk phone (e0)" in shown  # the account's name for it, looked up meanwhile
 
 
 @pytest.mark.parametrize("cancel_at", [0, 1, 2, 3])
 def test_ctrl_c_at_any_prompt_cancels_and_sends_nothing(
-    simulator: SipgateSimulator, cancel_at: int
+    typing_simulator: SipgateSimulator, cancel_at: int
 ) -> None:
     answers: list[object] = ["e0", "0157 99912345", "", True]
     answers[cancel_at] = KeyboardInterrupt
+    ctx = make_context(typing_simulator.url, prompter=ScriptedPrompter(answers), terminal=True)
     with pytest.raises(Cancelled) as caught:
-        run(
-            CallOptions(),
-            make_context(simulator.url, prompter=ScriptedPrompter(answers), terminal=True),
-        )
+        run(CallOptions(), ctx)
     assert caught.value.exit_code == ExitCode.CANCELLED
-    assert simulator.requests == []
+    assert typing_simulator.call_requests() == []
 
 
-def test_answering_no_at_the_confirmation_cancels(simulator: SipgateSimulator) -> None:
+def test_answering_no_at_the_confirmation_cancels(typing_simulator: SipgateSimulator) -> None:
     prompter = ScriptedPrompter(["e0", "0157 99912345", "", False])
     with pytest.raises(Cancelled, match="No call was placed"):
-        run(CallOptions(), make_context(simulator.url, prompter=prompter, terminal=True))
-    assert simulator.requests == []
+        run(CallOptions(), make_context(typing_simulator.url, prompter=prompter, terminal=True))
+    assert typing_simulator.call_requests() == []
 
 
 def test_missing_credentials_are_reported_before_any_question(simulator: SipgateSimulator) -> None:
     prompter = ScriptedPrompter([])
     with pytest.raises(AppError) as caught:
         run(CallOptions(), make_context(simulator.url, prompter=prompter, terminal=True, env={}))
+    assert simulator.requests == []
     assert (caught.value.code, caught.value.exit_code) == (
         "credentials-missing",
         ExitCode.CREDENTIALS,

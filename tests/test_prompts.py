@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
-from helpers import make_context, output_of
+from helpers import TOKEN, TOKEN_ID, make_context, output_of
 from prompt_toolkit.input import PipeInput, create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from sipgate_tui.commands.call import CallOptions, run
 from sipgate_tui.errors import Cancelled, ExitCode
 from sipgate_tui.prompts import QuestionaryPrompter
-from sipgate_tui.simulator import SipgateSimulator
+from sipgate_tui.simulator import SimulatedToken, SipgateSimulator
 
 ENTER = "\r"
 CTRL_C = "\x03"
@@ -69,14 +70,25 @@ def test_confirm(
     assert prompter.confirm("Place this call?", default=default) is answer
 
 
-def test_an_enter_typed_ahead_does_not_place_the_call(
+def test_keys_typed_before_the_confirmation_do_not_answer_it(
     simulator: SipgateSimulator, pipe: PipeInput, prompter: QuestionaryPrompter
 ) -> None:
-    # Enter for the caller ID, and one more "to be sure": the confirmation defaults to No.
-    pipe.send_text("e0" + ENTER + "0157 99912345" + ENTER + ENTER + ENTER)
-    with pytest.raises(Cancelled):
-        run(CallOptions(), make_context(simulator.url, prompter=prompter, terminal=True))
-    assert simulator.requests == []
+    # Enter for the caller ID, and two more "to be sure": they arrive before the question
+    # and are thrown away, so the confirmation waits for an answer given after it.
+    pipe.send_text("e0" + ENTER + "0157 99912345" + ENTER + ENTER + ENTER + ENTER)
+    ctx = make_context(simulator.url, prompter=prompter, terminal=True)
+    outcome: list[object] = []
+    flow = threading.Thread(target=lambda: outcome.append(run(CallOptions(), ctx)))
+    flow.start()
+    for _ in range(500):  # wait (bounded) until the summary is on screen
+        if "Ready to call" in output_of(ctx.out) or not flow.is_alive():
+            break
+        flow.join(0.01)
+    assert simulator.call_requests() == []  # nothing answered the question yet
+    pipe.send_text("y")
+    flow.join(10)
+    assert outcome == [ExitCode.OK]
+    assert len(simulator.call_requests()) == 1
 
 
 def test_ctrl_c_cancels_the_confirmation(pipe: PipeInput, prompter: QuestionaryPrompter) -> None:
@@ -85,8 +97,47 @@ def test_ctrl_c_cancels_the_confirmation(pipe: PipeInput, prompter: QuestionaryP
         prompter.confirm("Place this call?", default=True)
 
 
-def test_the_whole_guided_call_through_real_prompts(
-    simulator: SipgateSimulator, pipe: PipeInput, prompter: QuestionaryPrompter
+DOWN = "\x1b[B"
+
+
+@pytest.fixture
+def typing_simulator(simulator: SipgateSimulator) -> SipgateSimulator:
+    """A token without the read scopes: every question is typed."""
+    simulator.tokens[TOKEN_ID] = SimulatedToken(TOKEN, frozenset({"sessions:calls:write"}))
+    return simulator
+
+
+class Flow:
+    """``call`` running in a thread against real prompts, so keys can arrive after a question
+    is on screen (keys typed before the confirmation are thrown away, by design)."""
+
+    def __init__(self, ctx: object, options: CallOptions) -> None:
+        self.ctx = ctx
+        self.outcome: list[object] = []
+        self.thread = threading.Thread(target=self._run, args=(options,), daemon=True)
+        self.thread.start()
+
+    def _run(self, options: CallOptions) -> None:
+        try:
+            self.outcome.append(run(options, self.ctx))  # type: ignore[arg-type]
+        except Exception as error:  # noqa: BLE001 - handed to the test
+            self.outcome.append(error)
+
+    def wait_for_summary(self) -> None:
+        for _ in range(1000):  # bounded: at most about 10 s
+            if "Ready to call" in output_of(self.ctx.out) or not self.thread.is_alive():
+                return
+            self.thread.join(0.01)
+        raise AssertionError("the summary never appeared")
+
+    def result(self) -> object:
+        self.thread.join(10)
+        assert not self.thread.is_alive(), "the flow is still waiting for input"
+        return self.outcome[0]
+
+
+def test_the_whole_guided_call_through_real_prompts_with_typed_input(
+    typing_simulator: SipgateSimulator, pipe: PipeInput, prompter: QuestionaryPrompter
 ) -> None:
     pipe.send_text(
         "e01"
@@ -96,32 +147,71 @@ def test_the_whole_guided_call_through_real_prompts(
         + "0049 15799912345"
         + ENTER
         + ENTER  # the phone's own number
-        + "y"
     )
-    ctx = make_context(simulator.url, prompter=prompter, terminal=True)
-    assert run(CallOptions(), ctx) == ExitCode.OK
-    assert [r.json for r in simulator.call_requests()] == [
+    flow = Flow(make_context(typing_simulator.url, prompter=prompter, terminal=True), CallOptions())
+    flow.wait_for_summary()
+    pipe.send_text("y")
+    assert flow.result() == ExitCode.OK
+    assert [r.json for r in typing_simulator.call_requests()] == [
         {"caller": "e0", "callee": "+4915799912345"}
     ]
-    assert "Call accepted" in output_of(ctx.out)
+    assert "Call accepted" in output_of(flow.ctx.out)
+
+
+def test_the_pickers_are_driven_with_arrow_keys(
+    simulator: SipgateSimulator, pipe: PipeInput, prompter: QuestionaryPrompter
+) -> None:
+    # Phones: Desk phone (e0), Home phone (x0), Mobile (y0), then the offline Softphone (e1).
+    pipe.send_text(
+        DOWN
+        + DOWN
+        + ENTER  # Mobile (y0)
+        + "0157 99912345"
+        + ENTER
+        + DOWN
+        + ENTER  # the first of the account's numbers as caller ID
+    )
+    flow = Flow(make_context(simulator.url, prompter=prompter, terminal=True), CallOptions())
+    flow.wait_for_summary()
+    pipe.send_text("y")
+    assert flow.result() == ExitCode.OK
+    assert [r.json for r in simulator.call_requests()] == [
+        {"caller": "y0", "callee": "+4915799912345", "callerId": "+492115550001"}
+    ]
 
 
 @pytest.mark.parametrize(
-    "typed",
+    ("typed", "at_confirm"),
     [
-        CTRL_C,
-        "e0" + ENTER + CTRL_C,
-        "e0" + ENTER + CTRL_D,
-        "e0" + ENTER + "0157 99912345" + ENTER + CTRL_C,
-        "e0" + ENTER + "0157 99912345" + ENTER + ENTER + CTRL_C,
-        "e0" + ENTER + "0157 99912345" + ENTER + ENTER + "n",
+        (CTRL_C, None),
+        ("e0" + ENTER + CTRL_C, None),
+        ("e0" + ENTER + CTRL_D, None),
+        ("e0" + ENTER + "0157 99912345" + ENTER + CTRL_C, None),
+        ("e0" + ENTER + "0157 99912345" + ENTER + ENTER, CTRL_C),
+        ("e0" + ENTER + "0157 99912345" + ENTER + ENTER, "n"),
+        ("e0" + ENTER + "0157 99912345" + ENTER + ENTER, ENTER),  # the default is No
     ],
-    ids=["device", "callee", "callee-ctrl-d", "caller-id", "confirm", "confirm-no"],
+    ids=[
+        "device",
+        "callee",
+        "callee-ctrl-d",
+        "caller-id",
+        "confirm",
+        "confirm-no",
+        "confirm-enter",
+    ],
 )
 def test_cancelling_anywhere_in_the_real_flow_sends_nothing(
-    simulator: SipgateSimulator, pipe: PipeInput, prompter: QuestionaryPrompter, typed: str
+    typing_simulator: SipgateSimulator,
+    pipe: PipeInput,
+    prompter: QuestionaryPrompter,
+    typed: str,
+    at_confirm: str | None,
 ) -> None:
     pipe.send_text(typed)
-    with pytest.raises(Cancelled):
-        run(CallOptions(), make_context(simulator.url, prompter=prompter, terminal=True))
-    assert simulator.requests == []
+    flow = Flow(make_context(typing_simulator.url, prompter=prompter, terminal=True), CallOptions())
+    if at_confirm is not None:
+        flow.wait_for_summary()
+        pipe.send_text(at_confirm)
+    assert isinstance(flow.result(), Cancelled)
+    assert typing_simulator.call_requests() == []

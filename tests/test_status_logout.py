@@ -174,7 +174,9 @@ def test_logout_when_the_keyring_refuses(simulator: SipgateSimulator) -> None:
 def test_the_guided_mode_logs_in_first_then_places_the_call(
     simulator: SipgateSimulator, memory_keyring: MemoryKeyring
 ) -> None:
-    prompter = ScriptedPrompter([TOKEN_ID, TOKEN, "e0", "0157 99912345", "", True])
+    prompter = ScriptedPrompter(
+        [TOKEN_ID, TOKEN, "Desk phone", "0157 99912345", "own number", True]
+    )
     ctx = make_context(simulator.url, prompter=prompter, terminal=True, env={})
     assert guided.run(ctx) == ExitCode.OK
     assert prompter.questions == [
@@ -194,7 +196,7 @@ def test_the_guided_mode_logs_in_first_then_places_the_call(
 def test_the_guided_mode_with_credentials_goes_straight_to_the_call(
     simulator: SipgateSimulator,
 ) -> None:
-    prompter = ScriptedPrompter(["e0", "0157 99912345", "", True])
+    prompter = ScriptedPrompter(["Desk phone", "0157 99912345", "own number", True])
     ctx = make_context(simulator.url, prompter=prompter, terminal=True)
     assert guided.run(ctx) == ExitCode.OK
     assert prompter.questions[0] == "Which phone rings first?"

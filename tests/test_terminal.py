@@ -45,20 +45,55 @@ def test_a_person_places_a_call_by_answering_the_prompts(
 ) -> None:
     child = spawn(console_script, env, "call")
     child.expect("Which phone rings first?")
-    child.send("e0")
-    child.expect("→ VoIP phone")  # the live hint, drawn at the right edge
+    child.expect("Desk phone \\(e0\\) · online")
+    child.expect("Softphone \\(laptop\\) \\(e1\\) · offline")  # offline ones come last
     child.send("\r")
     child.expect("Whom do you want to call?")
-    child.send("+49 (157) 999-12345\r")
+    child.send("+49 (157) 999-12345")
+    child.expect("→ \\+49 1579 9912345")  # the live hint, drawn at the right edge
+    child.send("\r")
     child.expect("Which number should they see?")
+    child.expect("The phone's own number")
     child.send("\r")
     child.expect("Ready to call")
-    child.expect("Place this call?")
+    child.expect("Place this call\\?.*y/N")
     child.send("y")
     child.expect("Call accepted")
     assert finish(child) == 0
     assert [r.json for r in simulator.call_requests()] == [
         {"caller": "e0", "callee": "+4915799912345"}
+    ]
+
+
+def test_the_second_call_needs_only_enter_and_y(
+    console_script: str, env: dict[str, str], simulator: SipgateSimulator
+) -> None:
+    down = "\x1b[B"
+    first = spawn(console_script, env, "call")
+    first.expect("Which phone rings first?")
+    first.send(down + down + "\r")  # Mobile (y0)
+    first.expect("Whom do you want to call?")
+    first.send("0157 99912345\r")
+    first.expect("Which number should they see?")
+    first.send("\r")
+    first.expect("Place this call")
+    first.send("y")
+    assert finish(first) == 0
+
+    second = spawn(console_script, env, "call")
+    second.expect("Which phone rings first?")
+    # The phone used last comes first (and is highlighted, so Enter takes it).
+    assert second.expect(["Mobile \\(y0\\)", "Desk phone \\(e0\\)"]) == 0
+    second.send("\r")
+    second.expect("Enter: the last number again")
+    second.send("\r")
+    second.expect("Which number should they see?")
+    second.send("\r")
+    second.expect("Place this call")
+    second.send("y")
+    assert finish(second) == 0
+    assert [r.json for r in simulator.call_requests()] == 2 * [
+        {"caller": "y0", "callee": "+4915799912345"}
     ]
 
 
@@ -70,7 +105,7 @@ def test_ctrl_c_at_the_first_prompt_cancels_with_130(
     child.sendintr()
     child.expect("Cancelled")
     assert finish(child) == 130
-    assert simulator.requests == []
+    assert simulator.call_requests() == []
 
 
 def test_no_at_the_confirmation_cancels_with_130(
@@ -81,7 +116,7 @@ def test_no_at_the_confirmation_cancels_with_130(
     child.send("n")
     child.expect("No call was placed")
     assert finish(child) == 130
-    assert simulator.requests == []
+    assert simulator.call_requests() == []
 
 
 def test_a_40_column_terminal_without_colour(

@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import contextlib
+from dataclasses import dataclass, replace
 
 from sipgate_tui import render
-from sipgate_tui.api import ApiError, plain_headers
+from sipgate_tui.account import list_devices
+from sipgate_tui.api import ApiError, SipgateClient, Timeouts, plain_headers
+from sipgate_tui.commands.call_questions import (
+    ChosenDevice,
+    ask_callee,
+    ask_device,
+    check_device,
+    confirm_offline,
+    offline_warning,
+    resolve_callee,
+)
+from sipgate_tui.commands.call_questions import ask_caller_id as ask_caller_id_question
 from sipgate_tui.commands.common import timeouts_from_option
 from sipgate_tui.context import AppContext
 from sipgate_tui.credentials import Credentials, from_environment
 from sipgate_tui.errors import AppError, Cancelled, ExitCode, InputError
+from sipgate_tui.lookups import AccountLookups, Background
 from sipgate_tui.numbers import (
     PhoneNumber,
-    describe_device,
     looks_like_device_id,
     parse_device_id,
     parse_phone_number,
@@ -21,9 +32,8 @@ from sipgate_tui.numbers import (
 )
 from sipgate_tui.plan import CallPlan
 from sipgate_tui.problems import UNKNOWN_OUTCOME_HINT, call_problem
-from sipgate_tui.prompts import LiveHint, Prompter, Validator
-
-NUMBER_EXAMPLE = "e.g. 0157 99912345 or +49 157 99912345"
+from sipgate_tui.prompts import Prompter
+from sipgate_tui.settings import ProfileSettings, ProfileState, SettingsStore
 
 
 @dataclass(frozen=True)
@@ -34,23 +44,43 @@ class CallOptions:
     device: str | None = None
     caller: str | None = None
     caller_id: str | None = None
-    region: str = "DE"
+    region: str | None = None
     yes: bool = False
     dry_run: bool = False
     json: bool = False
     timeout: float | None = None
+    history: bool = True
+
+
+OFFLINE_CHECK_GRACE = 0.3  # seconds the result may wait for a device check still running
 
 
 def run(options: CallOptions, ctx: AppContext) -> ExitCode:
-    """Place one call (or show it, with ``--dry-run``). Raises AppError on any failure."""
-    region = parse_region(options.region)
+    """Place one call (or show it, with ``--dry-run``). Raises AppError on any failure.
+
+    Values come from the options, else from the profile's config, else from questions.
+    """
+    store = ctx.make_settings()
+    settings = store.load()
+    region = parse_region(options.region or settings.region or "DE")
     timeouts = timeouts_from_option(options.timeout)
     interactive = ctx.can_prompt(json_mode=options.json)
+    notes: list[str] = []
+    state, remember = _load_state(store, options.history and settings.history, notes)
 
     device = parse_device_id(options.device) if options.device is not None else None
+    if device is None and not interactive:
+        device = settings.default_device
     ring_number = _parse_ring_number(options.caller, region)
-    callee = parse_phone_number(options.callee, region, what="callee") if options.callee else None
+    callee, callee_name = (
+        resolve_callee(options.callee, region, settings.favourites)
+        if options.callee
+        else (None, None)
+    )
     caller_id = _parse_caller_id(options.caller_id, region)
+    ask_caller_id_too = interactive and (device is None or callee is None)
+    if options.caller_id is None and not ask_caller_id_too and settings.default_caller_id:
+        caller_id = parse_phone_number(settings.default_caller_id, region, what="caller ID")
 
     if not interactive:
         reason = ctx.why_no_prompts(json_mode=options.json)
@@ -68,65 +98,86 @@ def run(options: CallOptions, ctx: AppContext) -> ExitCode:
     # Credentials before any question, so nobody answers three prompts only to learn that
     # nothing can be sent. A dry run needs none (it may show the environment's token id).
     found = None if options.dry_run else ctx.find_credentials()
-
-    prompter: Prompter | None = None
-    if interactive and (device is None or callee is None):
-        prompter = ctx.make_prompter()
-        if device is None:
-            device = _ask_device(prompter, through_number=ring_number is not None)
-        if callee is None:
-            callee = _ask_number(prompter, "Whom do you want to call?", region)
-        if options.caller_id is None:
-            caller_id = _ask_caller_id(prompter, region)
-    assert device is not None and callee is not None  # guaranteed by the checks above
-
-    plan = CallPlan(
-        device_id=device,
-        callee=callee,
-        ring_number=ring_number,
-        caller_id=caller_id,
-        notes=tuple(
-            note for number in (ring_number, callee, caller_id) if number for note in number.notes
-        ),
-    )
-
-    if options.dry_run:
-        _show_dry_run(plan, ctx, options.json)
-        return ExitCode.OK
-
-    summary_shown = False
-    if not options.yes:
-        ctx.show(render.call_summary(plan))
-        summary_shown = True
-        prompter = prompter or ctx.make_prompter()
-        # No is the default: an Enter typed ahead (say, to accept the caller ID) must not
-        # place a call nobody has looked at.
-        if not prompter.confirm("Place this call?", default=False):
-            raise Cancelled("Cancelled. No call was placed.")
-
-    assert found is not None
-    client = ctx.make_client(found.credentials, timeouts)
+    client = ctx.make_client(found.credentials, timeouts) if found else None
     try:
-        with ctx.waiting(f"Placing the call: ringing {device} first…"):
-            session_id = client.place_call(plan.request)
-    except KeyboardInterrupt:
-        # The request may already be on its way: "cancelled" would invite a second call.
-        raise AppError(
-            "interrupted",
-            "Interrupted while the call request was on its way: the call may have been placed.",
-            exit_code=ExitCode.OUTCOME_UNKNOWN,
-            hint=UNKNOWN_OUTCOME_HINT,
-        ) from None
-    except ApiError as error:
-        raise call_problem(
-            error,
-            device=device,
-            connect_timeout=timeouts.connect,
-            read_timeout=timeouts.read,
-            credentials_source=found.source,
-        ) from None
+        # With questions to ask, the account's lists load while the user reads the first one.
+        # With --yes (or no terminal) the device check runs alongside the POST instead.
+        will_ask = interactive and (device is None or callee is None or not options.yes)
+        lookups = None
+        if client is not None and found is not None and will_ask:
+            lookups = _start_lookups(client, store, state, found.credentials.token_id)
+
+        chosen: ChosenDevice | None = None
+        if will_ask:
+            prompter = ctx.make_prompter()
+            chosen, callee, callee_name, caller_id = _ask_missing(
+                ctx,
+                prompter,
+                lookups,
+                options,
+                settings,
+                state,
+                region,
+                device=device,
+                callee=callee,
+                callee_name=callee_name,
+                caller_id=caller_id,
+                through_number=ring_number is not None,
+                ask_caller_id=ask_caller_id_too,
+            )
+            device = chosen.id
+        assert device is not None and callee is not None  # guaranteed by the checks above
+
+        plan = CallPlan(
+            device_id=device,
+            callee=callee,
+            ring_number=ring_number,
+            caller_id=caller_id,
+            callee_name=callee_name,
+            device_name=chosen.device.alias if chosen and chosen.device else None,
+            notes=tuple(notes)
+            + tuple(
+                note
+                for number in (ring_number, callee, caller_id)
+                if number
+                for note in number.notes
+            ),
+        )
+
+        if options.dry_run:
+            _show_dry_run(plan, ctx, options.json)
+            return ExitCode.OK
+
+        summary_shown = False
+        if not options.yes:
+            ctx.show(render.call_summary(plan))
+            summary_shown = True
+            # No is the default, and keys typed ahead are discarded: an Enter too many must
+            # not place a call nobody has looked at.
+            if not ctx.make_prompter().confirm("Place this call?", default=False):
+                raise Cancelled("Cancelled. No call was placed.")
+
+        assert found is not None and client is not None
+        # Scripts get the offline check too, but alongside the POST: it never delays it.
+        check = None
+        if not will_ask and ring_number is None:
+            check = _background_offline_check(
+                client, store, state, found.credentials.token_id, device
+            )
+        session_id = _place(ctx, client, plan, found.source, timeouts)
+        if check is not None and check.wait(OFFLINE_CHECK_GRACE):
+            warning = check.result()
+            if warning:
+                plan = replace(plan, notes=(*plan.notes, warning))
     finally:
-        client.close()
+        if client is not None:
+            client.close()
+
+    if remember:
+        try:
+            store.remember_call(plan.callee.e164, device)
+        except AppError as error:
+            plan = replace(plan, notes=(*plan.notes, f"Not remembered: {error.message}"))
 
     if options.json:
         ctx.emit_json(
@@ -140,6 +191,109 @@ def run(options: CallOptions, ctx: AppContext) -> ExitCode:
     else:
         ctx.show(render.call_accepted(plan, session_id, show_notes=not summary_shown))
     return ExitCode.OK
+
+
+def _ask_missing(
+    ctx: AppContext,
+    prompter: Prompter,
+    lookups: AccountLookups | None,
+    options: CallOptions,
+    settings: ProfileSettings,
+    state: ProfileState,
+    region: str,
+    *,
+    device: str | None,
+    callee: PhoneNumber | None,
+    callee_name: str | None,
+    caller_id: PhoneNumber | None,
+    through_number: bool,
+    ask_caller_id: bool,
+) -> tuple[ChosenDevice, PhoneNumber, str | None, PhoneNumber | None]:
+    """Ask for what the command line left open; warn before an offline or unknown phone."""
+    preferred = settings.default_device or state.last_device
+    if device is not None:
+        chosen, warning = check_device(ctx, lookups, device)
+        warning = warning or offline_warning(chosen)
+        if warning and not confirm_offline(ctx, prompter, warning, can_pick_another=False):
+            raise Cancelled("Cancelled. No call was placed.")  # pragma: no cover - no option
+    else:
+        while True:
+            chosen = ask_device(
+                ctx, prompter, lookups, preferred=preferred, through_number=through_number
+            )
+            warning = offline_warning(chosen)
+            if warning is None or confirm_offline(ctx, prompter, warning, can_pick_another=True):
+                break
+            preferred = None
+    if callee is None:
+        callee, callee_name = ask_callee(
+            prompter, region, favourites=settings.favourites, recent=state.recent
+        )
+    if ask_caller_id and options.caller_id is None:
+        caller_id = ask_caller_id_question(
+            ctx, prompter, lookups, region, preferred=settings.default_caller_id
+        )
+    return chosen, callee, callee_name, caller_id
+
+
+def _load_state(store: SettingsStore, wanted: bool, notes: list[str]) -> tuple[ProfileState, bool]:
+    """The remembered state; a damaged file is reported once and then left alone."""
+    try:
+        return store.load_state(), wanted
+    except AppError as error:
+        notes.append(error.message)
+        return ProfileState(), False
+
+
+def _start_lookups(
+    client: SipgateClient, store: SettingsStore, state: ProfileState, token_id: str
+) -> AccountLookups:
+    cached = state.user_id if state.user_token_id == token_id else None
+
+    def remember(user_id: str) -> None:
+        with contextlib.suppress(AppError):
+            store.remember_user(token_id, user_id)
+
+    return AccountLookups(client, cached_user_id=cached, remember_user_id=remember)
+
+
+def _background_offline_check(
+    client: SipgateClient, store: SettingsStore, state: ProfileState, token_id: str, device: str
+) -> Background[str | None]:
+    """Look up the device while the POST is on its way; a warning if it is offline."""
+    cached = state.user_id if state.user_token_id == token_id else None
+
+    def check() -> str | None:
+        user_id = cached or client.userinfo().user_id
+        known = next((d for d in list_devices(client, user_id) if d.id == device), None)
+        return offline_warning(ChosenDevice(device, known)) if known else None
+
+    return Background(check, "offline-check")
+
+
+def _place(
+    ctx: AppContext, client: SipgateClient, plan: CallPlan, source: str, timeouts: Timeouts
+) -> str:
+    """Send the call request once; every failure becomes the user-facing problem."""
+    try:
+        with ctx.waiting(f"Placing the call: ringing {plan.device_id} first…"):
+            return client.place_call(plan.request)
+    except KeyboardInterrupt:
+        # The request may already be on its way: "cancelled" would invite a second call.
+        raise AppError(
+            "interrupted",
+            "Interrupted while the call request was on its way: the call may have been placed.",
+            exit_code=ExitCode.OUTCOME_UNKNOWN,
+            hint=UNKNOWN_OUTCOME_HINT,
+        ) from None
+    except ApiError as error:
+        raise call_problem(
+            error,
+            device=plan.device_id,
+            connect_timeout=timeouts.connect,
+            read_timeout=timeouts.read,
+            credentials_source=source,
+        ) from None
 
 
 # -- values from options -------------------------------------------------------------------
@@ -179,81 +333,6 @@ def _require_values(
             hint="Pass every value as an option, e.g. "
             "sipgate-tui call +4915799912345 --device e0 --yes",
         )
-
-
-# -- questions -----------------------------------------------------------------------------
-
-
-def _problem_text(error: AppError) -> str:
-    return error.message if not error.hint else f"{error.message} {error.hint}"
-
-
-def _validator(parse: Callable[[str], object], *, optional: bool = False) -> Validator:
-    def validate(text: str) -> str | None:
-        if optional and not text.strip():
-            return None
-        try:
-            parse(text)
-        except InputError as error:
-            return _problem_text(error)
-        return None
-
-    return validate
-
-
-def _live(describe: Callable[[str], str | None]) -> LiveHint:
-    """What the text typed so far means; silent while it means nothing yet (still typing)."""
-
-    def live(text: str) -> str:
-        try:
-            meaning = describe(text) if text.strip() else None
-        except InputError:
-            meaning = None
-        return f"→ {meaning}" if meaning else ""
-
-    return live
-
-
-def _describe_complete(number: PhoneNumber) -> str | None:
-    # A number libphonenumber cannot place in any range is most often one still being typed.
-    return number.describe() if number.kind else None
-
-
-def _ask_device(prompter: Prompter, *, through_number: bool) -> str:
-    question = "Which device places the call?" if through_number else "Which phone rings first?"
-    answer = prompter.text(
-        question,
-        validate=_validator(parse_device_id),
-        placeholder="device id, e.g. e0",
-        live_hint=_live(lambda text: describe_device(parse_device_id(text))),
-    )
-    return parse_device_id(answer)
-
-
-def _ask_number(prompter: Prompter, question: str, region: str) -> PhoneNumber:
-    def parse(text: str) -> PhoneNumber:
-        return parse_phone_number(text, region, what="callee")
-
-    answer = prompter.text(
-        question,
-        validate=_validator(parse),
-        placeholder=NUMBER_EXAMPLE,
-        live_hint=_live(lambda text: _describe_complete(parse(text))),
-    )
-    return parse(answer)
-
-
-def _ask_caller_id(prompter: Prompter, region: str) -> PhoneNumber | None:
-    def parse(text: str) -> PhoneNumber:
-        return parse_phone_number(text, region, what="caller ID")
-
-    answer = prompter.text(
-        "Which number should they see?",
-        validate=_validator(parse, optional=True),
-        placeholder="Enter: the phone's own number",
-        live_hint=_live(lambda text: _describe_complete(parse(text))),
-    )
-    return _parse_caller_id(answer, region)
 
 
 # -- dry run ---------------------------------------------------------------------------------

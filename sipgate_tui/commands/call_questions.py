@@ -1,0 +1,277 @@
+"""The questions of ``sipgate-tui call``: pickers where the account can be read, typed input
+(validated as you type) where it cannot, and the warning before dialing an offline phone."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from sipgate_tui import render
+from sipgate_tui.account import AccountNumber, Device
+from sipgate_tui.context import AppContext
+from sipgate_tui.errors import Cancelled, InputError
+from sipgate_tui.lookups import AccountLookups, Degraded
+from sipgate_tui.numbers import PhoneNumber, describe_device, parse_device_id, parse_phone_number
+from sipgate_tui.prompts import LiveHint, Option, Prompter, Suggestion, Validator
+from sipgate_tui.settings import FAVOURITE_NAME, Recent
+
+NUMBER_EXAMPLE = "e.g. 0157 99912345 or +49 157 99912345"
+TYPE_IT = object()  # the "type it instead" entry of a picker
+OWN_NUMBER = object()  # "the phone's own number" in the caller-ID picker
+
+
+@dataclass(frozen=True)
+class ChosenDevice:
+    """The phone that rings first, with what the account says about it (when known)."""
+
+    id: str
+    device: Device | None = None
+
+
+def resolve_callee(
+    text: str, region: str, favourites: Mapping[str, str]
+) -> tuple[PhoneNumber, str | None]:
+    """A typed callee: a favourite's name (any case) or a number. Returns (number, name)."""
+    stripped = text.strip()
+    for name, number in favourites.items():
+        if name.lower() == stripped.lower():
+            return parse_phone_number(number, region, what="callee"), name
+    if FAVOURITE_NAME.fullmatch(stripped) and not any(ch.isdigit() for ch in stripped):
+        known = ", ".join(sorted(favourites)) or "none yet"
+        raise InputError(
+            "unknown-favourite",
+            f"'{stripped[:40]}' is neither a number nor one of your favourites ({known}).",
+            hint="Add it with `sipgate-tui favourites add NAME NUMBER`, or give the number.",
+        )
+    number = parse_phone_number(stripped, region, what="callee")
+    # A number that is a favourite's is shown with its name, however it was typed.
+    name = next(
+        (name for name, saved in favourites.items() if _same_number(saved, number.e164, region)),
+        None,
+    )
+    return number, name
+
+
+def _same_number(saved: str, e164: str, region: str) -> bool:
+    try:
+        return parse_phone_number(saved, region).e164 == e164
+    except InputError:
+        return False
+
+
+def wait_for(ctx: AppContext, message: str, fetch: Callable[[float], object]) -> object:
+    """A lookup's result, waiting at most ``ctx.lookup_wait`` seconds with a spinner."""
+    with ctx.waiting(message):
+        return fetch(ctx.lookup_wait)
+
+
+def ask_device(
+    ctx: AppContext,
+    prompter: Prompter,
+    lookups: AccountLookups | None,
+    *,
+    preferred: str | None,
+    through_number: bool,
+) -> ChosenDevice:
+    """Pick a phone from the account's list, or type its id when the list is unavailable."""
+    question = "Which device places the call?" if through_number else "Which phone rings first?"
+    devices = wait_for(ctx, "Loading your phones…", lookups.devices) if lookups else None
+    if isinstance(devices, list):
+        callable_devices = [device for device in devices if device.can_call]
+        if callable_devices:
+            ordered = sorted(
+                callable_devices,
+                key=lambda d: (d.id != preferred, d.online is False, d.alias.lower()),
+            )
+            options = [Option(device.label(), device) for device in ordered]
+            options.append(Option("Another device: type its id", TYPE_IT))
+            chosen = prompter.select(question, options, default=ordered[0])
+            if isinstance(chosen, Device):
+                return ChosenDevice(chosen.id, chosen)
+        devices = [device for device in devices if device.can_call]
+    elif isinstance(devices, Degraded):
+        ctx.show(render.info(devices.hint))
+    typed = prompter.text(
+        question,
+        validate=_validator(parse_device_id),
+        placeholder="device id, e.g. e0",
+        live_hint=_live(lambda text: describe_device(parse_device_id(text))),
+    )
+    device_id = parse_device_id(typed)
+    known = devices if isinstance(devices, list) else []
+    return ChosenDevice(device_id, next((d for d in known if d.id == device_id), None))
+
+
+def check_device(
+    ctx: AppContext, lookups: AccountLookups | None, device_id: str
+) -> tuple[ChosenDevice, str | None]:
+    """What the account says about a device given on the command line, and a warning if any."""
+    devices = wait_for(ctx, "Checking your phone…", lookups.devices) if lookups else None
+    if not isinstance(devices, list):
+        return ChosenDevice(device_id), None
+    device = next((d for d in devices if d.id == device_id), None)
+    if device is None:
+        ids = ", ".join(d.id for d in devices if d.can_call) or "none"
+        return ChosenDevice(device_id), (
+            f"{device_id} is not one of your phones (yours: {ids}); sipgate will refuse the "
+            "call, or ring somebody else's phone if you may use it."
+        )
+    return ChosenDevice(device_id, device), None
+
+
+def offline_warning(device: ChosenDevice) -> str | None:
+    """The warning for a phone that is known to be offline, else None."""
+    if device.device is None or device.device.online is not False:
+        return None
+    return (
+        f"{device.device.alias} ({device.id}) is offline: sipgate accepts the call, but nothing "
+        "rings until the phone is connected."
+    )
+
+
+def confirm_offline(
+    ctx: AppContext, prompter: Prompter, warning: str, *, can_pick_another: bool
+) -> bool:
+    """Ask what to do about an offline phone: True = call anyway, False = pick another."""
+    ctx.show(render.notes([warning]))
+    options = [Option("Call anyway", True)]
+    if can_pick_another:
+        options.append(Option("Pick another phone", False))
+    options.append(Option("Cancel", None))
+    # The default is never "Call anyway": Enter alone must not dial a phone that cannot ring.
+    answer = prompter.select("What now?", options, default=False if can_pick_another else None)
+    if answer is None:
+        raise Cancelled("Cancelled. No call was placed.")
+    return bool(answer)
+
+
+def ask_callee(
+    prompter: Prompter,
+    region: str,
+    *,
+    favourites: Mapping[str, str],
+    recent: Sequence[Recent],
+) -> tuple[PhoneNumber, str | None]:
+    """Whom to call: any number, a favourite's name, or (Enter) the number called last."""
+    names_by_number = {number: name for name, number in favourites.items()}
+    suggestions = [
+        Suggestion(name, note=_pretty(number, region), also_matches=number)
+        for name, number in sorted(favourites.items())
+    ] + [
+        Suggestion(
+            _pretty(item.number, region),
+            note=(
+                "★ " + names_by_number[item.number] + " · "
+                if item.number in names_by_number
+                else ""
+            )
+            + "recent",
+        )
+        for item in recent
+    ]
+    last = recent[0].number if recent else None
+
+    def parse(text: str) -> tuple[PhoneNumber, str | None]:
+        if not text.strip() and last:
+            return resolve_callee(last, region, favourites)
+        return resolve_callee(text, region, favourites)
+
+    def describe(text: str) -> str | None:
+        number, name = parse(text)
+        if name:
+            return f"{name} · {number.describe()}"
+        return _known_number(number)
+
+    answer = prompter.text(
+        "Whom do you want to call?",
+        validate=_validator(parse),
+        placeholder="Enter: the last number again" if last else NUMBER_EXAMPLE,
+        # With a last number, Enter alone means it: say so beside the empty line, where it
+        # stays as the record of the answer.
+        live_hint=_live(describe, when_empty=describe("") if last else None),
+        suggestions=suggestions,
+    )
+    return parse(answer)
+
+
+def ask_caller_id(
+    ctx: AppContext,
+    prompter: Prompter,
+    lookups: AccountLookups | None,
+    region: str,
+    *,
+    preferred: str | None,
+) -> PhoneNumber | None:
+    """Which number the callee sees: one of the account's numbers, or the phone's own."""
+    numbers = wait_for(ctx, "Loading your numbers…", lookups.numbers) if lookups else None
+    if isinstance(numbers, list) and numbers:
+        options = [Option("The phone's own number", OWN_NUMBER)]
+        options += [Option(_number_label(number, region), number.e164) for number in numbers]
+        options.append(Option("Another number: type it", TYPE_IT))
+        chosen = prompter.select(
+            "Which number should they see?", options, default=preferred or OWN_NUMBER
+        )
+        if chosen is OWN_NUMBER:
+            return None
+        if isinstance(chosen, str):
+            return parse_phone_number(chosen, region, what="caller ID")
+    elif isinstance(numbers, Degraded):
+        ctx.show(render.info(numbers.hint))
+
+    def parse(text: str) -> PhoneNumber | None:
+        if not text.strip():
+            return None
+        return parse_phone_number(text, region, what="caller ID")
+
+    answer = prompter.text(
+        "Which number should they see?",
+        validate=_validator(parse),
+        placeholder="Enter: the phone's own number",
+        live_hint=_live(lambda text: _known_number(parse(text))),
+    )
+    return parse(answer)
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _validator(parse: Callable[[str], object]) -> Validator:
+    # Only the message: the prompt's error line is one line, and the hint would be cut off.
+    def validate(text: str) -> str | None:
+        try:
+            parse(text)
+        except InputError as error:
+            return error.message
+        return None
+
+    return validate
+
+
+def _live(describe: Callable[[str], str | None], when_empty: str | None = None) -> LiveHint:
+    """What the text typed so far means; silent while it means nothing yet (still typing)."""
+
+    def live(text: str) -> str:
+        try:
+            meaning = describe(text) if text.strip() else when_empty
+        except InputError:
+            meaning = None
+        return f"→ {meaning}" if meaning else ""
+
+    return live
+
+
+def _pretty(number: str, region: str) -> str:
+    try:
+        return parse_phone_number(number, region).pretty
+    except InputError:
+        return number
+
+
+def _number_label(number: AccountNumber, region: str) -> str:
+    extras = [part for part in (number.type and number.type.lower(), number.rings) if part]
+    return _pretty(number.e164, region) + (f"  ({', '.join(extras)})" if extras else "")
+
+
+def _known_number(number: PhoneNumber | None) -> str | None:
+    # A number libphonenumber cannot place in any range is most often one still being typed.
+    return number.describe() if number is not None and number.kind else None

@@ -1,0 +1,147 @@
+"""``sipgate-tui config`` and ``sipgate-tui favourites``: the settings a person chooses.
+
+These are the only commands that write ``config.toml``; they keep its comments and layout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sipgate_tui import render
+from sipgate_tui.context import AppContext
+from sipgate_tui.errors import ExitCode, InputError
+from sipgate_tui.numbers import parse_device_id, parse_phone_number, parse_region
+from sipgate_tui.settings import FAVOURITE_NAME, SettingsStore
+
+KEYS = {
+    "default-device": "default_device",
+    "default-caller-id": "default_caller_id",
+    "region": "region",
+    "history": "history",
+}
+TRUE_WORDS, FALSE_WORDS = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
+
+
+@dataclass(frozen=True)
+class ConfigOptions:
+    """``config`` (show), ``config set KEY VALUE``, ``config unset KEY``."""
+
+    action: str = "show"
+    key: str | None = None
+    value: str | None = None
+    json: bool = False
+
+
+@dataclass(frozen=True)
+class FavouriteOptions:
+    """``favourites`` (list), ``favourites add NAME NUMBER``, ``favourites remove NAME``."""
+
+    action: str = "list"
+    name: str | None = None
+    number: str | None = None
+    json: bool = False
+
+
+def config(options: ConfigOptions, ctx: AppContext) -> ExitCode:
+    """Show the settings and where they live, or change one of them."""
+    store = ctx.make_settings()
+    if options.action in ("set", "unset"):
+        key = _key(options.key)
+        value = None if options.action == "unset" else _value(key, options.value or "", store)
+        store.set_value(key, value)
+    settings = store.load()
+    values = {
+        "default-device": settings.default_device,
+        "default-caller-id": settings.default_caller_id,
+        "region": settings.region,
+        "history": settings.history,
+    }
+    if options.json:
+        ctx.emit_json(
+            {
+                "ok": True,
+                "profile": store.profile,
+                "configPath": str(store.config_path),
+                "statePath": str(store.state_path),
+                "settings": values,
+                "favourites": settings.favourites,
+            }
+        )
+    else:
+        ctx.show(
+            render.config_view(
+                profile=store.profile,
+                config_path=str(store.config_path),
+                state_path=str(store.state_path),
+                values=values,
+                favourites=len(settings.favourites),
+                changed=options.key if options.action != "show" else None,
+            )
+        )
+    return ExitCode.OK
+
+
+def favourites(options: FavouriteOptions, ctx: AppContext) -> ExitCode:
+    """List, add or remove favourites (names to call by: ``sipgate-tui call mom``)."""
+    store = ctx.make_settings()
+    message = None
+    if options.action == "add":
+        name = _favourite_name(options.name)
+        region = store.load().region or "DE"
+        number = parse_phone_number(options.number or "", region, what="number").e164
+        store.set_favourite(name, number)
+        message = f"Saved {name} → {number}. Call with: sipgate-tui call {name}"
+    elif options.action == "remove":
+        name = (options.name or "").strip()
+        if not store.set_favourite(name, None):
+            raise InputError(
+                "unknown-favourite",
+                f"There is no favourite named '{name[:40]}'.",
+                hint="See them with `sipgate-tui favourites`.",
+            )
+        message = f"Removed {name}."
+    listed = store.load().favourites
+    if options.json:
+        ctx.emit_json({"ok": True, "profile": store.profile, "favourites": listed})
+    else:
+        ctx.show(render.favourites_view(listed, message=message))
+    return ExitCode.OK
+
+
+def _key(text: str | None) -> str:
+    key = KEYS.get((text or "").strip().lower().replace("_", "-"))
+    if key is None:
+        raise InputError(
+            "unknown-setting",
+            f"'{(text or '')[:40]}' is not a setting.",
+            hint="Settings: " + ", ".join(KEYS) + ". Favourites have their own command: "
+            "sipgate-tui favourites add NAME NUMBER.",
+        )
+    return key
+
+
+def _value(key: str, text: str, store: SettingsStore) -> str | bool:
+    """Validate and normalise a value before it is written."""
+    if key == "default_device":
+        return parse_device_id(text)
+    if key == "region":
+        return parse_region(text)
+    if key == "default_caller_id":
+        region = store.load().region or "DE"
+        return parse_phone_number(text, region, what="caller ID").e164
+    word = text.strip().lower()
+    if word in TRUE_WORDS | FALSE_WORDS:
+        return word in TRUE_WORDS
+    raise InputError("invalid-value", f"history takes true or false, not '{text[:20]}'.")
+
+
+def _favourite_name(text: str | None) -> str:
+    name = (text or "").strip()
+    if not FAVOURITE_NAME.fullmatch(name):
+        raise InputError(
+            "invalid-favourite-name",
+            f"'{name[:40]}' cannot be a favourite's name.",
+            hint="Use a word that starts with a letter (letters, digits, '.', '_', '-'), "
+            "such as mom or office_berlin.",
+        )
+    return name

@@ -1,0 +1,108 @@
+"""Account lookups that run in the background while the user answers prompts.
+
+Devices and numbers are fetched concurrently over the client's one HTTP session, starting as
+soon as the credentials are known. A prompt waits for them only briefly; a lookup that is slow,
+refused (a token without the scope) or failing turns into a one-line hint and typed input,
+never into a crash or a blocked prompt.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from sipgate_tui.account import AccountNumber, Device, list_devices, list_numbers
+from sipgate_tui.api import ApiError, HttpStatusError, SipgateClient
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Degraded:
+    """Why a list is not available; ``hint`` is one line for the user."""
+
+    hint: str
+
+
+class Background(Generic[T]):
+    """A function running in a daemon thread (the process may exit without waiting for it)."""
+
+    def __init__(self, function: Callable[[], T], name: str) -> None:
+        self._done = threading.Event()
+        self._value: T | None = None
+        self._error: BaseException | None = None
+
+        def target() -> None:
+            try:
+                self._value = function()
+            except BaseException as error:  # noqa: BLE001 - handed to whoever waits
+                self._error = error
+            finally:
+                self._done.set()
+
+        threading.Thread(target=target, name=name, daemon=True).start()
+
+    def wait(self, seconds: float) -> bool:
+        """True once finished; False if still running after ``seconds``."""
+        return self._done.wait(seconds)
+
+    def result(self) -> T:
+        """The value, or the exception the function raised. Call after ``wait`` said True."""
+        if self._error is not None:
+            raise self._error
+        return self._value  # type: ignore[return-value]
+
+
+class AccountLookups:
+    """Devices and numbers of the account, fetched in the background."""
+
+    def __init__(
+        self,
+        client: SipgateClient,
+        *,
+        cached_user_id: str | None,
+        remember_user_id: Callable[[str], None],
+    ) -> None:
+        self._client = client
+        self._user = Background(lambda: self._user_id(cached_user_id, remember_user_id), "user")
+        self._devices = Background(self._fetch_devices, "devices")
+        self._numbers = Background(lambda: list_numbers(client), "numbers")
+
+    def devices(self, wait: float) -> list[Device] | Degraded:
+        """The user's devices, or why not (after waiting at most ``wait`` seconds)."""
+        return self._outcome(self._devices, wait, "devices:read", "your phones")
+
+    def numbers(self, wait: float) -> list[AccountNumber] | Degraded:
+        """The account's numbers, or why not (after waiting at most ``wait`` seconds)."""
+        return self._outcome(self._numbers, wait, "numbers:read", "your numbers")
+
+    def _user_id(self, cached: str | None, remember: Callable[[str], None]) -> str:
+        if cached:
+            return cached
+        user_id = self._client.userinfo().user_id
+        remember(user_id)
+        return user_id
+
+    def _fetch_devices(self) -> list[Device]:
+        self._user.wait(60)
+        return list_devices(self._client, self._user.result())
+
+    @staticmethod
+    def _outcome(job: Background[T], wait: float, scope: str, what: str) -> T | Degraded:
+        if not job.wait(wait):
+            return Degraded(f"sipgate is slow to list {what}, so type it instead.")
+        try:
+            return job.result()
+        except HttpStatusError as error:
+            if error.status == 403:
+                return Degraded(
+                    f"Your token lacks the scope {scope}, so {what} cannot be listed; type it "
+                    f"instead (or log in with a token that has {scope})."
+                )
+            if error.status == 401:
+                return Degraded(f"sipgate did not accept the token, so {what} cannot be listed.")
+            return Degraded(f"sipgate could not list {what} (HTTP {error.status}); type it.")
+        except ApiError:
+            return Degraded(f"Could not reach sipgate to list {what}; type it instead.")
