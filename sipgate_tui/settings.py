@@ -30,6 +30,11 @@ MAX_RECENT = 20
 FAVOURITE_NAME = re.compile(r"[^\W\d][\w.-]{0,39}")  # a word, so it can never look like a number
 
 
+def is_favourite_name(name: str) -> bool:
+    """A word starting with a letter, and not shaped like a device id (``e0``)."""
+    return bool(FAVOURITE_NAME.fullmatch(name)) and not re.fullmatch(r"[A-Za-z]\d+", name)
+
+
 @dataclass(frozen=True)
 class ProfileSettings:
     """One ``[profiles.NAME]`` table, validated."""
@@ -189,7 +194,7 @@ class SettingsStore:
                 raise self._bad_value(f"{prefix}.favourites", "must be a table of name = number")
             checked: dict[str, str] = {}
             for name, number in favourites.items():
-                if not FAVOURITE_NAME.fullmatch(str(name)):
+                if not is_favourite_name(str(name)):
                     raise self._bad_value(f"{prefix}.favourites.{name}", "is not a usable name")
                 if not isinstance(number, str):
                     raise self._bad_value(f"{prefix}.favourites.{name}", "must be a string")

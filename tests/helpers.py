@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
+import shutil
 import socket
 import ssl
+import subprocess
 import tempfile
 import threading
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -363,3 +366,34 @@ def flat(text: str) -> str:
 
     text = re.sub(r"[│╭╮╰╯─]", " ", text)
     return re.sub(r"\s+", " ", text).strip()
+
+
+@contextlib.contextmanager
+def read_only_directory(path: Path) -> Iterator[None]:
+    """Make ``path`` truly read-only, even for root (chattr +i); skip where impossible."""
+    import pytest
+
+    path.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        lock = ["chattr", "+i", str(path)]
+        unlock = ["chattr", "-i", str(path)]
+        if shutil.which("chattr") is None or subprocess.run(lock, capture_output=True).returncode:
+            pytest.skip("root can write anywhere and chattr +i is not available here")
+    else:
+        path.chmod(0o500)
+        unlock = []
+    try:
+        probe = path / ".probe"
+        try:
+            probe.write_text("x")
+        except OSError:
+            pass
+        else:
+            probe.unlink()
+            pytest.skip("this filesystem ignores read-only permissions")
+        yield
+    finally:
+        if unlock:
+            subprocess.run(unlock, capture_output=True)
+        else:
+            path.chmod(0o700)

@@ -11,7 +11,7 @@ from sipgate_tui import render
 from sipgate_tui.context import AppContext
 from sipgate_tui.errors import ExitCode, InputError
 from sipgate_tui.numbers import parse_device_id, parse_phone_number, parse_region
-from sipgate_tui.settings import FAVOURITE_NAME, SettingsStore
+from sipgate_tui.settings import SettingsStore, is_favourite_name
 
 KEYS = {
     "default-device": "default_device",
@@ -137,11 +137,11 @@ def _value(key: str, text: str, store: SettingsStore) -> str | bool:
 
 def _favourite_name(text: str | None) -> str:
     name = (text or "").strip()
-    if not FAVOURITE_NAME.fullmatch(name):
+    if not is_favourite_name(name):
         raise InputError(
             "invalid-favourite-name",
             f"'{name[:40]}' cannot be a favourite's name.",
-            hint="Use a word that starts with a letter (letters, digits, '.', '_', '-'), "
-            "such as mom or office_berlin.",
+            hint="Use a word that starts with a letter (letters, digits, '.', '_', '-') and "
+            "does not look like a device id, such as mom or office_berlin.",
         )
     return name
