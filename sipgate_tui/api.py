@@ -8,6 +8,7 @@ costs money and must not be placed twice.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import re
@@ -237,7 +238,8 @@ class SipgateClient:
 
         headers = plain_headers(has_body=payload is not None, user_agent=self._user_agent)
         headers["Authorization"] = "Basic " + self._credentials.basic_token()
-        _log_request(method, url, headers, payload)
+        request_id = next(_REQUEST_IDS)
+        _log_request(request_id, method, url, headers, payload)
         host = _host(url)
         try:
             response = self._http().request(
@@ -280,7 +282,7 @@ class SipgateClient:
                 body, too_large = None, True
             except (requests.exceptions.RequestException, OSError):
                 body = None
-        _log_response(status, response_headers, body, self._redact)
+        _log_response(request_id, status, response_headers, body, self._redact)
         if 300 <= status < 400:
             location = response_headers.get("location")
             raise UnexpectedRedirectError(
@@ -454,25 +456,35 @@ def _host(url: str) -> str:
     return parts.netloc.rsplit("@", 1)[-1] or url
 
 
-def _log_request(method: str, url: str, headers: dict[str, str], payload: bytes | None) -> None:
-    if not log.isEnabledFor(logging.DEBUG):
-        return
-    shown = {k: ("Basic ••••" if k == "Authorization" else v) for k, v in headers.items()}
-    log.debug("> %s %s", method, url)
-    for name, value in shown.items():
-        log.debug("> %s: %s", name, value)
-    if payload is not None:
-        log.debug("> %s", payload.decode("utf-8", errors="replace"))
+_REQUEST_IDS = itertools.count(1)  # numbers requests in --debug, so parallel ones can be told apart
 
 
-def _log_response(
-    status: int, headers: dict[str, str], body: bytes | None, redact: Callable[[str], str]
+def _log_request(
+    request_id: int, method: str, url: str, headers: dict[str, str], payload: bytes | None
 ) -> None:
     if not log.isEnabledFor(logging.DEBUG):
         return
-    log.debug("< HTTP %s", status)
+    shown = {k: ("Basic ••••" if k == "Authorization" else v) for k, v in headers.items()}
+    log.debug("[%d] > %s %s", request_id, method, url)
+    for name, value in shown.items():
+        log.debug("[%d] > %s: %s", request_id, name, value)
+    if payload is not None:
+        log.debug("[%d] > %s", request_id, payload.decode("utf-8", errors="replace"))
+
+
+def _log_response(
+    request_id: int,
+    status: int,
+    headers: dict[str, str],
+    body: bytes | None,
+    redact: Callable[[str], str],
+) -> None:
+    if not log.isEnabledFor(logging.DEBUG):
+        return
+    log.debug("[%d] < HTTP %s", request_id, status)
     for name, value in headers.items():
         if name not in ("set-cookie", "authorization"):
-            log.debug("< %s: %s", name, _sanitise(redact(value), 200))
+            log.debug("[%d] < %s: %s", request_id, name, _sanitise(redact(value), 200))
     if body is not None:
-        log.debug("< %s", _sanitise(redact(body.decode("utf-8", errors="replace")), 2000))
+        text = _sanitise(redact(body.decode("utf-8", errors="replace")), 2000)
+        log.debug("[%d] < %s", request_id, text)

@@ -480,38 +480,63 @@ def _enable_debug_log() -> None:
     logger.setLevel(logging.DEBUG)
 
 
+GLOBAL_OPTIONS = ("--api-url", "--profile", "--no-input", "--debug", "--version")
+COMMAND_OPTIONS = ("--json", "--timeout", "--yes", "--dry-run", "--device")
+
+
 def main() -> None:
     """Console-script entry point.
 
-    With ``--json`` anywhere on the line, even Typer's own usage errors (an unknown option, a
-    value of the wrong type) come out as the JSON error document, so scripts parse one shape.
+    Typer's own usage errors (an unknown option, a value of the wrong type) are rendered like
+    every other problem, with a hint for the usual slip of putting an option on the wrong side
+    of the command; with ``--json`` anywhere on the line they come out as the JSON error
+    document, so scripts parse one shape.
     """
-    if "--json" not in sys.argv[1:]:
-        app(prog_name="sipgate-tui")
-        return
     try:
         code = app(prog_name="sipgate-tui", standalone_mode=False)
     except typer.TyperException as error:  # Typer's (vendored click's) usage errors
         code = ExitCode.USAGE
-        _print_json_error(
-            AppError(
-                "usage",
-                error.format_message(),
-                exit_code=ExitCode.USAGE,
-                hint="Run `sipgate-tui COMMAND --help` to see the options.",
-            )
-        )
+        _show_usage_error(_usage_problem(error), json_mode="--json" in sys.argv[1:])
     except typer.Abort:
         code = ExitCode.CANCELLED
-        _print_json_error(Cancelled())
+        _show_usage_error(Cancelled(), json_mode="--json" in sys.argv[1:])
     sys.exit(int(code) if isinstance(code, int) else 0)
 
 
-def _print_json_error(error: AppError) -> None:
-    import json
+def _usage_problem(error: typer.TyperException) -> AppError:
+    message = error.format_message()
+    command = getattr(getattr(error, "ctx", None), "command_path", None) or "sipgate-tui"
+    hint = f"Run `{command} --help` to see the options."
+    for option in GLOBAL_OPTIONS:
+        if f"No such option: {option}" in message:
+            hint = (
+                f"{option} is a global option: it goes before the command, e.g. "
+                f"sipgate-tui {option} … status."
+            )
+    for option in COMMAND_OPTIONS:
+        if f"No such option: {option}" in message and command == "sipgate-tui":
+            hint = (
+                f"{option} belongs to a command: put it after it, e.g. sipgate-tui status {option}."
+            )
+    if not hint.startswith("Run "):
+        # click's "(Possible options: ...)" guesses among the wrong command's options.
+        message = message.split(" (Possible options:")[0]
+    return AppError("usage", message, exit_code=ExitCode.USAGE, hint=hint)
 
-    try:
-        sys.stdout.write(json.dumps(error.to_json()) + "\n")
-        sys.stdout.flush()
-    except OSError:
-        pass
+
+def _show_usage_error(error: AppError, *, json_mode: bool) -> None:
+    if json_mode:
+        import json
+
+        with contextlib.suppress(OSError):
+            sys.stdout.write(json.dumps(error.to_json()) + "\n")
+            sys.stdout.flush()
+        return
+    from rich.console import Console
+
+    from sipgate_tui import render
+
+    with contextlib.suppress(OSError):
+        Console(stderr=True, highlight=False).print(
+            render.cancelled(error) if isinstance(error, Cancelled) else render.problem(error)
+        )

@@ -96,7 +96,7 @@ def from_environment(env: Mapping[str, str]) -> Credentials | None:
     )
 
 
-def decode_item(value: str) -> Credentials:
+def decode_item(value: str, profile: str = DEFAULT_PROFILE) -> Credentials:
     """Parse the keyring item's value, ``{"token_id": "...", "token": "..."}``."""
     try:
         data: Any = json.loads(value)
@@ -107,9 +107,9 @@ def decode_item(value: str) -> Credentials:
     if not (isinstance(token_id, str) and token_id.strip() and isinstance(token, str) and token):
         raise AppError(
             "credentials-corrupted",
-            "The credentials stored in the keyring cannot be read.",
+            f"The credentials stored in the keyring for profile {profile} cannot be read.",
             exit_code=ExitCode.CREDENTIALS,
-            hint="Store them again with `sipgate-tui login`.",
+            hint=f"Store them again with `{profile_command(profile, 'login')}`.",
         )
     return Credentials(token_id.strip(), token.strip())
 
@@ -166,13 +166,13 @@ class KeyringStore:
             return keyring.get_password(self.service, profile)
 
         value = self._timed("read from the keyring", get)
-        return decode_item(value) if value is not None else None
+        return decode_item(value, profile) if value is not None else None
 
-    def require_backend(self) -> str:
+    def require_backend(self, *, for_removal: bool = False) -> str:
         """The usable backend's name; exit code 7 with the ways out when there is none."""
         name = self.backend_name()
         if name is None:
-            raise no_keyring_error()
+            raise no_keyring_error(for_removal)
         return name
 
     def write(self, profile: str, credentials: Credentials) -> None:
@@ -200,7 +200,7 @@ class KeyringStore:
 
     def delete(self, profile: str) -> bool:
         """Remove the profile's item; False when there was none."""
-        self.require_backend()
+        self.require_backend(for_removal=True)
 
         def remove() -> bool:
             import keyring
@@ -270,44 +270,62 @@ def resolve(
     raise missing_credentials(profile, keyring_available=backend is not None)
 
 
-def no_keyring_error() -> AppError:
+def no_keyring_error(for_removal: bool = False) -> AppError:
     """No usable keyring backend: what to install or unlock, or the env-var way out."""
+    message = (
+        "No usable keyring was found, so there is no stored token sipgate-tui could remove "
+        "(it never keeps one anywhere else)."
+        if for_removal
+        else "No usable keyring was found, so the token cannot be stored safely. sipgate-tui "
+        "never falls back to a plain-text file."
+    )
     return AppError(
         "keyring-unavailable",
-        "No usable keyring was found, so the token cannot be stored safely. sipgate-tui never "
-        "falls back to a plain-text file.",
+        message,
         exit_code=ExitCode.ENVIRONMENT,
         title="No keyring available",
         hint="pick the way that fits this machine:\n"
         "• Desktop Linux (GNOME, Ubuntu, Debian): install the Secret Service with "
-        "`sudo apt install gnome-keyring`, then log out and in again.\n"
+        "`sudo apt install gnome-keyring`, then sign out of your desktop and back in.\n"
         "• KDE: enable KWallet (System Settings, KDE Wallet).\n"
         f"• Servers, containers and CI: skip the keyring; set {ENV_TOKEN_ID} and {ENV_TOKEN} "
         "instead.\n"
-        "• macOS and Windows have a keyring built in; if you see this there, "
-        "`python -m keyring diagnose` shows what keyring found.",
+        "• macOS and Windows have a keyring built in; if you see this there, run "
+        "`python -m keyring diagnose` with sipgate-tui's Python to see what keyring found.",
     )
 
 
 def missing_credentials(profile: str, *, keyring_available: bool) -> AppError:
     """The error for 'no credentials anywhere', with both ways to set them up."""
     login = profile_command(profile, "login")
-    where = (
-        "and nothing is stored in the keyring"
-        if keyring_available
-        else "and no usable keyring was found on this machine"
+    create = (
+        "• Create the token in the sipgate web app (your user settings, Personal Access "
+        "Tokens) with the scope sessions:calls:write."
     )
+    if keyring_available:
+        return AppError(
+            "credentials-missing",
+            f"No sipgate credentials found: {ENV_TOKEN_ID} and {ENV_TOKEN} are not set and "
+            "nothing is stored in the keyring.",
+            exit_code=ExitCode.CREDENTIALS,
+            title="No credentials yet",
+            hint=(
+                "Set up a personal access token:\n"
+                f"• Run `{login}`: it guides you and keeps the token in your OS keyring.\n"
+                f"• Or set {ENV_TOKEN_ID} and {ENV_TOKEN} (handy on servers and in CI).\n" + create
+            ),
+        )
     return AppError(
         "credentials-missing",
-        f"No sipgate credentials found: {ENV_TOKEN_ID} and {ENV_TOKEN} are not set {where}.",
+        f"No sipgate credentials found: {ENV_TOKEN_ID} and {ENV_TOKEN} are not set, and this "
+        "machine has no usable keyring to store a token in.",
         exit_code=ExitCode.CREDENTIALS,
         title="No credentials yet",
         hint=(
             "Set up a personal access token:\n"
-            f"• Run `{login}`: it guides you and keeps the token in your OS keyring.\n"
-            f"• Or set {ENV_TOKEN_ID} and {ENV_TOKEN} (handy on servers and in CI).\n"
-            "• Create the token in the sipgate web app (your user settings, Personal Access "
-            "Tokens) with the scope sessions:calls:write."
+            f"• Set {ENV_TOKEN_ID} and {ENV_TOKEN}: the way on servers, containers and CI.\n"
+            f"• Or install a keyring first (GNOME Keyring or KWallet), then run `{login}`; it "
+            "explains the options when it finds none.\n" + create
         ),
     )
 

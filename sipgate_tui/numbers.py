@@ -186,7 +186,7 @@ def parse_phone_number(text: str, region: str, *, what: str = "number") -> Phone
     if possible == phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY:
         raise InputError(
             "invalid-number",
-            f"'{shown}' is too short to dial from anywhere: add the area code.",
+            f"'{shown}' is too short: it needs the rest of the number after the area code.",
             hint=_NUMBER_EXAMPLES,
         )
     if possible != phonenumbers.ValidationResult.IS_POSSIBLE:

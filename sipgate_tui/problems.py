@@ -44,8 +44,7 @@ CALL_STATUS_PROBLEMS: dict[int, StatusProblem] = {
         "unauthorized",
         ExitCode.CREDENTIALS,
         "sipgate did not accept the token id and token (HTTP 401).",
-        "The token may be mistyped, deleted or expired. Create a new personal access token in "
-        "the sipgate web app and store it with `sipgate-tui login`{env_note}.",
+        "{credentials_fix}",
     ),
     402: StatusProblem(
         "insufficient-balance",
@@ -59,7 +58,7 @@ CALL_STATUS_PROBLEMS: dict[int, StatusProblem] = {
         "sipgate refused to place this call (HTTP 403).",
         "sipgate does not say which of these it is; check them in this order:\n"
         "• The token lacks the scope sessions:calls:write: create a token with it in the "
-        "sipgate web app, then run `sipgate-tui login`.\n"
+        "sipgate web app, then run `{login}`.\n"
         "• The device {device} is not yours, or you may not use it: check the Phones page in "
         "the web app.\n"
         "• Your user must reset their password in the web app before using the API.\n"
@@ -230,13 +229,16 @@ def call_problem(
     connect_timeout: float,
     read_timeout: float,
     credentials_source: str | None,
+    login_command: str = "sipgate-tui login",
 ) -> AppError:
     """The user-facing problem for a failed ``POST /sessions/calls``."""
     if isinstance(error, HttpStatusError):
         entry = CALL_STATUS_PROBLEMS.get(error.status)
         if entry is None:
             entry = SERVER_ERROR if error.status >= 500 else OTHER_STATUS
-        return _status_problem(error, entry, credentials_source, device=device or "you chose")
+        return _status_problem(
+            error, entry, credentials_source, device=device or "you chose", login=login_command
+        )
     timing = {"connect": connect_timeout, "read": read_timeout}
     if isinstance(error, OutcomeUnknownError):
         code, message = UNKNOWN_OUTCOME_PROBLEMS[error.kind]
@@ -289,16 +291,22 @@ def read_problem(
 def _status_problem(
     error: HttpStatusError, entry: StatusProblem, credentials_source: str | None, **extra: str
 ) -> AppError:
-    env_note = (
-        " (or fix SIPGATE_TOKEN_ID and SIPGATE_TOKEN, which are in use now)"
-        if credentials_source == "env"
-        else ""
-    )
+    login = extra.get("login", "sipgate-tui login")
+    if credentials_source == "env":
+        credentials_fix = (
+            "SIPGATE_TOKEN_ID and SIPGATE_TOKEN are in use: check that both are complete and "
+            f"current, or unset them to use the token stored by `{login}`."
+        )
+    else:
+        credentials_fix = (
+            "The token may be mistyped, deleted or expired. Create a new personal access token "
+            f"in the sipgate web app and store it with `{login}`."
+        )
     fields = {
         "status": error.status,
         "url": error.url,
         "wait": f"{error.retry_after} s" if error.retry_after is not None else "a minute",
-        "env_note": env_note,
+        "credentials_fix": credentials_fix,
         **extra,
     }
     return AppError(

@@ -224,7 +224,9 @@ def login_intro(profile: str) -> RenderableType:
     return _panel(body, title, "cyan")
 
 
-def scope_report(scopes: Mapping[str, bool | None], login_command: str) -> RenderableType:
+def scope_report(
+    scopes: Mapping[str, bool | None], login_command: str, *, source: str | None = "keyring"
+) -> RenderableType:
     """One line per scope: granted, not granted, or not checkable; then how to add scopes."""
     from sipgate_tui.account import SCOPES
 
@@ -251,7 +253,12 @@ def scope_report(scopes: Mapping[str, bool | None], login_command: str) -> Rende
             what = Text.assemble(scope.used_for, ("  not granted", "red"))
         grid.add_row(mark, scope.name, what)
     footer = "Make sure sessions:calls:write is ticked: without it no call can be placed."
-    if missing:
+    if missing and source == "env":
+        footer += (
+            " To add scopes, create a token with them and put it in SIPGATE_TOKEN_ID and "
+            "SIPGATE_TOKEN."
+        )
+    elif missing:
         footer += f" To add scopes, create a token with them and run `{login_command}`."
     return Group(grid, Text(footer, style="dim"))
 
@@ -284,24 +291,29 @@ def login_done(
         Text("What this token may do:", style="bold"),
         scope_report(scopes, login_command),
     )
-    return _panel(body, "✓ Logged in", "green")
+    title = "✓ Logged in" + ("" if profile == "default" else f" · profile {profile}")
+    return _panel(body, title, "green")
 
 
 def status_report(
     *,
     profile: str,
+    api_url: str,
     source: str | None,
     backend: str | None,
     token_id: str | None,
     token_masked: str | None,
     user_id: str | None,
     domain: str | None,
-    valid: bool,
+    valid: bool | None,
     scopes: Mapping[str, bool | None],
     problem: AppError | None,
     login_command: str,
 ) -> RenderableType:
-    """Where the credentials come from, whether sipgate accepts them, and what they may do."""
+    """Where the credentials come from, whether sipgate accepts them, and what they may do.
+
+    ``valid`` is None when it could not be checked (no network, keyring trouble).
+    """
     origins = {
         "env": "the environment (SIPGATE_TOKEN_ID and SIPGATE_TOKEN)",
         "keyring": f"your keyring ({backend}), item sipgate-tui / {profile}",
@@ -310,16 +322,19 @@ def status_report(
     if token_id:
         rows += [("Token id", token_id), ("Token", token_masked or "••••")]
     if valid:
-        who = user_id + (f" · {domain}" if domain else "")
+        who = f"{user_id}" + (f" · {domain}" if domain else "")
         rows.append(("sipgate", Text.assemble(("✓ ", "green"), f"token accepted: user {who}")))
-    elif source:
+    elif valid is False and source:
         rows.append(("sipgate", Text.assemble(("✗ ", "red"), "token not accepted")))
+    elif valid is None and source:
+        rows.append(("sipgate", Text.assemble(("? ", "yellow"), "could not be checked")))
+    rows.append(("API", api_url))
     parts: list[RenderableType] = [_rows(rows)]
     if valid:
         parts += [
             Text(""),
             Text("What this token may do:", style="bold"),
-            scope_report(scopes, login_command),
+            scope_report(scopes, login_command, source=source),
         ]
     if source == "env":
         parts += [
@@ -331,10 +346,12 @@ def status_report(
         ]
     if problem is not None:
         parts += [Text(""), Text(problem.message, style="red")]
+        if problem.detail:
+            parts.append(Text.assemble(("sipgate said: ", "bold"), problem.detail))
         if problem.hint:
-            parts.append(_hint(problem.hint))
+            parts += [Text(""), _hint(problem.hint)]
     title = "sipgate-tui status" + ("" if profile == "default" else f" · profile {profile}")
-    return _panel(Group(*parts), title, "green" if valid else "red")
+    return _panel(Group(*parts), title, "green" if valid else "red" if valid is False else "yellow")
 
 
 def logout_done(
@@ -350,6 +367,14 @@ def logout_done(
         ]
     else:
         lines = [Text(f"No token is stored for profile {profile}; nothing to remove.")]
+    if removed:
+        lines.append(
+            Text(
+                "The token itself stays valid at sipgate until you delete it in the web app "
+                "(Personal Access Tokens).",
+                style="dim",
+            )
+        )
     if env_set:
         lines.append(
             Text(

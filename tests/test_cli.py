@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import subprocess
 import sys
 from types import SimpleNamespace
@@ -171,7 +172,9 @@ def test_debug_logs_http_to_stderr_without_the_token(
     )
     assert result.returncode == 0
     json.loads(result.stdout)
-    assert "debug: > POST" in result.stderr and "debug: < HTTP 200" in result.stderr
+    post = re.search(r"debug: \[(\d+)\] > POST ", result.stderr)
+    assert post is not None  # requests are numbered: the offline check runs alongside
+    assert f"debug: [{post.group(1)}] < HTTP 200" in result.stderr
     assert "Authorization: Basic ••••" in result.stderr
 
 

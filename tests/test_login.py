@@ -84,8 +84,10 @@ def test_giving_up_after_a_rejection_stores_nothing(
     simulator: SipgateSimulator, memory_keyring: MemoryKeyring
 ) -> None:
     _, ctx = interactive(simulator, [TOKEN_ID, "wrong", False])
-    with pytest.raises(Cancelled, match="Nothing was stored"):
+    with pytest.raises(AppError) as caught:
         run(LoginOptions(), ctx)
+    assert (caught.value.code, caught.value.exit_code) == ("unauthorized", ExitCode.CREDENTIALS)
+    assert "Nothing was stored" in caught.value.message
     assert memory_keyring.items == {}
 
 
@@ -173,6 +175,7 @@ def test_a_failing_keyring_write_is_exit_7(simulator: SipgateSimulator) -> None:
     with pytest.raises(AppError) as caught:
         run(LoginOptions(), ctx)
     assert (caught.value.code, caught.value.exit_code) == ("keyring-error", ExitCode.ENVIRONMENT)
+    assert "sipgate accepted the token, but it could not be kept" in caught.value.message
     assert "PasswordSetError" in caught.value.message
 
 
@@ -226,3 +229,72 @@ def test_a_profile_gets_its_own_item_and_login_says_what_it_replaced(
     assert stored(memory_keyring) is None
     shown = flat(output_of(ctx.out))
     assert "token-OLD001" in shown and "profile work" in shown
+
+
+def test_the_token_pasted_as_token_id_is_refused_without_echoing_it(
+    simulator: SipgateSimulator, memory_keyring: MemoryKeyring
+) -> None:
+    prompter, ctx = interactive(simulator, [TOKEN, TOKEN_ID, TOKEN])
+    assert run(LoginOptions(), ctx) == ExitCode.OK
+    assert prompter.rejected == [
+        (TOKEN, "That is the token itself: paste the token id (token-…) here, the token next.")
+    ]
+    assert TOKEN not in output_of(ctx.out)
+
+
+def test_a_token_given_as_token_id_in_a_script_is_refused(simulator: SipgateSimulator) -> None:
+    with pytest.raises(AppError) as caught:
+        run(
+            LoginOptions(token_id=TOKEN, token_stdin=True),
+            make_context(simulator.url, env={}),
+            read_stdin=lambda: TOKEN,
+        )
+    assert caught.value.code == "token-as-argument"
+    assert TOKEN not in caught.value.message + (caught.value.hint or "")
+    assert simulator.requests == []
+
+
+def test_only_one_env_var_set_gets_its_own_warning(
+    simulator: SipgateSimulator, memory_keyring: MemoryKeyring
+) -> None:
+    ctx = make_context(simulator.url, env={"SIPGATE_TOKEN_ID": TOKEN_ID})
+    run(LoginOptions(token_id=TOKEN_ID, token_stdin=True, json=True), ctx, read_stdin=lambda: TOKEN)
+    [warning] = json.loads(output_of(ctx.out))["warnings"]
+    assert warning.startswith("SIPGATE_TOKEN_ID is set but SIPGATE_TOKEN is not")
+
+
+def test_a_locked_keyring_stops_login_before_any_secret_is_typed(
+    simulator: SipgateSimulator,
+) -> None:
+    from helpers import LockedKeyring
+
+    keyring.set_keyring(LockedKeyring())
+    prompter, ctx = interactive(simulator, [])
+    with pytest.raises(AppError) as caught:
+        run(LoginOptions(), ctx)
+    assert (caught.value.code, caught.value.exit_code) == ("keyring-locked", ExitCode.ENVIRONMENT)
+    assert prompter.questions == [] and simulator.requests == []
+
+
+@pytest.mark.parametrize(
+    ("stdin", "stored_token"),
+    [(f"'{TOKEN}'\n", TOKEN), (f'"{TOKEN}"', TOKEN), (f"\n  {TOKEN}  \n\n", TOKEN)],
+)
+def test_stdin_tokens_are_tidied(
+    simulator: SipgateSimulator, memory_keyring: MemoryKeyring, stdin: str, stored_token: str
+) -> None:
+    run(
+        LoginOptions(token_id=TOKEN_ID, token_stdin=True),
+        make_context(simulator.url, env={}),
+        read_stdin=lambda: stdin,
+    )
+    assert stored(memory_keyring) == {"token_id": TOKEN_ID, "token": stored_token}
+
+
+def test_two_lines_on_stdin_are_refused(simulator: SipgateSimulator) -> None:
+    with pytest.raises(AppError, match="stdin held 2 lines"):
+        run(
+            LoginOptions(token_id=TOKEN_ID, token_stdin=True),
+            make_context(simulator.url, env={}),
+            read_stdin=lambda: f"{TOKEN}\nsecond line\n",
+        )

@@ -115,7 +115,7 @@ def test_a_401_with_env_credentials_points_at_the_env_vars(simulator: SipgateSim
         simulator.url, env={"SIPGATE_TOKEN_ID": "token-WRONG1", "SIPGATE_TOKEN": "nope"}
     )
     assert error.code == "unauthorized"
-    assert "SIPGATE_TOKEN_ID and SIPGATE_TOKEN, which are in use now" in error.hint
+    assert "SIPGATE_TOKEN_ID and SIPGATE_TOKEN are in use" in error.hint
 
 
 def test_the_real_simulator_refuses_a_device_that_is_not_yours(simulator: SipgateSimulator) -> None:

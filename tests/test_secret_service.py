@@ -127,7 +127,7 @@ def test_a_locked_keyring_is_exit_7_quickly_and_changes_nothing(
     status = app(console_script, {**env, "SIPGATE_TUI_KEYRING_TIMEOUT": "5"}, "status")
     assert status.returncode == 7
     assert time.monotonic() - started < 15
-    assert "locked" in status.stderr or "did not answer" in status.stderr
+    assert "locked" in status.stdout or "did not answer" in status.stdout  # in the status
     login = app(
         console_script,
         {**env, "SIPGATE_TUI_KEYRING_TIMEOUT": "5"},

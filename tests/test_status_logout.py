@@ -89,7 +89,9 @@ def test_no_credentials_is_exit_3_with_the_fix(simulator: SipgateSimulator) -> N
     code, document = status_json(simulator.url, env={})
     assert code == ExitCode.CREDENTIALS
     assert (document["source"], document["valid"], document["tokenId"]) == (None, False, None)
-    assert "sipgate-tui login" in document["problem"]["hint"]
+    assert (document["ok"], document["exitCode"]) == (False, 3)
+    assert document["error"]["code"] == "credentials-missing"
+    assert "sipgate-tui login" in document["error"]["hint"]
     assert simulator.requests == []
 
 
@@ -98,7 +100,7 @@ def test_rejected_credentials_are_exit_3(simulator: SipgateSimulator) -> None:
     assert status(StatusOptions(), ctx) == ExitCode.CREDENTIALS
     shown = flat(output_of(ctx.out))
     assert "token not accepted" in shown and "(HTTP 401)" in shown
-    assert "SIPGATE_TOKEN_ID and SIPGATE_TOKEN, which are in use now" in shown
+    assert "SIPGATE_TOKEN_ID and SIPGATE_TOKEN are in use" in shown
 
 
 def test_a_corrupted_item_is_reported_in_the_status(
@@ -107,20 +109,31 @@ def test_a_corrupted_item_is_reported_in_the_status(
     memory_keyring.set_password("sipgate-tui", "default", "{not json")
     code, document = status_json(simulator.url, env={})
     assert code == ExitCode.CREDENTIALS
-    assert document["problem"]["code"] == "credentials-corrupted"
+    assert document["error"]["code"] == "credentials-corrupted"
 
 
 def test_status_cannot_tell_without_a_network(simulator: SipgateSimulator) -> None:
-    with pytest.raises(AppError) as caught:
-        status(StatusOptions(timeout=0.5), make_context(closed_port_url(), env=ENV))
-    assert caught.value.exit_code == ExitCode.NETWORK
+    ctx = make_context(closed_port_url(), env=ENV)
+    assert status(StatusOptions(timeout=0.5, json=True), ctx) == ExitCode.NETWORK
+    document = json.loads(output_of(ctx.out))
+    assert (document["source"], document["tokenId"], document["valid"]) == ("env", TOKEN_ID, None)
+    assert document["error"]["code"] == "connection-refused"
+
+
+def test_status_without_a_network_still_shows_the_source(simulator: SipgateSimulator) -> None:
+    ctx = make_context(closed_port_url(), env=ENV)
+    status(StatusOptions(timeout=0.5), ctx)
+    shown = flat(output_of(ctx.out))
+    assert "the environment (SIPGATE_TOKEN_ID and SIPGATE_TOKEN)" in shown
+    assert "could not be checked" in shown and "refused the connection" in shown
 
 
 def test_status_with_a_locked_keyring_is_exit_7(simulator: SipgateSimulator) -> None:
     keyring.set_keyring(LockedKeyring())
-    with pytest.raises(AppError) as caught:
-        status(StatusOptions(), make_context(simulator.url, env={}))
-    assert caught.value.exit_code == ExitCode.ENVIRONMENT
+    ctx = make_context(simulator.url, env={})
+    assert status(StatusOptions(json=True), ctx) == ExitCode.ENVIRONMENT
+    document = json.loads(output_of(ctx.out))
+    assert (document["error"]["code"], document["valid"]) == ("keyring-locked", None)
 
 
 def test_logout_removes_the_item_and_says_which(

@@ -20,7 +20,7 @@ from sipgate_tui.commands.call_questions import (
 from sipgate_tui.commands.call_questions import ask_caller_id as ask_caller_id_question
 from sipgate_tui.commands.common import timeouts_from_option
 from sipgate_tui.context import AppContext
-from sipgate_tui.credentials import Credentials, from_environment
+from sipgate_tui.credentials import Credentials, from_environment, profile_command
 from sipgate_tui.errors import AppError, Cancelled, ExitCode, InputError
 from sipgate_tui.lookups import AccountLookups, Background
 from sipgate_tui.numbers import (
@@ -293,6 +293,7 @@ def _place(
             connect_timeout=timeouts.connect,
             read_timeout=timeouts.read,
             credentials_source=source,
+            login_command=profile_command(ctx.options.profile, "login"),
         ) from None
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sipgate_tui.commands import call, login
 from sipgate_tui.context import AppContext
-from sipgate_tui.errors import AppError, ExitCode, InputError
+from sipgate_tui.errors import AppError, Cancelled, ExitCode, InputError
 
 USAGE = (
     "Usage: sipgate-tui [OPTIONS] COMMAND. Commands: call, login, status, logout. "
@@ -17,7 +17,7 @@ def run(ctx: AppContext) -> ExitCode:
     if not ctx.can_prompt():
         raise InputError(
             "no-command",
-            "No command given, and there is no terminal for the guided mode.",
+            f"No command given, and the guided mode needs questions: {ctx.why_no_prompts()}.",
             hint=USAGE,
         )
     try:
@@ -26,4 +26,8 @@ def run(ctx: AppContext) -> ExitCode:
         if error.code != "credentials-missing":
             raise
         login.run(login.LoginOptions(), ctx)
+        try:
+            return call.run(call.CallOptions(), ctx)
+        except Cancelled as cancelled:
+            raise Cancelled(f"{cancelled.message} You are logged in, though.") from None
     return call.run(call.CallOptions(), ctx)

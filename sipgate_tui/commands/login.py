@@ -12,12 +12,19 @@ from sipgate_tui.account import AccountCheck, check_account
 from sipgate_tui.api import ApiError, Timeouts
 from sipgate_tui.commands.common import timeouts_from_option
 from sipgate_tui.context import AppContext
-from sipgate_tui.credentials import Credentials, KeyringStore, profile_command
+from sipgate_tui.credentials import (
+    ENV_TOKEN,
+    ENV_TOKEN_ID,
+    Credentials,
+    profile_command,
+)
 from sipgate_tui.errors import AppError, Cancelled, ExitCode, InputError
 from sipgate_tui.problems import read_problem
+from sipgate_tui.prompts import Prompter
 
 TOKEN_ID_SHAPE = re.compile(r"token-[A-Za-z0-9]{6}")
 TOKEN_SHAPE = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+NOTHING_STORED = "Cancelled. Nothing was stored."
 
 
 @dataclass(frozen=True)
@@ -35,52 +42,71 @@ def run(
 ) -> ExitCode:
     """Verify a token with sipgate and store it for the profile. Nothing is stored on failure."""
     profile = ctx.options.profile
-    login = profile_command(profile, "login")
     timeouts = timeouts_from_option(options.timeout)
     interactive = ctx.can_prompt(json_mode=options.json)
-    if options.token_id is not None and not options.token_id.strip():
-        raise InputError("missing-value", "--token-id is empty.", hint=_SCRIPTED_HINT)
-    if not interactive and not (options.token_id and options.token_stdin):
-        raise InputError(
-            "missing-value",
-            "Logging in without a terminal needs --token-id and --token-stdin.",
-            hint=_SCRIPTED_HINT,
-        )
+    _check_options(options, ctx, interactive, read_stdin)
 
-    # A usable keyring first: nobody should type a secret that then cannot be kept.
+    # The keyring first, before anyone types a secret: it must exist and be unlocked (reading
+    # the current item is what makes a locked keyring say so, or time out).
     store = ctx.make_store()
     backend = store.require_backend()
+    try:
+        previous = store.read(profile)
+    except AppError as error:
+        if error.code != "credentials-corrupted":
+            raise
+        previous = None
 
-    warnings: list[str] = []
-    if ctx.env_credentials_set():
-        warnings.append(
-            "SIPGATE_TOKEN_ID / SIPGATE_TOKEN are set in your environment: they take precedence, "
-            "so the token stored now is used only once you unset them."
-        )
-    token = _read_token(read_stdin) if options.token_stdin else None
+    warnings = _environment_warnings(ctx)
+    token = _read_token(ctx, read_stdin) if options.token_stdin else None
     if interactive:
         ctx.show(render.login_intro(profile))
         if warnings:
             ctx.show(render.notes(warnings))
 
-    token_id = options.token_id.strip() if options.token_id else None
+    prompter = ctx.make_prompter() if interactive else None
+    given_id = options.token_id.strip() if options.token_id else None
+    offered_id = ""  # after a rejection, the id typed before, to correct rather than retype
     while True:
-        credentials, shape_warnings = _ask_credentials(ctx, token_id, token, interactive)
+        try:
+            credentials, shape_warnings = _ask_credentials(
+                ctx, prompter, given_id, offered_id, token
+            )
+        except Cancelled:
+            raise Cancelled(NOTHING_STORED) from None
         try:
             check = _verify(ctx, credentials, timeouts)
         except AppError as problem:
-            if problem.code != "unauthorized" or not interactive:
+            if problem.code != "unauthorized" or not interactive or token is not None:
                 raise _nothing_stored(problem) from None
             ctx.show(render.problem(_nothing_stored(problem)))
-            if not ctx.make_prompter().confirm("Try again?", default=True):
-                raise Cancelled("Cancelled. Nothing was stored.") from None
-            token_id = None
+            try:
+                again = prompter is not None and prompter.confirm("Try again?", default=True)
+            except Cancelled:
+                raise Cancelled(NOTHING_STORED) from None
+            if not again:
+                raise AppError(
+                    "unauthorized",
+                    "Not logged in: sipgate did not accept the token. Nothing was stored.",
+                    exit_code=ExitCode.CREDENTIALS,
+                    title="Not logged in",
+                ) from None
+            given_id, offered_id = None, credentials.token_id
             continue
         break
 
-    replaced = _previous_token_id(store, profile)
-    store.write(profile, credentials)
+    try:
+        store.write(profile, credentials)
+    except AppError as error:
+        raise AppError(
+            error.code,
+            f"sipgate accepted the token, but it could not be kept: {error.message}",
+            exit_code=error.exit_code,
+            hint=error.hint,
+            title=error.title,
+        ) from None
     all_warnings = warnings + shape_warnings
+    replaced = previous.token_id if previous and previous.token_id != credentials.token_id else None
     if options.json:
         ctx.emit_json(
             {
@@ -104,9 +130,9 @@ def run(
                 user_id=check.user.user_id,
                 domain=check.user.domain,
                 backend=backend,
-                replaced=replaced if replaced != credentials.token_id else None,
+                replaced=replaced,
                 scopes=check.scopes,
-                login_command=login,
+                login_command=profile_command(profile, "login"),
             )
         )
     return ExitCode.OK
@@ -118,32 +144,99 @@ _SCRIPTED_HINT = (
 )
 
 
-def _read_token(read_stdin: Callable[[], str] | None) -> str:
+def _check_options(
+    options: LoginOptions, ctx: AppContext, interactive: bool, read_stdin: object
+) -> None:
+    if options.token_id is not None and not options.token_id.strip():
+        raise InputError("missing-value", "--token-id is empty.", hint=_SCRIPTED_HINT)
+    if options.token_id and TOKEN_SHAPE.fullmatch(options.token_id.strip()):
+        raise InputError(
+            "token-as-argument",
+            "--token-id got something shaped like the token itself, not its id (token-…).",
+            hint="Give the token id with --token-id and the token on stdin. If that was your "
+            "real token, it was visible in the process list: consider creating a new one.",
+        )
+    if not interactive and not (options.token_id and options.token_stdin):
+        raise InputError(
+            "missing-value",
+            "Logging in needs --token-id and --token-stdin here: "
+            f"{ctx.why_no_prompts(json_mode=options.json)}.",
+            hint=_SCRIPTED_HINT,
+        )
+    if options.token_stdin and read_stdin is None and _stdin_is_terminal() and not interactive:
+        raise InputError(
+            "missing-value",
+            "--token-stdin reads the token from stdin, but stdin is a terminal and questions "
+            f"are off: {ctx.why_no_prompts(json_mode=options.json)}.",
+            hint=_SCRIPTED_HINT,
+        )
+
+
+def _environment_warnings(ctx: AppContext) -> list[str]:
+    token_id = (ctx.env.get(ENV_TOKEN_ID) or "").strip()
+    token = (ctx.env.get(ENV_TOKEN) or "").strip()
+    if token_id and token:
+        return [
+            f"{ENV_TOKEN_ID} and {ENV_TOKEN} are set in your environment: they take "
+            "precedence, so the token stored now is used only once you unset them."
+        ]
+    if token_id or token:
+        present, missing = (ENV_TOKEN_ID, ENV_TOKEN) if token_id else (ENV_TOKEN, ENV_TOKEN_ID)
+        return [
+            f"{present} is set but {missing} is not: every other command stops at that until "
+            f"you set {missing} or unset {present}."
+        ]
+    return []
+
+
+def _stdin_is_terminal() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (ValueError, OSError):
+        return False
+
+
+def _read_token(ctx: AppContext, read_stdin: Callable[[], str] | None) -> str:
+    """The token from stdin: one line; a pasted pair of quotes is taken off, with a note."""
     if read_stdin is not None:
         text = read_stdin()
-    elif sys.stdin is not None and sys.stdin.isatty():
+    elif _stdin_is_terminal():
         import getpass
 
-        text = getpass.getpass("Token (hidden): ")
+        try:
+            text = getpass.getpass("Token (hidden): ")
+        except (EOFError, KeyboardInterrupt):
+            sys.stderr.write("\n")
+            raise Cancelled(NOTHING_STORED) from None
     else:
-        text = sys.stdin.readline() if sys.stdin is not None else ""
-    token = text.strip()
-    if not token:
+        text = sys.stdin.read() if sys.stdin is not None else ""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
         raise InputError("missing-value", "No token arrived on stdin.", hint=_SCRIPTED_HINT)
+    if len(lines) > 1:
+        raise InputError(
+            "missing-value",
+            f"stdin held {len(lines)} lines; pipe in only the token.",
+            hint=_SCRIPTED_HINT,
+        )
+    token = lines[0]
+    if len(token) > 1 and token[0] == token[-1] and token[0] in "'\"":
+        token = token[1:-1].strip()
     return token
 
 
 def _ask_credentials(
-    ctx: AppContext, token_id: str | None, token: str | None, interactive: bool
+    ctx: AppContext,
+    prompter: Prompter | None,
+    token_id: str | None,
+    offered_id: str,
+    token: str | None,
 ) -> tuple[Credentials, list[str]]:
     """The credentials to try, asking for what is missing; plus soft format warnings."""
-    prompter = ctx.make_prompter() if interactive and (token_id is None or token is None) else None
     if token_id is None:
-        assert prompter is not None
+        assert prompter is not None  # without a terminal, --token-id is required
         token_id = prompter.text(
-            "Token id:",
-            validate=lambda text: None if text.strip() else "Paste the token id (token-…).",
-            placeholder="token-ABC123",
+            "Token id:", validate=_check_token_id, default=offered_id, placeholder="token-ABC123"
         ).strip()
     shape: list[str] = []
     if not TOKEN_ID_SHAPE.fullmatch(token_id):
@@ -154,7 +247,7 @@ def _ask_credentials(
         if prompter is not None:
             ctx.show(render.notes(shape[-1:]))
     if token is None:
-        assert prompter is not None
+        assert prompter is not None  # without a terminal, --token-stdin is required
         token = prompter.secret(
             "Token (hidden):",
             validate=lambda text: None if text.strip() else "Paste the token.",
@@ -164,6 +257,15 @@ def _ask_credentials(
         if prompter is not None:
             ctx.show(render.notes(shape[-1:]))
     return Credentials(token_id, token), shape
+
+
+def _check_token_id(text: str) -> str | None:
+    if not text.strip():
+        return "Paste the token id (token-…)."
+    if TOKEN_SHAPE.fullmatch(text.strip()):
+        # Shown only as this message, never echoed in our own output.
+        return "That is the token itself: paste the token id (token-…) here, the token next."
+    return None
 
 
 def _verify(ctx: AppContext, credentials: Credentials, timeouts: Timeouts) -> AccountCheck:
@@ -189,8 +291,9 @@ def _nothing_stored(problem: AppError) -> AppError:
     hint = problem.hint
     if problem.code == "unauthorized":
         hint = (
-            "Check that you copied the token id and the token completely (the token is shown "
-            "only once, right after it is created; if in doubt, create a new one)."
+            "Check that you copied the token id and the token completely and did not swap "
+            "them (the token is shown only once, right after it is created; if in doubt, "
+            "create a new one)."
         )
     return AppError(
         problem.code,
@@ -201,12 +304,3 @@ def _nothing_stored(problem: AppError) -> AppError:
         detail=problem.detail,
         title=problem.title,
     )
-
-
-def _previous_token_id(store: KeyringStore, profile: str) -> str | None:
-    """The token id stored before, to say what login replaces; unreadable counts as none."""
-    try:
-        previous = store.read(profile)
-    except AppError:
-        return None
-    return previous.token_id if previous else None

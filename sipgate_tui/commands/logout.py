@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sipgate_tui import render
 from sipgate_tui.context import AppContext
+from sipgate_tui.credentials import profile_command
 from sipgate_tui.errors import AppError, ExitCode
 
 
@@ -20,15 +21,26 @@ def run(options: LogoutOptions, ctx: AppContext) -> ExitCode:
     """Remove the stored token and say which one; mention env vars that still apply."""
     profile = ctx.options.profile
     store = ctx.make_store()
-    backend = store.require_backend()
+    backend = store.require_backend(for_removal=True)
     try:
-        stored = store.read(profile)
-        stored_id = stored.token_id if stored else None
+        try:
+            stored = store.read(profile)
+            stored_id = stored.token_id if stored else None
+        except AppError as error:
+            if error.code != "credentials-corrupted":
+                raise
+            stored_id = "(unreadable item)"
+        removed = store.delete(profile)
     except AppError as error:
-        if error.code != "credentials-corrupted":
+        if error.code not in ("keyring-locked", "keyring-timeout"):
             raise
-        stored_id = "(unreadable item)"
-    removed = store.delete(profile)
+        raise AppError(
+            error.code,
+            f"{error.message} Nothing was removed.",
+            exit_code=error.exit_code,
+            hint="Unlock your keyring (log in to your desktop session), then run "
+            f"`{profile_command(profile, 'logout')}` again.",
+        ) from None
     env_set = ctx.env_credentials_set()
     if options.json:
         ctx.emit_json(

@@ -13,9 +13,6 @@ from sipgate_tui.credentials import FoundCredentials, profile_command
 from sipgate_tui.errors import AppError, ExitCode
 from sipgate_tui.problems import read_problem
 
-# Problems that mean "no working credentials" (exit 3), reported inside the status itself.
-CREDENTIAL_PROBLEMS = {"credentials-missing", "credentials-corrupted", "incomplete-credentials"}
-
 
 @dataclass(frozen=True)
 class StatusOptions:
@@ -26,10 +23,12 @@ class StatusOptions:
 
 
 def run(options: StatusOptions, ctx: AppContext) -> ExitCode:
-    """Report the credentials' source and a live check; exit 3 when none work.
+    """Report the credentials' source and a live check.
 
-    Network trouble and keyring trouble are errors of their own (exit 5 / 7): then nobody can
-    tell whether the credentials work.
+    Every outcome prints the status (source, token id masked, check, scopes, as far as known)
+    and, when something is wrong, the problem with its fix. Exit 0 when the credentials work,
+    3 when there are none or sipgate rejects them, 5 when sipgate cannot be reached, 7 when the
+    keyring cannot be read: in the last two cases nobody can tell whether they work.
     """
     profile = ctx.options.profile
     login = profile_command(profile, "login")
@@ -40,8 +39,6 @@ def run(options: StatusOptions, ctx: AppContext) -> ExitCode:
     try:
         found = ctx.find_credentials()
     except AppError as error:
-        if error.code not in CREDENTIAL_PROBLEMS:
-            raise
         problem = error
 
     if found is not None:
@@ -50,7 +47,7 @@ def run(options: StatusOptions, ctx: AppContext) -> ExitCode:
             with ctx.waiting("Checking the token with sipgate…"):
                 check = check_account(client)
         except ApiError as error:
-            failure = read_problem(
+            problem = read_problem(
                 error,
                 what="check the token",
                 scope=None,
@@ -59,36 +56,42 @@ def run(options: StatusOptions, ctx: AppContext) -> ExitCode:
                 credentials_source=found.source,
                 login_command=login,
             )
-            if failure.code != "unauthorized":
-                raise failure from None
-            problem = failure
         finally:
             client.close()
 
-    valid = check is not None
-    backend = found.backend if found else None
+    # valid: True (sipgate accepted them), False (none, or rejected), None (cannot tell).
+    valid: bool | None
+    if check is not None:
+        valid, exit_code = True, ExitCode.OK
+    elif problem is None or problem.exit_code == ExitCode.CREDENTIALS:
+        valid, exit_code = False, ExitCode.CREDENTIALS
+    else:
+        valid, exit_code = None, problem.exit_code
     if options.json:
-        ctx.emit_json(
-            {
-                "ok": valid,
-                "profile": profile,
-                "source": found.source if found else None,
-                "backend": backend,
-                "tokenId": found.credentials.token_id if found else None,
-                "tokenMasked": found.credentials.masked_token() if found else None,
-                "valid": valid,
-                "userId": check.user.user_id if check else None,
-                "domain": check.user.domain if check else None,
-                "scopes": check.scopes if check else {},
-                "problem": problem.to_json()["error"] if problem else None,
-            }
-        )
+        document: dict[str, object] = {
+            "ok": check is not None,
+            "profile": profile,
+            "apiUrl": ctx.options.api_url,
+            "source": found.source if found else None,
+            "backend": found.backend if found else None,
+            "tokenId": found.credentials.token_id if found else None,
+            "tokenMasked": found.credentials.masked_token() if found else None,
+            "valid": valid,
+            "userId": check.user.user_id if check else None,
+            "domain": check.user.domain if check else None,
+            "scopes": check.scopes if check else {},
+            "exitCode": int(exit_code),
+        }
+        if problem is not None:
+            document["error"] = problem.to_json()["error"]
+        ctx.emit_json(document)
     else:
         ctx.show(
             render.status_report(
                 profile=profile,
+                api_url=ctx.options.api_url,
                 source=found.source if found else None,
-                backend=backend,
+                backend=found.backend if found else None,
                 token_id=found.credentials.token_id if found else None,
                 token_masked=found.credentials.masked_token() if found else None,
                 user_id=check.user.user_id if check else None,
@@ -99,4 +102,4 @@ def run(options: StatusOptions, ctx: AppContext) -> ExitCode:
                 login_command=login,
             )
         )
-    return ExitCode.OK if valid else ExitCode.CREDENTIALS
+    return exit_code
