@@ -131,22 +131,29 @@ class AccountNumber:
 
 
 def list_devices(client: SipgateClient, user_id: str) -> list[Device]:
-    """The user's devices (needs ``devices:read``); entries without an id are skipped."""
-    data = client.get_json(f"/{user_id}/devices")
+    """The user's devices (needs ``devices:read``)."""
+    return parse_devices(client.get_json(f"/{user_id}/devices"))
+
+
+def parse_devices(data: object) -> list[Device]:
+    """Devices from a ``{items: [...]}`` answer; entries without a usable id are skipped."""
     items = data.get("items") if isinstance(data, dict) else None
     devices = []
     for item in items if isinstance(items, list) else []:
-        if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+            continue
+        device_id = _clean(item["id"])
+        if not device_id:
             continue
         alias = item.get("alias")
         lines = item.get("activePhonelines")
         devices.append(
             Device(
-                id=_clean(item["id"]),
-                alias=_clean(alias) if isinstance(alias, str) and alias.strip() else item["id"],
+                id=device_id,
+                alias=_clean(alias) if isinstance(alias, str) and alias.strip() else device_id,
                 type=_clean(item["type"]) if isinstance(item.get("type"), str) else None,
-                online=item.get("online") if isinstance(item.get("online"), bool) else None,
-                dnd=item.get("dnd") if isinstance(item.get("dnd"), bool) else None,
+                online=item["online"] if isinstance(item.get("online"), bool) else None,
+                dnd=item["dnd"] if isinstance(item.get("dnd"), bool) else None,
                 phonelines=tuple(
                     _clean(str(line.get("alias") or line.get("id")))
                     for line in (lines if isinstance(lines, list) else [])
@@ -163,25 +170,35 @@ def list_numbers(client: SipgateClient) -> list[AccountNumber]:
     numbers: list[AccountNumber] = []
     for page in range(MAX_PAGES):
         data = client.get_json("/numbers", {"offset": page * PAGE_SIZE, "limit": PAGE_SIZE})
-        items = data.get("items") if isinstance(data, dict) else None
-        items = items if isinstance(items, list) else []
-        for item in items:
-            number = normalise_api_number(item.get("number")) if isinstance(item, dict) else None
-            if number is None:
-                continue
-            rings = item.get("endpointAlias") or item.get("endpointId")
-            numbers.append(
-                AccountNumber(
-                    e164=number,
-                    type=_clean(item["type"]) if isinstance(item.get("type"), str) else None,
-                    rings=_clean(str(rings)) if rings else None,
-                    raw={**item, "number": number},
-                )
-            )
-        total = data.get("totalCount") if isinstance(data, dict) else None
-        if len(items) < PAGE_SIZE or (isinstance(total, int) and len(numbers) >= total):
+        found, listed, total = parse_numbers_page(data)
+        numbers += found
+        if listed < PAGE_SIZE or (total is not None and page * PAGE_SIZE + listed >= total):
             break
     return numbers
+
+
+def parse_numbers_page(data: object) -> tuple[list[AccountNumber], int, int | None]:
+    """The usable numbers of one ``GET /numbers`` page, how many items it listed, and the
+    total the API announced (if it did)."""
+    items = data.get("items") if isinstance(data, dict) else None
+    items = items if isinstance(items, list) else []
+    numbers = []
+    for item in items:
+        number = normalise_api_number(item.get("number")) if isinstance(item, dict) else None
+        if number is None:
+            continue
+        rings = item.get("endpointAlias") or item.get("endpointId")
+        numbers.append(
+            AccountNumber(
+                e164=number,
+                type=_clean(item["type"]) if isinstance(item.get("type"), str) else None,
+                rings=_clean(str(rings)) if isinstance(rings, (str, int)) and rings else None,
+                raw={**item, "number": number},
+            )
+        )
+    total = data.get("totalCount") if isinstance(data, dict) else None
+    total = total if isinstance(total, int) and not isinstance(total, bool) else None
+    return numbers, len(items), total
 
 
 def normalise_api_number(value: object) -> str | None:

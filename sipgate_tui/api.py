@@ -12,6 +12,7 @@ import itertools
 import json
 import logging
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
 DEFAULT_API_URL = "https://api.sipgate.com/v2"
 USER_AGENT = f"sipgate-tui/{__version__}"
 MAX_BODY_BYTES = 1024 * 1024  # no sipgate answer comes near this; bigger bodies are not ours
+RETRIABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+READ_RETRY_CAP = 5.0  # seconds; a read never waits longer than this for its one retry
+DEFAULT_RETRY_WAIT = 1.0  # without Retry-After
 log = logging.getLogger("sipgate_tui.http")
 
 
@@ -140,11 +144,13 @@ class SipgateClient:
         *,
         timeouts: Timeouts = Timeouts(),
         user_agent: str = USER_AGENT,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._credentials = credentials
         self._timeouts = timeouts
         self._user_agent = user_agent
+        self._sleep = sleep
         self._session: requests.Session | None = None
 
     @property
@@ -157,23 +163,20 @@ class SipgateClient:
         url = f"{self.base_url}/sessions/calls"
         payload = json.dumps(call.body()).encode()
         status, headers, body = self._send("POST", url, payload, is_write=True)
-        data = _decode_json(body)
-        session_id = data.get("sessionId") if isinstance(data, dict) else None
-        if isinstance(session_id, int) and not isinstance(session_id, bool):
-            session_id = str(session_id)
-        if not isinstance(session_id, str) or not session_id.strip():
+        session_id = parse_session_id(_decode_json(body))
+        if session_id is None:
             raise OutcomeUnknownError(
                 "unreadable-response",
                 _host(url),
                 f"HTTP {status} without a session id: "
                 + _summarise_body(headers, body, self._redact),
             )
-        return _sanitise(session_id.strip(), limit=200)
+        return session_id
 
     def get_json(self, path: str, params: dict[str, str | int] | None = None) -> Any:
         """``GET {base}{path}`` and return the decoded JSON answer."""
         url = self._url(path, params)
-        _, headers, body = self._send("GET", url, None, is_write=False)
+        _, headers, body = self._read(url)
         data = _decode_json(body)
         if data is None:
             raise NetworkError(
@@ -187,22 +190,17 @@ class SipgateClient:
         Network failures still raise; statuses never do.
         """
         try:
-            self._send("GET", self._url(path, params), None, is_write=False)
+            self._read(self._url(path, params))
         except HttpStatusError as error:
             return error.status
         return 200
 
     def userinfo(self) -> UserInfo:
         """``GET /authorization/userinfo``: who the token belongs to (any valid token may ask)."""
-        data = self.get_json("/authorization/userinfo")
-        user_id = data.get("sub") if isinstance(data, dict) else None
-        if not isinstance(user_id, str) or not user_id.strip():
+        info = parse_userinfo(self.get_json("/authorization/userinfo"))
+        if info is None:
             raise NetworkError("unreadable", _host(self.base_url), "userinfo without a user id")
-        domain = data.get("domain")
-        return UserInfo(
-            user_id=_sanitise(user_id, 64),
-            domain=_sanitise(domain, 120) if isinstance(domain, str) else None,
-        )
+        return info
 
     def _url(self, path: str, params: dict[str, str | int] | None) -> str:
         from urllib.parse import quote, urlencode
@@ -225,7 +223,11 @@ class SipgateClient:
 
             session = requests.Session()
             # No retries of any kind at the transport level: a retried POST could ring twice.
-            adapter = HTTPAdapter(max_retries=Retry(total=0, connect=0, read=0, redirect=0))
+            # read=False re-raises a read timeout as itself; read=0 would wrap it (for GETs)
+            # in a generic connection error and hide what happened.
+            adapter = HTTPAdapter(
+                max_retries=Retry(total=0, connect=0, read=False, redirect=0, status=0, other=0)
+            )
             session.mount("https://", adapter)
             session.mount("http://", adapter)
             self._session = session
@@ -310,6 +312,24 @@ class SipgateClient:
             raise NetworkError("connection", host, f"HTTP {status}, body cut off")
         return status, response_headers, body
 
+    def _read(self, url: str) -> tuple[int, dict[str, str], bytes]:
+        """A GET, retried once, politely, when sipgate is busy (429) or failing (5xx).
+
+        The wait honours ``Retry-After`` up to READ_RETRY_CAP seconds; a longer requested wait
+        is not sat through (the error says how long to wait). Writes are never retried.
+        """
+        try:
+            return self._send("GET", url, None, is_write=False)
+        except HttpStatusError as error:
+            if error.status not in RETRIABLE_STATUSES:
+                raise
+            wait = DEFAULT_RETRY_WAIT if error.retry_after is None else error.retry_after
+            if wait > READ_RETRY_CAP:
+                raise
+            log.debug("retrying once in %g s after HTTP %s", wait, error.status)
+            self._sleep(wait)
+            return self._send("GET", url, None, is_write=False)
+
     def _redact(self, text: str) -> str:
         """Remove the secret from server text: a hostile or buggy server may echo it back."""
         for secret in (self._credentials.token, self._credentials.basic_token()):
@@ -323,6 +343,33 @@ class _BodyTooLarge(Exception):
 
 
 TOO_LARGE = "the answer is larger than 1 MiB, which no sipgate answer is; not read"
+
+
+def parse_session_id(data: Any) -> str | None:
+    """The ``sessionId`` of a call answer (a string, or a number we accept as one), or None."""
+    session_id = data.get("sessionId") if isinstance(data, dict) else None
+    if isinstance(session_id, int) and not isinstance(session_id, bool):
+        session_id = str(session_id)
+    if not isinstance(session_id, str) or not session_id.strip():
+        return None
+    return _sanitise(session_id.strip(), limit=200)
+
+
+_USER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def parse_userinfo(data: Any) -> UserInfo | None:
+    """``{sub, domain, ...}`` from ``/authorization/userinfo``, or None when unusable.
+
+    The user id goes into URL paths (``/{sub}/devices``), so anything but a plain id is refused.
+    """
+    user_id = data.get("sub") if isinstance(data, dict) else None
+    if not isinstance(user_id, str) or not _USER_ID.fullmatch(user_id):
+        return None
+    domain = data.get("domain")
+    return UserInfo(
+        user_id=user_id, domain=_sanitise(domain, 120) if isinstance(domain, str) else None
+    )
 
 
 def _read_capped(response: requests.Response) -> bytes:

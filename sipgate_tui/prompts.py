@@ -128,6 +128,7 @@ class QuestionaryPrompter:
             instruction="(↑/↓, Enter)",
             **self._io,
         )
+        _exit_on_ctrl_d(question)
         return options[int(self._ask(question))].value
 
     def confirm(self, message: str, *, default: bool) -> bool:
@@ -150,6 +151,22 @@ class QuestionaryPrompter:
         if answer is None:  # questionary's own "aborted" value
             raise Cancelled()
         return answer
+
+
+def _exit_on_ctrl_d(question: Any) -> None:
+    """questionary's select ignores Ctrl-D; make it cancel, as it does in every other prompt."""
+    from prompt_toolkit.key_binding import KeyBindings, merge_key_bindings
+
+    bindings = KeyBindings()
+
+    @bindings.add("c-d", eager=True)
+    def _cancel(event: Any) -> None:
+        event.app.exit(exception=EOFError, style="class:aborting")
+
+    application = question.application
+    application.key_bindings = merge_key_bindings(
+        [b for b in (application.key_bindings, bindings) if b is not None]
+    )
 
 
 def _discard_typeahead(pipe: Any) -> None:

@@ -42,3 +42,46 @@ class FileKeyring(KeyringBackend):
         if items.pop(f"{service}/{username}", None) is None:
             raise PasswordDeleteError("not found")
         self.path.write_text(json.dumps(items))
+
+
+class FaultyKeyring(FileKeyring):
+    """The file keyring with one fault, chosen by TEST_KEYRING_FAULT:
+
+    ``locked`` (every call), ``raise-read``, ``raise-write``, ``raise-delete``, ``block``
+    (reads hang, like a Secret Service waiting on an unlock prompt nobody answers).
+    """
+
+    @property
+    def fault(self) -> str:
+        return os.environ.get("TEST_KEYRING_FAULT", "")
+
+    def get_password(self, service: str, username: str) -> str | None:
+        from keyring.errors import KeyringError, KeyringLocked
+
+        if self.fault == "locked":
+            raise KeyringLocked("the collection is locked")
+        if self.fault == "raise-read":
+            raise KeyringError("the backend broke while reading")
+        if self.fault == "block":
+            import time
+
+            time.sleep(3600)
+        return super().get_password(service, username)
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        from keyring.errors import KeyringLocked, PasswordSetError
+
+        if self.fault == "locked":
+            raise KeyringLocked("the collection is locked")
+        if self.fault == "raise-write":
+            raise PasswordSetError("the backend refused to store")
+        super().set_password(service, username, password)
+
+    def delete_password(self, service: str, username: str) -> None:
+        from keyring.errors import KeyringLocked, PasswordDeleteError
+
+        if self.fault == "locked":
+            raise KeyringLocked("the collection is locked")
+        if self.fault == "raise-delete":
+            raise PasswordDeleteError("the backend refused to delete")
+        super().delete_password(service, username)

@@ -231,3 +231,75 @@ def test_the_debug_log_redacts_the_token(
     assert "> POST " in caplog.text and "< HTTP 400" in caplog.text
     assert "Authorization: Basic ••••" in caplog.text
     assert TOKEN not in caplog.text and basic not in caplog.text
+
+
+# -- reads: one polite retry -------------------------------------------------------------------
+
+
+def recording_client(url: str) -> tuple[SipgateClient, list[float]]:
+    waits: list[float] = []
+    return SipgateClient(url, CREDENTIALS, timeouts=FAST, sleep=waits.append), waits
+
+
+@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
+def test_a_busy_or_failing_read_is_retried_once(simulator: SipgateSimulator, status: int) -> None:
+    simulator.respond_with(status, b"", path="/authorization/userinfo", times=1)
+    client, waits = recording_client(simulator.url)
+    assert client.userinfo().user_id == "w0"
+    assert waits == [1.0]
+    assert [r.path for r in simulator.requests] == ["/authorization/userinfo"] * 2
+
+
+def test_the_retry_honours_retry_after(simulator: SipgateSimulator) -> None:
+    simulator.respond_with(429, b"", headers={"Retry-After": "3"}, path="/numbers", times=1)
+    client, waits = recording_client(simulator.url)
+    client.get_json("/numbers")
+    assert waits == [3.0]
+
+
+def test_a_long_retry_after_is_not_sat_through(simulator: SipgateSimulator) -> None:
+    simulator.respond_with(429, b"", headers={"Retry-After": "60"}, path="/numbers")
+    client, waits = recording_client(simulator.url)
+    with pytest.raises(HttpStatusError) as caught:
+        client.get_json("/numbers")
+    assert (caught.value.retry_after, waits, len(simulator.requests)) == (60, [], 1)
+
+
+def test_at_most_one_retry(simulator: SipgateSimulator) -> None:
+    simulator.respond_with(503, b"", path="/numbers")
+    client, waits = recording_client(simulator.url)
+    with pytest.raises(HttpStatusError):
+        client.get_json("/numbers")
+    assert len(simulator.requests) == 2 and waits == [1.0]
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404])
+def test_refusals_are_not_retried(simulator: SipgateSimulator, status: int) -> None:
+    simulator.respond_with(status, b"", path="/numbers")
+    client, waits = recording_client(simulator.url)
+    with pytest.raises(HttpStatusError):
+        client.get_json("/numbers")
+    assert len(simulator.requests) == 1 and waits == []
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_the_call_request_is_never_retried(simulator: SipgateSimulator, status: int) -> None:
+    simulator.respond_with(status, b"", headers={"Retry-After": "0"}, path="/sessions/calls")
+    client, waits = recording_client(simulator.url)
+    with pytest.raises(HttpStatusError):
+        client.place_call(CALL)
+    assert len(simulator.call_requests()) == 1 and waits == []
+
+
+def test_a_redirected_read_does_not_carry_the_token_anywhere(simulator: SipgateSimulator) -> None:
+    with SipgateSimulator() as elsewhere:
+        simulator.respond_with(302, b"", headers={"Location": elsewhere.url + "/numbers"})
+        with pytest.raises(UnexpectedRedirectError):
+            client_for(simulator.url).get_json("/numbers")
+        assert elsewhere.requests == []
+
+
+def test_no_answer_to_a_read_is_a_read_timeout() -> None:
+    with SilentServer() as server, pytest.raises(NetworkError) as caught:
+        client_for(server.url, timeouts=Timeouts(connect=1, read=0.3)).get_json("/numbers")
+    assert caught.value.kind == "read-timeout"

@@ -265,3 +265,18 @@ def test_a_closed_pipe_keeps_the_exit_code(
     assert process.wait(timeout=60) == 0
     assert "Traceback" not in stderr and stderr == ""
     assert len(simulator.call_requests()) == 1
+
+
+def test_debug_can_be_switched_on_by_environment(console_script: str, env: dict[str, str]) -> None:
+    result = sipgate_tui(
+        console_script,
+        {**env, "SIPGATE_TUI_DEBUG": "1"},
+        "call",
+        "0157 99912345",
+        "-d",
+        "e0",
+        "--yes",
+        "--json",
+    )
+    assert result.returncode == 0
+    assert "debug: [" in result.stderr and "Authorization: Basic ••••" in result.stderr

@@ -215,3 +215,14 @@ def test_cancelling_anywhere_in_the_real_flow_sends_nothing(
         pipe.send_text(at_confirm)
     assert isinstance(flow.result(), Cancelled)
     assert typing_simulator.call_requests() == []
+
+
+@pytest.mark.parametrize("key", [CTRL_C, CTRL_D])
+def test_ctrl_c_and_ctrl_d_cancel_a_select(
+    pipe: PipeInput, prompter: QuestionaryPrompter, key: str
+) -> None:
+    from sipgate_tui.prompts import Option
+
+    pipe.send_text(key)
+    with pytest.raises(Cancelled):
+        prompter.select("Which phone rings first?", [Option("Desk phone", "e0")])

@@ -86,6 +86,10 @@ def test_the_second_call_needs_only_enter_and_y(
     assert second.expect(["Mobile \\(y0\\)", "Desk phone \\(e0\\)"]) == 0
     second.send("\r")
     second.expect("Enter: the last number again")
+    second.send("0157")
+    second.expect("recent")  # the last number, suggested as you type
+    second.send("\x15")  # Ctrl-U: clear the line again
+    second.expect("Enter: the last number again")
     second.send("\r")
     second.expect("Which number should they see?")
     second.send("\r")

@@ -264,8 +264,12 @@ def _background_offline_check(
     cached = state.user_id if state.user_token_id == token_id else None
 
     def check() -> str | None:
-        user_id = cached or client.userinfo().user_id
-        known = next((d for d in list_devices(client, user_id) if d.id == device), None)
+        # Only ever a warning: whatever goes wrong here must not touch the call's outcome.
+        try:
+            user_id = cached or client.userinfo().user_id
+            known = next((d for d in list_devices(client, user_id) if d.id == device), None)
+        except ApiError:
+            return None
         return offline_warning(ChosenDevice(device, known)) if known else None
 
     return Background(check, "offline-check")
