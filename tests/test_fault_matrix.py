@@ -78,8 +78,9 @@ def r(status: int, body: object = b"", path: str | None = None, **headers: str) 
     return (status, body, {k.replace("_", "-"): v for k, v in headers.items()}, path)
 
 
+# fmt: off
 CASES: dict[str, Case] = {
-    # -- every status the API can return: the call -------------------------------------------
+    # -- every status the API can return: the call (at most one POST, never retried) -----------------
     "call 400": Case(
         CALL,
         4,
@@ -111,43 +112,43 @@ CASES: dict[str, Case] = {
     "call 500": Case(CALL, 5, "problem on its side (HTTP 500)", 1, respond=r(500)),
     "call 502 html": Case(CALL, 5, "502 Bad Gateway", 1, respond=r(502, HTML_502)),
     "call 503": Case(CALL, 5, "HTTP 503", 1, respond=r(503)),
-    # -- every status: the reads (one polite retry for 429 and 5xx) ---------------------------
+    # -- every status: the reads (one polite retry for 429 and 5xx) ----------------------------------
     "status 401": Case(STATUS, 3, "did not accept the token", respond=r(401)),
     "status 403": Case(STATUS, 4, "did not let this token", respond=r(403)),
     "status 404": Case(STATUS, 4, "has nothing at", respond=r(404)),
     "status 429": Case(STATUS, 5, "Wait 7 s", respond=r(429, Retry_After="7")),
-    "status 500": Case(STATUS, 5, "HTTP 500", respond=r(500)),  # retried after 1 s
+    "status 500": Case(STATUS, 5, "HTTP 500", respond=r(500)),  # retried once, after 1 s
     "status 502 html": Case(
         STATUS, 5, "502 Bad Gateway", respond=r(502, HTML_502, Retry_After="0")
     ),
     "status 503": Case(STATUS, 5, "HTTP 503", respond=r(503, Retry_After="0")),
-    "devices 401": Case(DEVICES, 3, "did not accept the token", respond=r(401, path="/w0/devices")),
-    "devices 403": Case(DEVICES, 4, "devices:read", respond=r(403, path="/w0/devices")),
-    "devices 404": Case(DEVICES, 4, "has nothing at", respond=r(404, path="/w0/devices")),
+    "devices 401": Case(DEVICES, 3, "did not accept the token", respond=r(401, b"", "/w0/devices")),
+    "devices 403": Case(DEVICES, 4, "devices:read", respond=r(403, b"", "/w0/devices")),
+    "devices 404": Case(DEVICES, 4, "has nothing at", respond=r(404, b"", "/w0/devices")),
     "devices 429": Case(
-        DEVICES, 5, "Wait 9 s", respond=r(429, path="/w0/devices", Retry_After="9")
+        DEVICES, 5, "Wait 9 s", respond=r(429, b"", "/w0/devices", Retry_After="9")
     ),
     "devices 502 html": Case(
         DEVICES, 5, "502 Bad Gateway", respond=r(502, HTML_502, "/w0/devices", Retry_After="0")
     ),
     "devices 503": Case(
-        DEVICES, 5, "HTTP 503", respond=r(503, path="/w0/devices", Retry_After="0")
+        DEVICES, 5, "HTTP 503", respond=r(503, b"", "/w0/devices", Retry_After="0")
     ),
-    "numbers 401": Case(NUMBERS, 3, "did not accept the token", respond=r(401, path="/numbers")),
-    "numbers 403": Case(NUMBERS, 4, "numbers:read", respond=r(403, path="/numbers")),
-    "numbers 404": Case(NUMBERS, 4, "has nothing at", respond=r(404, path="/numbers")),
-    "numbers 429": Case(NUMBERS, 5, "Wait 9 s", respond=r(429, path="/numbers", Retry_After="9")),
-    "numbers 500": Case(NUMBERS, 5, "HTTP 500", respond=r(500, path="/numbers", Retry_After="0")),
-    "login 401": Case(LOGIN, 3, "Nothing was stored", keyring="item", stdin=TOKEN, respond=r(401)),
-    "login 403": Case(LOGIN, 4, "Nothing was stored", keyring="item", stdin=TOKEN, respond=r(403)),
-    "login 404": Case(LOGIN, 4, "has nothing at", keyring="item", stdin=TOKEN, respond=r(404)),
+    "numbers 401": Case(NUMBERS, 3, "did not accept the token", respond=r(401, b"", "/numbers")),
+    "numbers 403": Case(NUMBERS, 4, "numbers:read", respond=r(403, b"", "/numbers")),
+    "numbers 404": Case(NUMBERS, 4, "has nothing at", respond=r(404, b"", "/numbers")),
+    "numbers 429": Case(NUMBERS, 5, "Wait 9 s", respond=r(429, b"", "/numbers", Retry_After="9")),
+    "numbers 500": Case(NUMBERS, 5, "HTTP 500", respond=r(500, b"", "/numbers", Retry_After="0")),
+    "login 401": Case(LOGIN, 3, "Nothing was stored", respond=r(401), keyring="item", stdin=TOKEN),
+    "login 403": Case(LOGIN, 4, "Nothing was stored", respond=r(403), keyring="item", stdin=TOKEN),
+    "login 404": Case(LOGIN, 4, "has nothing at", respond=r(404), keyring="item", stdin=TOKEN),
     "login 429": Case(
-        LOGIN, 5, "Wait 8 s", keyring="item", stdin=TOKEN, respond=r(429, Retry_After="8")
+        LOGIN, 5, "Wait 8 s", respond=r(429, Retry_After="8"), keyring="item", stdin=TOKEN
     ),
     "login 503": Case(
-        LOGIN, 5, "HTTP 503", keyring="item", stdin=TOKEN, respond=r(503, Retry_After="0")
+        LOGIN, 5, "HTTP 503", respond=r(503, Retry_After="0"), keyring="item", stdin=TOKEN
     ),
-    # -- the network ---------------------------------------------------------------------------
+    # -- the network ---------------------------------------------------------------------------------
     "call refused": Case(
         CALL, 5, "refused the connection. The call was not placed", server="refused"
     ),
@@ -165,10 +166,10 @@ CASES: dict[str, Case] = {
     "numbers dns": Case(NUMBERS, 5, "could not be resolved", server="dns"),
     "numbers read timeout": Case(NUMBERS, 5, "did not answer within 1 s", server="silent"),
     "login refused": Case(
-        LOGIN, 5, "Nothing was stored", keyring="item", stdin=TOKEN, server="refused"
+        LOGIN, 5, "Nothing was stored", server="refused", keyring="item", stdin=TOKEN
     ),
-    "login tls": Case(LOGIN, 5, "No secure connection", keyring="item", stdin=TOKEN, server="tls"),
-    # -- odd answers ---------------------------------------------------------------------------
+    "login tls": Case(LOGIN, 5, "No secure connection", server="tls", keyring="item", stdin=TOKEN),
+    # -- odd answers: malformed, wrong shape, huge, redirected ---------------------------------------
     "call 200 not json": Case(CALL, 6, "could not be read", 1, respond=r(200, "{not json")),
     "call 200 no session": Case(CALL, 6, "without a session id", 1, respond=r(200, {"x": 1})),
     "call 200 a list": Case(CALL, 6, "could not be read", 1, respond=r(200, [1, 2])),
@@ -207,9 +208,9 @@ CASES: dict[str, Case] = {
         NUMBERS,
         5,
         "never follows",
-        respond=r(302, path="/numbers", Location="https://evil.example/"),
+        respond=r(302, b"", "/numbers", Location="https://evil.example/"),
     ),
-    # -- the keyring (no credentials in the environment) ---------------------------------------
+    # -- the keyring (no credentials in the environment) ---------------------------------------------
     "call no keyring": Case(CALL, 3, "no usable keyring", keyring="none"),
     "call locked": Case(CALL, 7, "keyring is locked", keyring="locked"),
     "call keyring raises": Case(CALL, 7, "keyring failed", keyring="raise-read"),
@@ -234,7 +235,7 @@ CASES: dict[str, Case] = {
     "logout corrupted item": Case(
         LOGOUT, 0, "(unreadable item)", keyring="corrupted", keyring_changes=True
     ),
-    # -- the config file -----------------------------------------------------------------------
+    # -- the config file -----------------------------------------------------------------------------
     "call corrupted config": Case(CALL, 7, "not valid TOML", config="corrupted"),
     "config corrupted": Case(("config",), 7, "line 2", config="corrupted"),
     "favourites add corrupted": Case(
@@ -245,14 +246,14 @@ CASES: dict[str, Case] = {
         ("config", "set", "region", "AT"), 7, "Cannot write", config="read-only"
     ),
     "call damaged state": Case(CALL, 0, "damaged", 1, config="damaged-state"),
-    # -- the user --------------------------------------------------------------------------------
+    # -- the user: no terminal, a narrow one, no colour, Ctrl-C and Ctrl-D at every prompt -----------
     "call stdin /dev/null": Case(("call", "0157 99912345", "-d", "e0"), 2, "add --yes"),
     "call stdin closed": Case(
         ("call", "0157 99912345", "-d", "e0"), 2, "add --yes", stdin="<closed>"
     ),
     "bare, not a terminal": Case((), 2, "No command given", json=False),
     "login not a terminal": Case(("login",), 2, "--token-id and --token-stdin"),
-    "40 columns": Case(CALL, 4, "refused to place", 1, respond=r(403), columns=40, keys=()),
+    "40 columns": Case(CALL, 4, "refused to place", 1, respond=r(403), keys=(), columns=40),
     "no colour": Case(
         CALL, 4, "refused to place", 1, respond=r(403), keys=(), env={"NO_COLOR": "1"}
     ),
@@ -291,6 +292,7 @@ CASES: dict[str, Case] = {
         )
     },
 }
+# fmt: on
 
 
 # -- the runner -------------------------------------------------------------------------------
