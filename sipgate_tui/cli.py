@@ -168,9 +168,15 @@ def call(
         ),
     ] = None,
     region: Annotated[
-        str,
-        _value("--region", metavar="CC", help="Country for numbers written without country code."),
-    ] = "DE",
+        Optional[str],  # noqa: UP045
+        _value(
+            "--region",
+            metavar="CC",
+            help="Country for numbers written without country code (default: the config's "
+            "region, else DE).",
+            show_default=False,
+        ),
+    ] = None,
     yes: Annotated[bool, _flag("--yes", "-y", help="Place the call without asking to confirm.")] = (
         False
     ),
@@ -180,6 +186,9 @@ def call(
             "--dry-run",
             help="Show the exact request (token masked) and send nothing. Needs no credentials.",
         ),
+    ] = False,
+    no_history: Annotated[
+        bool, _flag("--no-history", help="Do not add this number to the recent numbers.")
     ] = False,
     json_output: JsonOption = False,
     timeout: TimeoutOption = None,
@@ -197,6 +206,7 @@ def call(
         dry_run=dry_run,
         json=json_output,
         timeout=timeout,
+        history=not no_history,
     )
     _execute(typer_ctx, json_output, lambda ctx: call_command.run(options, ctx))
 
@@ -330,6 +340,14 @@ def config_set(
     _settings(typer_ctx, json_output, action="set", key=key, value=" ".join(value))
 
 
+@config_app.command(
+    "clear-recent", help="Forget this profile's recent numbers and the phone used last."
+)
+def config_clear_recent(typer_ctx: typer.Context, json_output: JsonOption = False) -> None:
+    """Clear recents (help text in the decorator)."""
+    _settings(typer_ctx, json_output, action="clear-recent")
+
+
 @config_app.command("unset", help="Remove a setting, so the built-in default applies again.")
 def config_unset(
     typer_ctx: typer.Context,
@@ -375,6 +393,12 @@ def favourites_add(
 ) -> None:
     """Add (help text in the decorator)."""
     _favourites(typer_ctx, json_output, action="add", name=name, number=" ".join(number))
+
+
+@favourites_app.command("list", help="List the favourites (the same as no subcommand).")
+def favourites_list_command(typer_ctx: typer.Context, json_output: JsonOption = False) -> None:
+    """List (help text in the decorator)."""
+    _favourites(typer_ctx, json_output, action="list")
 
 
 @favourites_app.command("remove", help="Remove a favourite by name.")

@@ -64,19 +64,21 @@ class AccountLookups:
         *,
         cached_user_id: str | None,
         remember_user_id: Callable[[str], None],
+        from_environment: bool = False,
     ) -> None:
         self._client = client
+        self._from_environment = from_environment
         self._user = Background(lambda: self._user_id(cached_user_id, remember_user_id), "user")
         self._devices = Background(self._fetch_devices, "devices")
         self._numbers = Background(lambda: list_numbers(client), "numbers")
 
     def devices(self, wait: float) -> list[Device] | Degraded:
         """The user's devices, or why not (after waiting at most ``wait`` seconds)."""
-        return self._outcome(self._devices, wait, "devices:read", "your phones")
+        return self._outcome(self._devices, wait, "devices:read", "your phones", "the device id")
 
     def numbers(self, wait: float) -> list[AccountNumber] | Degraded:
         """The account's numbers, or why not (after waiting at most ``wait`` seconds)."""
-        return self._outcome(self._numbers, wait, "numbers:read", "your numbers")
+        return self._outcome(self._numbers, wait, "numbers:read", "your numbers", "the number")
 
     def _user_id(self, cached: str | None, remember: Callable[[str], None]) -> str:
         if cached:
@@ -89,20 +91,26 @@ class AccountLookups:
         self._user.wait(60)
         return list_devices(self._client, self._user.result())
 
-    @staticmethod
-    def _outcome(job: Background[T], wait: float, scope: str, what: str) -> T | Degraded:
+    def _outcome(
+        self, job: Background[T], wait: float, scope: str, what: str, typed: str
+    ) -> T | Degraded:
         if not job.wait(wait):
-            return Degraded(f"sipgate is slow to list {what}, so type it instead.")
+            return Degraded(f"sipgate is slow to list {what}, so type {typed} instead.")
         try:
             return job.result()
         except HttpStatusError as error:
             if error.status == 403:
+                fix = (
+                    f"put a token with {scope} into SIPGATE_TOKEN_ID / SIPGATE_TOKEN"
+                    if self._from_environment
+                    else f"log in with a token that has {scope}"
+                )
                 return Degraded(
-                    f"Your token lacks the scope {scope}, so {what} cannot be listed; type it "
-                    f"instead (or log in with a token that has {scope})."
+                    f"Your token lacks the scope {scope}, so {what} cannot be listed; type "
+                    f"{typed} instead (or {fix})."
                 )
             if error.status == 401:
                 return Degraded(f"sipgate did not accept the token, so {what} cannot be listed.")
-            return Degraded(f"sipgate could not list {what} (HTTP {error.status}); type it.")
+            return Degraded(f"sipgate could not list {what} (HTTP {error.status}); type {typed}.")
         except ApiError:
-            return Degraded(f"Could not reach sipgate to list {what}; type it instead.")
+            return Degraded(f"Could not reach sipgate to list {what}; type {typed} instead.")

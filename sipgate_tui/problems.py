@@ -173,7 +173,7 @@ READ_STATUS_PROBLEMS: dict[int, StatusProblem] = {
         ExitCode.REFUSED,
         "sipgate did not let this token {what} (HTTP 403).",
         "The token probably lacks the scope {scope}: create a token with it in the sipgate web "
-        "app and run `{login}`. Some account types do not offer this at all.",
+        "app and {store_it}. Some account types do not offer this at all.",
     ),
     404: StatusProblem(
         "not-found",
@@ -302,11 +302,17 @@ def _status_problem(
             "The token may be mistyped, deleted or expired. Create a new personal access token "
             f"in the sipgate web app and store it with `{login}`."
         )
+    store_it = (
+        "put it into SIPGATE_TOKEN_ID and SIPGATE_TOKEN (they are in use now)"
+        if credentials_source == "env"
+        else f"run `{login}`"
+    )
     fields = {
         "status": error.status,
         "url": error.url,
         "wait": f"{error.retry_after} s" if error.retry_after is not None else "a minute",
         "credentials_fix": credentials_fix,
+        "store_it": store_it,
         **extra,
     }
     return AppError(

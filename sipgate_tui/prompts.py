@@ -196,8 +196,10 @@ def _completer(suggestions: Sequence[Suggestion]) -> Any:
     class SuggestionCompleter(Completer):
         def get_completions(self, document: Any, complete_event: Any) -> Any:
             typed = document.text_before_cursor.strip().lower()
-            # "0157" should find +49 157...: compare digits without leading (trunk) zeros.
-            digits = "".join(ch for ch in typed if ch.isdigit()).lstrip("0")
+            # "015" should find +49 157...: three typed digits, compared without the leading
+            # (trunk) zeros that the stored international form does not have.
+            typed_digits = "".join(ch for ch in typed if ch.isdigit())
+            digits = typed_digits.lstrip("0") if len(typed_digits) >= 3 else ""
             for suggestion in suggestions:
                 number_digits = "".join(
                     ch for ch in suggestion.text + suggestion.also_matches if ch.isdigit()
@@ -205,7 +207,7 @@ def _completer(suggestions: Sequence[Suggestion]) -> Any:
                 if (
                     not typed
                     or suggestion.text.lower().startswith(typed)
-                    or (len(digits) >= 3 and digits in number_digits)
+                    or (digits and digits in number_digits)
                 ):
                     yield Completion(
                         suggestion.text,
@@ -236,6 +238,16 @@ def _prompt_done() -> bool:
         return False
 
 
+def _prompt_cancelled() -> bool:
+    from prompt_toolkit.application.current import get_app
+
+    try:
+        future = get_app().future
+        return bool(future is not None and future.done() and future.exception() is not None)
+    except Exception:  # noqa: BLE001 - a hint must never break the prompt
+        return False
+
+
 def _current_text() -> str:
     from prompt_toolkit.application.current import get_app
 
@@ -252,6 +264,8 @@ def _grey(text: str) -> Any:
 
 
 def _live_text(live_hint: LiveHint, text: str) -> Any:
+    if _prompt_cancelled():
+        return ""  # a hint beside a cancelled question would read like its answer
     try:
         return _grey(live_hint(text))
     except Exception:  # noqa: BLE001 - a hint must never break the prompt

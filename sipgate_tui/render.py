@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from rich import box
-from rich.console import Group, RenderableType
+from rich.console import ConsoleOptions, Group, RenderableType, RenderResult
 from rich.constrain import Constrain
 from rich.panel import Panel
 from rich.table import Table
@@ -395,27 +395,49 @@ def _yes_no(value: bool | None, yes: str, no: str, *, no_style: str = "") -> Tex
     return Text(yes, style="green") if value else Text(no, style=no_style)
 
 
+class _ByWidth:
+    """One of two renderables, chosen by the width available when it is printed: tables of
+    five columns are unreadable in 40 columns, where a list of short lines reads well."""
+
+    def __init__(self, wide: RenderableType, narrow: RenderableType, breakpoint: int = 64):
+        self.wide, self.narrow, self.breakpoint = wide, narrow, breakpoint
+
+    def __rich_console__(self, console: object, options: ConsoleOptions) -> RenderResult:
+        yield self.narrow if options.max_width < self.breakpoint else self.wide
+
+
 def devices_table(devices: Iterable[Device]) -> RenderableType:
     """The user's devices; offline ones stand out, devices that cannot call are dimmed."""
+    rows = list(devices)
+    if not rows:
+        return Text("No devices found for this user.")
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for column in ("Id", "Name", "Type", "Online", "DND", "Phonelines"):
         table.add_column(column, overflow="fold")
-    rows = list(devices)
+    narrow: list[RenderableType] = []
     for device in rows:
         style = "" if device.can_call else "dim"
+        online = _yes_no(device.online, "online", "OFFLINE", no_style="bold red")
         table.add_row(
             Text(device.id, style="bold"),
             Text(device.alias),
             Text((device.type or "?").lower()),
-            _yes_no(device.online, "online", "OFFLINE", no_style="bold red"),
+            online,
             _yes_no(device.dnd, "on", "off"),
             Text(", ".join(device.phonelines) or "–"),
             style=style,
         )
-    if not rows:
-        return Text("No devices found for this user.")
+        details = Text.assemble(
+            "   ",
+            online,
+            f" · {(device.type or '?').lower()}",
+            " · do not disturb" if device.dnd else "",
+            f" · {', '.join(device.phonelines)}" if device.phonelines else "",
+            style=style,
+        )
+        narrow += [Text.assemble((device.id, "bold"), f"  {device.alias}", style=style), details]
     offline = [d.id for d in rows if d.online is False and d.can_call]
-    parts: list[RenderableType] = [table]
+    parts: list[RenderableType] = [_ByWidth(table, Group(*narrow))]
     if offline:
         parts.append(
             Text(
@@ -430,20 +452,14 @@ def devices_table(devices: Iterable[Device]) -> RenderableType:
 
 def numbers_table(numbers: Iterable[AccountNumber]) -> RenderableType:
     """The account's numbers, international format, with their type and where they ring."""
-    from sipgate_tui.errors import InputError
-    from sipgate_tui.numbers import parse_phone_number
 
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for column in ("Number", "Type", "Rings at"):
         table.add_column(column, overflow="fold")
     rows = list(numbers)
     for number in rows:
-        try:
-            shown = parse_phone_number(number.e164, "DE").pretty
-        except InputError:
-            shown = number.e164
         table.add_row(
-            Text(shown, style="bold"),
+            Text(_pretty_number(number.e164), style="bold"),
             Text((number.type or "?").lower()),
             Text(number.rings or "–"),
         )
@@ -489,6 +505,16 @@ def config_view(
     return _panel(body, title, "green" if changed else "cyan")
 
 
+def _pretty_number(e164: str) -> str:
+    from sipgate_tui.errors import InputError
+    from sipgate_tui.numbers import parse_phone_number
+
+    try:
+        return parse_phone_number(e164, "DE").pretty
+    except InputError:
+        return e164
+
+
 def favourites_view(favourites: Mapping[str, str], *, message: str | None) -> RenderableType:
     """The favourites as a table, after what just changed."""
     parts: list[RenderableType] = []
@@ -499,7 +525,7 @@ def favourites_view(favourites: Mapping[str, str], *, message: str | None) -> Re
         table.add_column("Name", style="bold")
         table.add_column("Number")
         for name, number in sorted(favourites.items(), key=lambda item: item[0].lower()):
-            table.add_row(Text(name), Text(number))
+            table.add_row(Text(name), Text(_pretty_number(number)))
         parts.append(table)
     else:
         parts.append(

@@ -15,7 +15,7 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,6 +27,7 @@ APP_NAME = "sipgate-tui"
 CONFIG_FILE = "config.toml"
 STATE_FILE = "state.json"
 MAX_RECENT = 20
+_E164 = re.compile(r"\+[1-9][0-9]{5,14}")
 FAVOURITE_NAME = re.compile(r"[^\W\d][\w.-]{0,39}")  # a word, so it can never look like a number
 
 
@@ -97,7 +98,10 @@ class SettingsStore:
     def load(self) -> ProfileSettings:
         """This profile's settings; defaults when the file does not exist."""
         data = self._read_config()
-        table = data.get("profiles", {}).get(self.profile, {})
+        profiles = data.get("profiles", {})
+        if not isinstance(profiles, dict):
+            raise self._bad_value("profiles", "must be a table of [profiles.NAME] tables")
+        table = profiles.get(self.profile, {})
         if not isinstance(table, dict):
             raise self._bad_value(f"profiles.{self.profile}", "must be a table")
         return self._validate(table)
@@ -113,31 +117,30 @@ class SettingsStore:
 
         self._edit(change)
 
-    def set_favourite(self, name: str, number: str | None) -> bool:
-        """Add or replace (``number``) or remove (None) a favourite; False if nothing to remove."""
-        found = {"removed": False}
+    def set_favourite(self, name: str, number: str | None) -> dict[str, str]:
+        """Add or replace (``number``) or remove (None) a favourite.
+
+        Names are one per person whatever their case, so ``Mom`` replaces ``mom``. Returns the
+        entries it replaced or removed (name -> number), so the caller can say so.
+        """
+        gone: dict[str, str] = {}
 
         def change(table: Any) -> None:
             import tomlkit
 
             favourites = table.get("favourites")
-            if number is None:
-                if favourites is not None:
-                    for existing in list(favourites):
-                        if existing.lower() == name.lower():
-                            del favourites[existing]
-                            found["removed"] = True
-                return
-            if favourites is None:
-                favourites = tomlkit.table()
-                table["favourites"] = favourites
-            for existing in list(favourites):
-                if existing.lower() == name.lower() and existing != name:
+            for existing in list(favourites or {}):
+                if existing.lower() == name.lower():
+                    gone[existing] = str(favourites[existing])
                     del favourites[existing]
-            favourites[name] = number
+            if number is not None:
+                if favourites is None:
+                    favourites = tomlkit.table()
+                    table["favourites"] = favourites
+                favourites[name] = number
 
         self._edit(change)
-        return found["removed"]
+        return gone
 
     def _read_config(self) -> dict[str, Any]:
         text = self._read_text(self.config_path)
@@ -172,41 +175,10 @@ class SettingsStore:
         _atomic_write(self.config_path, tomlkit.dumps(document))
 
     def _validate(self, table: Mapping[str, Any]) -> ProfileSettings:
+        """Check every value of a profile table; errors name the key they are about."""
         from sipgate_tui.numbers import parse_device_id, parse_phone_number, parse_region
 
         prefix = f"profiles.{self.profile}"
-        values: dict[str, Any] = {}
-        try:
-            if "default_device" in table:
-                values["default_device"] = parse_device_id(self._string(table, "default_device"))
-            if "region" in table:
-                values["region"] = parse_region(self._string(table, "region"))
-            region = values.get("region", "DE")
-            if "default_caller_id" in table:
-                text = self._string(table, "default_caller_id")
-                values["default_caller_id"] = parse_phone_number(text, region).e164
-            if "history" in table:
-                if not isinstance(table["history"], bool):
-                    raise self._bad_value(f"{prefix}.history", "must be true or false")
-                values["history"] = table["history"]
-            favourites = table.get("favourites", {})
-            if not isinstance(favourites, Mapping):
-                raise self._bad_value(f"{prefix}.favourites", "must be a table of name = number")
-            checked: dict[str, str] = {}
-            for name, number in favourites.items():
-                if not is_favourite_name(str(name)):
-                    raise self._bad_value(f"{prefix}.favourites.{name}", "is not a usable name")
-                if not isinstance(number, str):
-                    raise self._bad_value(f"{prefix}.favourites.{name}", "must be a string")
-                checked[str(name)] = parse_phone_number(number, region).e164
-            values["favourites"] = checked
-        except InputError as error:
-            raise AppError(
-                "config-invalid",
-                f"A value in {self.config_path} cannot be used: {error.message}",
-                exit_code=ExitCode.ENVIRONMENT,
-                hint="Fix it in an editor, or set it again with `sipgate-tui config set`.",
-            ) from None
         unknown = set(table) - {
             "default_device",
             "default_caller_id",
@@ -216,7 +188,44 @@ class SettingsStore:
         }
         if unknown:
             raise self._bad_value(f"{prefix}.{sorted(unknown)[0]}", "is not a known setting")
+        values: dict[str, Any] = {}
+        with self._naming(f"{prefix}.default_device"):
+            if "default_device" in table:
+                values["default_device"] = parse_device_id(self._string(table, "default_device"))
+        with self._naming(f"{prefix}.region"):
+            if "region" in table:
+                values["region"] = parse_region(self._string(table, "region"))
+        region = values.get("region", "DE")
+        with self._naming(f"{prefix}.default_caller_id"):
+            if "default_caller_id" in table:
+                text = self._string(table, "default_caller_id")
+                values["default_caller_id"] = parse_phone_number(text, region).e164
+        if "history" in table:
+            if not isinstance(table["history"], bool):
+                raise self._bad_value(f"{prefix}.history", "must be true or false")
+            values["history"] = table["history"]
+        favourites = table.get("favourites", {})
+        if not isinstance(favourites, Mapping):
+            raise self._bad_value(f"{prefix}.favourites", "must be a table of name = number")
+        checked: dict[str, str] = {}
+        for name, number in favourites.items():
+            key = f"{prefix}.favourites.{name}"
+            if not is_favourite_name(str(name)):
+                raise self._bad_value(key, "is not a usable name (a word, not like e0)")
+            if not isinstance(number, str):
+                raise self._bad_value(key, "must be a number in quotes")
+            with self._naming(key):
+                checked[str(name)] = parse_phone_number(number, region).e164
+        values["favourites"] = checked
         return ProfileSettings(**values)
+
+    @contextlib.contextmanager
+    def _naming(self, key: str) -> Iterator[None]:
+        """Turn a value's InputError into a config error that names the key."""
+        try:
+            yield
+        except InputError as error:
+            raise self._bad_value(key, f"cannot be used: {error.message}") from None
 
     def _string(self, table: Mapping[str, Any], key: str) -> str:
         value = table[key]
@@ -225,11 +234,16 @@ class SettingsStore:
         return value
 
     def _bad_value(self, key: str, problem: str) -> AppError:
+        how = (
+            "`sipgate-tui favourites add/remove`"
+            if ".favourites" in key
+            else "`sipgate-tui config set` or `config unset`"
+        )
         return AppError(
             "config-invalid",
-            f"In {self.config_path}, {key} {problem}.",
+            f"In {self.config_path}, {key} {problem.rstrip('.')}.",
             exit_code=ExitCode.ENVIRONMENT,
-            hint="Fix it in an editor, or set it with `sipgate-tui config set`.",
+            hint=f"Fix it in an editor, or change it with {how}.",
         )
 
     # -- state.json --------------------------------------------------------------------------
@@ -240,14 +254,9 @@ class SettingsStore:
         Raises AppError (exit 7) when the file exists but is unreadable; callers that only
         want suggestions catch it and go on without them.
         """
-        data = self._read_state()
-        entry = data.get("profiles", {}).get(self.profile, {})
-        if not isinstance(entry, dict):
-            return ProfileState()
+        entry = self._state_entry(self._read_state())
         recent = tuple(
-            Recent(str(item["number"]), str(item.get("at", "")))
-            for item in entry.get("recent", [])
-            if isinstance(item, dict) and isinstance(item.get("number"), str)
+            Recent(item["number"], str(item.get("at", ""))) for item in entry.get("recent", [])
         )[:MAX_RECENT]
         return ProfileState(
             recent=recent,
@@ -255,6 +264,36 @@ class SettingsStore:
             user_id=_str_or_none(entry.get("user_id")),
             user_token_id=_str_or_none(entry.get("user_token_id")),
         )
+
+    def forget_recent(self) -> int:
+        """Empty this profile's recent numbers (and the last phone); how many were there."""
+        count = len(self.load_state().recent)
+
+        def change(entry: dict[str, Any]) -> None:
+            entry.pop("recent", None)
+            entry.pop("last_device", None)
+
+        self._edit_state(change)
+        return count
+
+    def _state_entry(self, data: dict[str, Any]) -> dict[str, Any]:
+        """This profile's part of the state, checked: any other shape counts as damaged, so it
+        is reported and left as it is rather than silently rewritten."""
+        profiles = data.get("profiles", {})
+        entry = profiles.get(self.profile, {}) if isinstance(profiles, dict) else None
+        recent = entry.get("recent", []) if isinstance(entry, dict) else None
+        if (
+            not isinstance(entry, dict)
+            or not isinstance(recent, list)
+            or not all(
+                isinstance(item, dict)
+                and isinstance(item.get("number"), str)
+                and _E164.fullmatch(item["number"])
+                for item in recent
+            )
+        ):
+            raise self._damaged_state("it has an unexpected shape")
+        return entry
 
     def remember_call(self, number: str, device: str) -> None:
         """Put ``number`` first in the recent list (bounded) and remember the phone used."""
@@ -286,23 +325,25 @@ class SettingsStore:
         try:
             data = json.loads(text)
         except ValueError as error:
-            raise AppError(
-                "state-unreadable",
-                f"The state file {self.state_path} is damaged (line "
-                f"{getattr(error, 'lineno', '?')}); recent numbers are not used or updated.",
-                exit_code=ExitCode.ENVIRONMENT,
-                hint="Delete the file to start a fresh list; it holds only recent numbers.",
-            ) from None
-        return data if isinstance(data, dict) else {}
+            raise self._damaged_state(f"line {getattr(error, 'lineno', '?')}") from None
+        if not isinstance(data, dict):
+            raise self._damaged_state("it is not a JSON object")
+        return data
+
+    def _damaged_state(self, where: str) -> AppError:
+        return AppError(
+            "state-unreadable",
+            f"The state file {self.state_path} is damaged ({where}); recent numbers are not "
+            "used or updated. Delete it to start a fresh list (it holds only recent numbers, "
+            "the last phone and a cached user id).",
+            exit_code=ExitCode.ENVIRONMENT,
+            hint=f"Delete {self.state_path}; it is rebuilt on the next call.",
+        )
 
     def _edit_state(self, change: Any) -> None:
         data = self._read_state()
-        profiles = data.setdefault("profiles", {})
-        if not isinstance(profiles, dict):
-            profiles = data["profiles"] = {}
-        entry = profiles.setdefault(self.profile, {})
-        if not isinstance(entry, dict):
-            entry = profiles[self.profile] = {}
+        self._state_entry(data)  # refuses to rewrite a file it does not understand
+        entry = data.setdefault("profiles", {}).setdefault(self.profile, {})
         change(entry)
         _atomic_write(self.state_path, json.dumps(data, indent=2) + "\n")
 

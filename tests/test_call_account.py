@@ -113,7 +113,7 @@ def test_an_offline_device_given_as_option_is_warned_about_before_dialing(
     prompter, ctx = interactive(simulator, ["Cancel"], tmp_path)
     with pytest.raises(Cancelled):
         run(CallOptions(callee="0157 99912345", device="e1"), ctx)
-    assert prompter.menus[0] == ["Call anyway", "Cancel"]
+    assert prompter.menus[0] == ["Call anyway", "Pick another phone", "Cancel"]
     assert simulator.call_requests() == []
 
 
@@ -145,7 +145,9 @@ def test_with_yes_a_slow_device_check_never_delays_the_call(
     started = time.monotonic()
     run(CallOptions(callee="0157 99912345", device="e1", yes=True, json=True), ctx)
     assert time.monotonic() - started < 2  # the POST, plus at most a short grace for the check
-    assert json.loads(output_of(ctx.out))["warnings"] == []
+    assert json.loads(output_of(ctx.out))["warnings"] == [
+        "Whether e1 is online could not be checked in time."
+    ]
     assert len(simulator.call_requests()) == 1
 
 
@@ -265,3 +267,93 @@ def test_the_user_id_is_looked_up_once(simulator: SipgateSimulator, tmp_path: Pa
         )
         run(CallOptions(), ctx)
     assert [r.path for r in simulator.requests].count("/authorization/userinfo") == 1
+
+
+def test_an_offline_device_given_as_option_can_be_swapped_for_another(
+    simulator: SipgateSimulator, tmp_path: Path
+) -> None:
+    _, ctx = interactive(simulator, ["Pick another", "Desk phone", True], tmp_path)
+    run(CallOptions(callee="0157 99912345", device="e1"), ctx)
+    assert simulator.call_requests()[0].json["caller"] == "e0"
+
+
+def test_a_typed_device_that_is_not_yours_is_warned_about(
+    simulator: SipgateSimulator, tmp_path: Path
+) -> None:
+    _, ctx = interactive(
+        simulator,
+        ["type its id", "e9", "Pick another", "Desk phone", "0157 99912345", "own number", True],
+        tmp_path,
+    )
+    run(CallOptions(), ctx)
+    assert "e9 is not one of your phones" in flat(output_of(ctx.out))
+    assert simulator.call_requests()[0].json["caller"] == "e0"
+
+
+def test_typed_answers_start_from_the_configured_defaults(
+    simulator: SipgateSimulator, tmp_path: Path
+) -> None:
+    simulator.tokens[TOKEN_ID] = SimulatedToken(TOKEN, frozenset({"sessions:calls:write"}))
+    store = settings_store(tmp_path)
+    store.set_value("default_device", "x0")
+    store.set_value("default_caller_id", "+492115550001")
+    prompter = DefaultsPrompter(["0157 99912345", True])
+    ctx = make_context(simulator.url, prompter=prompter, terminal=True, settings_dir=tmp_path)
+    run(CallOptions(), ctx)
+    assert simulator.call_requests()[0].json == {
+        "caller": "x0",
+        "callee": "+4915799912345",
+        "callerId": "+492115550001",
+    }
+
+
+class DefaultsPrompter(ScriptedPrompter):
+    """Presses Enter on the device and caller-ID lines: their default text is the answer."""
+
+    def text(self, message, *, default="", **kwargs):
+        if message in ("Which phone rings first?", "Which number should they see?"):
+            self.questions.append(message)
+            return default
+        return super().text(message, default=default, **kwargs)
+
+
+def test_with_history_off_no_recent_number_is_offered(
+    simulator: SipgateSimulator, tmp_path: Path
+) -> None:
+    store = settings_store(tmp_path)
+    store.remember_call("+4915799912345", "y0")
+    store.set_value("history", False)
+    prompter, ctx = interactive(simulator, [0, "0211 5550001", "own number", True], tmp_path)
+    run(CallOptions(), ctx)
+    assert prompter.suggestions[0] == []
+    assert prompter.placeholders[0] != "Enter: the last number again"
+    assert prompter.menus[0][0].startswith("Desk phone")  # not the last-used Mobile
+
+
+def test_a_script_says_where_the_default_device_came_from(
+    simulator: SipgateSimulator, tmp_path: Path
+) -> None:
+    settings_store(tmp_path).set_value("default_device", "e9")
+    ctx = make_context(simulator.url, settings_dir=tmp_path)
+    with pytest.raises(AppError):
+        run(CallOptions(callee="0157 99912345", yes=True, json=True), ctx)
+    ctx = make_context(simulator.url, settings_dir=tmp_path)
+    settings_store(tmp_path).set_value("default_device", "e0")
+    run(CallOptions(callee="0157 99912345", yes=True, json=True), ctx)
+    warnings = json.loads(output_of(ctx.out))["warnings"]
+    assert any("the default-device in" in w for w in warnings)
+
+
+def test_an_exact_favourite_name_beats_one_in_another_case(
+    simulator: SipgateSimulator, tmp_path: Path
+) -> None:
+    path = tmp_path / "config" / "config.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        '[profiles.default.favourites]\nMom = "+492115550001"\nmom = "+4915799912345"\n'
+    )
+    run(
+        CallOptions(callee="mom", device="e0", yes=True),
+        make_context(simulator.url, settings_dir=tmp_path),
+    )
+    assert simulator.call_requests()[0].json["callee"] == "+4915799912345"

@@ -280,3 +280,46 @@ def test_debug_can_be_switched_on_by_environment(console_script: str, env: dict[
     )
     assert result.returncode == 0
     assert "debug: [" in result.stderr and "Authorization: Basic ••••" in result.stderr
+
+
+def test_the_configured_region_reads_national_numbers(
+    console_script: str, env: dict[str, str], tmp_path
+) -> None:
+    env = {
+        **env,
+        "SIPGATE_TUI_CONFIG_DIR": str(tmp_path / "c"),
+        "SIPGATE_TUI_STATE_DIR": str(tmp_path / "s"),
+    }
+    assert sipgate_tui(console_script, env, "config", "set", "region", "CH").returncode == 0
+    result = sipgate_tui(
+        console_script, env, "call", "044 123 45 67", "-d", "e0", "--dry-run", "--json"
+    )
+    assert json.loads(result.stdout)["request"]["callee"] == "+41441234567"
+    result = sipgate_tui(
+        console_script,
+        env,
+        "call",
+        "044 123 45 67",
+        "-d",
+        "e0",
+        "--dry-run",
+        "--json",
+        "--region",
+        "DE",
+    )
+    assert json.loads(result.stdout)["request"]["callee"] == "+49441234567"
+
+
+def test_no_history_leaves_no_trace(console_script: str, env: dict[str, str], tmp_path) -> None:
+    env = {
+        **env,
+        "SIPGATE_TUI_CONFIG_DIR": str(tmp_path / "c"),
+        "SIPGATE_TUI_STATE_DIR": str(tmp_path / "s"),
+    }
+    sipgate_tui(console_script, env, "call", "0157 99912345", "-d", "e0", "--yes", "--no-history")
+    state = tmp_path / "s" / "state.json"
+    assert not state.exists() or "4915799912345" not in state.read_text()
+    sipgate_tui(console_script, env, "call", "0157 99912345", "-d", "e0", "--yes")
+    assert "+4915799912345" in state.read_text()
+    assert sipgate_tui(console_script, env, "config", "clear-recent").returncode == 0
+    assert "+4915799912345" not in state.read_text()

@@ -81,29 +81,11 @@ def r(status: int, body: object = b"", path: str | None = None, **headers: str) 
 # fmt: off
 CASES: dict[str, Case] = {
     # -- every status the API can return: the call (at most one POST, never retried) -----------------
-    "call 400": Case(
-        CALL,
-        4,
-        "rejected the call request as invalid",
-        1,
-        respond=r(400, {"errors": [{"title": "Bad Request"}]}),
-    ),
+    "call 400": Case(CALL, 4, "rejected the call request as invalid", 1, respond=r(400, {"errors": [{"title": "Bad Request"}]})),
     "call 401": Case(CALL, 3, "did not accept the token id and token", 1, respond=r(401)),
     "call 402": Case(CALL, 4, "balance is too low", 1, respond=r(402)),
-    "call 403 json": Case(
-        CALL,
-        4,
-        "refused to place this call",
-        1,
-        respond=r(403, {"errors": [{"title": "Forbidden"}]}),
-    ),
-    "call 403 text": Case(
-        CALL,
-        4,
-        "requires a sipgate Classic PBX Account",
-        1,
-        respond=r(403, "This endpoint requires a sipgate Classic PBX Account"),
-    ),
+    "call 403 json": Case(CALL, 4, "refused to place this call", 1, respond=r(403, {"errors": [{"title": "Forbidden"}]})),
+    "call 403 text": Case(CALL, 4, "requires a sipgate Classic PBX Account", 1, respond=r(403, "This endpoint requires a sipgate Classic PBX Account")),
     "call 403 empty": Case(CALL, 4, "sessions:calls:write", 1, respond=r(403)),
     "call 404": Case(CALL, 4, "API address was not found", 1, respond=r(404)),
     "call 405": Case(CALL, 4, "does not accept this request", 1, respond=r(405)),
@@ -118,22 +100,14 @@ CASES: dict[str, Case] = {
     "status 404": Case(STATUS, 4, "has nothing at", respond=r(404)),
     "status 429": Case(STATUS, 5, "Wait 7 s", respond=r(429, Retry_After="7")),
     "status 500": Case(STATUS, 5, "HTTP 500", respond=r(500)),  # retried once, after 1 s
-    "status 502 html": Case(
-        STATUS, 5, "502 Bad Gateway", respond=r(502, HTML_502, Retry_After="0")
-    ),
+    "status 502 html": Case(STATUS, 5, "502 Bad Gateway", respond=r(502, HTML_502, Retry_After="0")),
     "status 503": Case(STATUS, 5, "HTTP 503", respond=r(503, Retry_After="0")),
     "devices 401": Case(DEVICES, 3, "did not accept the token", respond=r(401, b"", "/w0/devices")),
     "devices 403": Case(DEVICES, 4, "devices:read", respond=r(403, b"", "/w0/devices")),
     "devices 404": Case(DEVICES, 4, "has nothing at", respond=r(404, b"", "/w0/devices")),
-    "devices 429": Case(
-        DEVICES, 5, "Wait 9 s", respond=r(429, b"", "/w0/devices", Retry_After="9")
-    ),
-    "devices 502 html": Case(
-        DEVICES, 5, "502 Bad Gateway", respond=r(502, HTML_502, "/w0/devices", Retry_After="0")
-    ),
-    "devices 503": Case(
-        DEVICES, 5, "HTTP 503", respond=r(503, b"", "/w0/devices", Retry_After="0")
-    ),
+    "devices 429": Case(DEVICES, 5, "Wait 9 s", respond=r(429, b"", "/w0/devices", Retry_After="9")),
+    "devices 502 html": Case(DEVICES, 5, "502 Bad Gateway", respond=r(502, HTML_502, "/w0/devices", Retry_After="0")),
+    "devices 503": Case(DEVICES, 5, "HTTP 503", respond=r(503, b"", "/w0/devices", Retry_After="0")),
     "numbers 401": Case(NUMBERS, 3, "did not accept the token", respond=r(401, b"", "/numbers")),
     "numbers 403": Case(NUMBERS, 4, "numbers:read", respond=r(403, b"", "/numbers")),
     "numbers 404": Case(NUMBERS, 4, "has nothing at", respond=r(404, b"", "/numbers")),
@@ -142,16 +116,10 @@ CASES: dict[str, Case] = {
     "login 401": Case(LOGIN, 3, "Nothing was stored", respond=r(401), keyring="item", stdin=TOKEN),
     "login 403": Case(LOGIN, 4, "Nothing was stored", respond=r(403), keyring="item", stdin=TOKEN),
     "login 404": Case(LOGIN, 4, "has nothing at", respond=r(404), keyring="item", stdin=TOKEN),
-    "login 429": Case(
-        LOGIN, 5, "Wait 8 s", respond=r(429, Retry_After="8"), keyring="item", stdin=TOKEN
-    ),
-    "login 503": Case(
-        LOGIN, 5, "HTTP 503", respond=r(503, Retry_After="0"), keyring="item", stdin=TOKEN
-    ),
+    "login 429": Case(LOGIN, 5, "Wait 8 s", respond=r(429, Retry_After="8"), keyring="item", stdin=TOKEN),
+    "login 503": Case(LOGIN, 5, "HTTP 503", respond=r(503, Retry_After="0"), keyring="item", stdin=TOKEN),
     # -- the network ---------------------------------------------------------------------------------
-    "call refused": Case(
-        CALL, 5, "refused the connection. The call was not placed", server="refused"
-    ),
+    "call refused": Case(CALL, 5, "refused the connection. The call was not placed", server="refused"),
     "call dns": Case(CALL, 5, "could not be resolved. The call was not placed", server="dns"),
     "call connect timeout": Case(CALL, 5, "No connection to 127.0.0.1", server="backlog"),
     "call read timeout": Case(CALL, 6, "may have been placed", 1, server="silent"),
@@ -165,9 +133,7 @@ CASES: dict[str, Case] = {
     "devices cut off": Case(DEVICES, 5, "broke before an answer arrived", server="hangup"),
     "numbers dns": Case(NUMBERS, 5, "could not be resolved", server="dns"),
     "numbers read timeout": Case(NUMBERS, 5, "did not answer within 1 s", server="silent"),
-    "login refused": Case(
-        LOGIN, 5, "Nothing was stored", server="refused", keyring="item", stdin=TOKEN
-    ),
+    "login refused": Case(LOGIN, 5, "Nothing was stored", server="refused", keyring="item", stdin=TOKEN),
     "login tls": Case(LOGIN, 5, "No secure connection", server="tls", keyring="item", stdin=TOKEN),
     # -- odd answers: malformed, wrong shape, huge, redirected ---------------------------------------
     "call 200 not json": Case(CALL, 6, "could not be read", 1, respond=r(200, "{not json")),
@@ -176,40 +142,13 @@ CASES: dict[str, Case] = {
     "call 200 number id": Case(CALL, 0, "12345", 1, respond=r(200, {"sessionId": 12345})),
     "call 200 extra fields": Case(CALL, 0, "abc", 1, respond=r(200, {"sessionId": "abc", "x": 1})),
     "call 200 10 MB": Case(CALL, 6, "larger than 1 MiB", 1, respond=r(200, b"x" * 10_000_000)),
-    "call redirect": Case(
-        CALL, 5, "never follows", 1, respond=r(307, Location="http://127.0.0.2:9/v2/sessions/calls")
-    ),
-    "status 200 not json": Case(
-        STATUS,
-        5,
-        "could not be read",
-        respond=r(200, "<html>login</html>", "/authorization/userinfo"),
-    ),
-    "status 200 no sub": Case(
-        STATUS, 5, "could not be read", respond=r(200, {"domain": "x"}, "/authorization/userinfo")
-    ),
-    "devices wrong shape": Case(
-        DEVICES,
-        0,
-        "No devices found",
-        respond=r(200, {"items": "none", "x": [1]}, "/w0/devices"),
-        json_says="[]",
-    ),
-    "devices numbers for strings": Case(
-        DEVICES,
-        0,
-        "e7",
-        respond=r(200, {"items": [{"id": "e7", "alias": 5, "online": "yes"}]}, "/w0/devices"),
-    ),
-    "devices 10 MB": Case(
-        DEVICES, 5, "larger than 1 MiB", respond=r(200, b"[" * 10_000_000, "/w0/devices")
-    ),
-    "numbers redirect": Case(
-        NUMBERS,
-        5,
-        "never follows",
-        respond=r(302, b"", "/numbers", Location="https://evil.example/"),
-    ),
+    "call redirect": Case(CALL, 5, "never follows", 1, respond=r(307, Location="http://127.0.0.2:9/v2/sessions/calls")),
+    "status 200 not json": Case(STATUS, 5, "could not be read", respond=r(200, "<html>login</html>", "/authorization/userinfo")),
+    "status 200 no sub": Case(STATUS, 5, "could not be read", respond=r(200, {"domain": "x"}, "/authorization/userinfo")),
+    "devices wrong shape": Case(DEVICES, 0, "No devices found", respond=r(200, {"items": "none", "x": [1]}, "/w0/devices"), json_says="[]"),
+    "devices numbers for strings": Case(DEVICES, 0, "e7", respond=r(200, {"items": [{"id": "e7", "alias": 5, "online": "yes"}]}, "/w0/devices")),
+    "devices 10 MB": Case(DEVICES, 5, "larger than 1 MiB", respond=r(200, b"[" * 10_000_000, "/w0/devices")),
+    "numbers redirect": Case(NUMBERS, 5, "never follows", respond=r(302, b"", "/numbers", Location="https://evil.example/")),
     # -- the keyring (no credentials in the environment) ---------------------------------------------
     "call no keyring": Case(CALL, 3, "no usable keyring", keyring="none"),
     "call locked": Case(CALL, 7, "keyring is locked", keyring="locked"),
@@ -220,43 +159,29 @@ CASES: dict[str, Case] = {
     "status corrupted item": Case(STATUS, 3, "cannot be read", keyring="corrupted"),
     "devices blocks": Case(DEVICES, 7, "did not answer within 1 s", keyring="block"),
     "numbers raises": Case(NUMBERS, 7, "keyring failed", keyring="raise-read"),
-    "login no keyring": Case(
-        LOGIN, 7, "never falls back to a plain-text file", keyring="none", stdin=TOKEN
-    ),
+    "login no keyring": Case(LOGIN, 7, "never falls back to a plain-text file", keyring="none", stdin=TOKEN),
     "login locked": Case(LOGIN, 7, "keyring is locked", keyring="locked", stdin=TOKEN),
-    "login raises on write": Case(
-        LOGIN, 7, "could not be kept", keyring="raise-write", stdin=TOKEN
-    ),
+    "login raises on write": Case(LOGIN, 7, "could not be kept", keyring="raise-write", stdin=TOKEN),
     "login blocks": Case(LOGIN, 7, "did not answer within 1 s", keyring="block", stdin=TOKEN),
     "logout no keyring": Case(LOGOUT, 7, "no stored token", keyring="none"),
     "logout locked": Case(LOGOUT, 7, "Nothing was removed", keyring="locked"),
     "logout raises on delete": Case(LOGOUT, 7, "keyring failed", keyring="raise-delete"),
     "logout blocks": Case(LOGOUT, 7, "Nothing was removed", keyring="block"),
-    "logout corrupted item": Case(
-        LOGOUT, 0, "(unreadable item)", keyring="corrupted", keyring_changes=True
-    ),
+    "logout corrupted item": Case(LOGOUT, 0, "(unreadable item)", keyring="corrupted", keyring_changes=True),
     # -- the config file -----------------------------------------------------------------------------
     "call corrupted config": Case(CALL, 7, "not valid TOML", config="corrupted"),
     "config corrupted": Case(("config",), 7, "line 2", config="corrupted"),
-    "favourites add corrupted": Case(
-        ("favourites", "add", "mom", "0157 99912345"), 7, "never overwrites", config="corrupted"
-    ),
+    "favourites add corrupted": Case(("favourites", "add", "mom", "0157 99912345"), 7, "never overwrites", config="corrupted"),
     "call unreadable config": Case(CALL, 7, "Cannot read", config="unreadable"),
-    "config set read-only": Case(
-        ("config", "set", "region", "AT"), 7, "Cannot write", config="read-only"
-    ),
+    "config set read-only": Case(("config", "set", "region", "AT"), 7, "Cannot write", config="read-only"),
     "call damaged state": Case(CALL, 0, "damaged", 1, config="damaged-state"),
     # -- the user: no terminal, a narrow one, no colour, Ctrl-C and Ctrl-D at every prompt -----------
     "call stdin /dev/null": Case(("call", "0157 99912345", "-d", "e0"), 2, "add --yes"),
-    "call stdin closed": Case(
-        ("call", "0157 99912345", "-d", "e0"), 2, "add --yes", stdin="<closed>"
-    ),
+    "call stdin closed": Case(("call", "0157 99912345", "-d", "e0"), 2, "add --yes", stdin="<closed>"),
     "bare, not a terminal": Case((), 2, "No command given", json=False),
     "login not a terminal": Case(("login",), 2, "--token-id and --token-stdin"),
     "40 columns": Case(CALL, 4, "refused to place", 1, respond=r(403), keys=(), columns=40),
-    "no colour": Case(
-        CALL, 4, "refused to place", 1, respond=r(403), keys=(), env={"NO_COLOR": "1"}
-    ),
+    "no colour": Case(CALL, 4, "refused to place", 1, respond=r(403), keys=(), env={"NO_COLOR": "1"}),
     **{
         f"call {key} at {prompt}": Case(("call",), 130, "Cancelled", keys=(*before, (prompt, key)))
         for key in ("^C", "^D")

@@ -120,3 +120,11 @@ def test_a_device_without_call_capability_is_listed_dimmed_not_offered(
     ctx = make_context(simulator.url)
     devices(ListOptions(), ctx)
     assert "f0" in output_of(ctx.out)
+
+
+def test_devices_in_a_narrow_terminal_are_a_list(simulator: SipgateSimulator) -> None:
+    ctx = make_context(simulator.url, width=40)
+    devices(ListOptions(), ctx)
+    shown = output_of(ctx.out)
+    assert max(len(line) for line in shown.splitlines()) <= 40
+    assert "e1  Softphone (laptop)" in shown and "OFFLINE · register" in shown

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from sipgate_tui import render
 from sipgate_tui.account import list_devices
@@ -20,7 +22,12 @@ from sipgate_tui.commands.call_questions import (
 from sipgate_tui.commands.call_questions import ask_caller_id as ask_caller_id_question
 from sipgate_tui.commands.common import timeouts_from_option
 from sipgate_tui.context import AppContext
-from sipgate_tui.credentials import Credentials, from_environment, profile_command
+from sipgate_tui.credentials import (
+    Credentials,
+    FoundCredentials,
+    from_environment,
+    profile_command,
+)
 from sipgate_tui.errors import AppError, Cancelled, ExitCode, InputError
 from sipgate_tui.lookups import AccountLookups, Background
 from sipgate_tui.numbers import (
@@ -52,6 +59,7 @@ class CallOptions:
     history: bool = True
 
 
+T = TypeVar("T")
 OFFLINE_CHECK_GRACE = 0.3  # seconds the result may wait for a device check still running
 
 
@@ -67,10 +75,13 @@ def run(options: CallOptions, ctx: AppContext) -> ExitCode:
     interactive = ctx.can_prompt(json_mode=options.json)
     notes: list[str] = []
     state, remember = _load_state(store, options.history and settings.history, notes)
+    if not remember:  # history off: what was remembered is not offered either
+        state = replace(state, recent=(), last_device=None)
 
     device = parse_device_id(options.device) if options.device is not None else None
-    if device is None and not interactive:
+    if device is None and not interactive and settings.default_device:
         device = settings.default_device
+        notes.append(f"The phone is {device}, the default-device in {store.config_path}.")
     ring_number = _parse_ring_number(options.caller, region)
     callee, callee_name = (
         resolve_callee(options.callee, region, settings.favourites)
@@ -105,25 +116,30 @@ def run(options: CallOptions, ctx: AppContext) -> ExitCode:
         will_ask = interactive and (device is None or callee is None or not options.yes)
         lookups = None
         if client is not None and found is not None and will_ask:
-            lookups = _start_lookups(client, store, state, found.credentials.token_id)
+            lookups = _start_lookups(client, store, state, found)
 
         chosen: ChosenDevice | None = None
         if will_ask:
             prompter = ctx.make_prompter()
-            chosen, callee, callee_name, caller_id = _ask_missing(
-                ctx,
-                prompter,
-                lookups,
-                options,
-                settings,
-                state,
-                region,
-                device=device,
-                callee=callee,
-                callee_name=callee_name,
-                caller_id=caller_id,
-                through_number=ring_number is not None,
-                ask_caller_id=ask_caller_id_too,
+            asked = {
+                "device": device,
+                "callee": callee,
+                "callee_name": callee_name,
+                "caller_id": caller_id,
+            }
+            chosen, callee, callee_name, caller_id = _ask(
+                lambda: _ask_missing(
+                    ctx,
+                    prompter,
+                    lookups,
+                    options,
+                    settings,
+                    state,
+                    region,
+                    **asked,
+                    through_number=ring_number is not None,
+                    ask_caller_id=ask_caller_id_too,
+                )
             )
             device = chosen.id
         assert device is not None and callee is not None  # guaranteed by the checks above
@@ -150,12 +166,15 @@ def run(options: CallOptions, ctx: AppContext) -> ExitCode:
 
         summary_shown = False
         if not options.yes:
+            if chosen is not None and chosen.device is None and lookups is not None:
+                # The list may have arrived while the other questions were answered.
+                chosen, plan = _late_device_check(ctx, lookups, chosen, plan)
             ctx.show(render.call_summary(plan))
             summary_shown = True
             # No is the default, and keys typed ahead are discarded: an Enter too many must
             # not place a call nobody has looked at.
-            if not ctx.make_prompter().confirm("Place this call?", default=False):
-                raise Cancelled("Cancelled. No call was placed.")
+            if not _ask(lambda: ctx.make_prompter().confirm("Place this call?", default=False)):
+                raise Cancelled(NO_CALL)
 
         assert found is not None and client is not None
         # Scripts get the offline check too, but alongside the POST: it never delays it.
@@ -165,8 +184,11 @@ def run(options: CallOptions, ctx: AppContext) -> ExitCode:
                 client, store, state, found.credentials.token_id, device
             )
         session_id = _place(ctx, client, plan, found.source, timeouts)
-        if check is not None and check.wait(OFFLINE_CHECK_GRACE):
-            warning = check.result()
+        if check is not None:
+            if not check.wait(OFFLINE_CHECK_GRACE):
+                warning = f"Whether {device} is online could not be checked in time."
+            else:
+                warning = check.result()
             if warning:
                 plan = replace(plan, notes=(*plan.notes, warning))
     finally:
@@ -193,6 +215,27 @@ def run(options: CallOptions, ctx: AppContext) -> ExitCode:
     return ExitCode.OK
 
 
+NO_CALL = "Cancelled. No call was placed."
+
+
+def _ask(question: Callable[[], T]) -> T:
+    """Ask, saying on Ctrl-C that no call was placed (the generic message cannot know)."""
+    try:
+        return question()
+    except Cancelled:
+        raise Cancelled(NO_CALL) from None
+
+
+def _late_device_check(
+    ctx: AppContext, lookups: AccountLookups, chosen: ChosenDevice, plan: CallPlan
+) -> tuple[ChosenDevice, CallPlan]:
+    checked, unknown, _ = check_device(ctx, lookups, chosen.id, wait=0)
+    warning = unknown or offline_warning(checked)
+    if warning is None:
+        return checked, plan
+    return checked, replace(plan, notes=(*plan.notes, warning))
+
+
 def _ask_missing(
     ctx: AppContext,
     prompter: Prompter,
@@ -211,20 +254,23 @@ def _ask_missing(
 ) -> tuple[ChosenDevice, PhoneNumber, str | None, PhoneNumber | None]:
     """Ask for what the command line left open; warn before an offline or unknown phone."""
     preferred = settings.default_device or state.last_device
+    chosen: ChosenDevice | None = None
     if device is not None:
-        chosen, warning = check_device(ctx, lookups, device)
+        chosen, warning, listed = check_device(ctx, lookups, device)
         warning = warning or offline_warning(chosen)
-        if warning and not confirm_offline(ctx, prompter, warning, can_pick_another=False):
-            raise Cancelled("Cancelled. No call was placed.")  # pragma: no cover - no option
-    else:
-        while True:
-            chosen = ask_device(
-                ctx, prompter, lookups, preferred=preferred, through_number=through_number
-            )
-            warning = offline_warning(chosen)
-            if warning is None or confirm_offline(ctx, prompter, warning, can_pick_another=True):
-                break
-            preferred = None
+        if warning and not confirm_offline(ctx, prompter, warning, can_pick_another=listed):
+            chosen = None  # pick another one
+    while chosen is None:
+        chosen = ask_device(
+            ctx, prompter, lookups, preferred=preferred, through_number=through_number
+        )
+        warning = offline_warning(chosen)
+        if chosen.device is None and lookups is not None:
+            # Typed rather than picked: the list may know it after all (or not at all).
+            chosen, unknown, _ = check_device(ctx, lookups, chosen.id, wait=0.5)
+            warning = unknown or offline_warning(chosen)
+        if warning and not confirm_offline(ctx, prompter, warning, can_pick_another=True):
+            chosen, preferred = None, None
     if callee is None:
         callee, callee_name = ask_callee(
             prompter, region, favourites=settings.favourites, recent=state.recent
@@ -246,15 +292,21 @@ def _load_state(store: SettingsStore, wanted: bool, notes: list[str]) -> tuple[P
 
 
 def _start_lookups(
-    client: SipgateClient, store: SettingsStore, state: ProfileState, token_id: str
+    client: SipgateClient, store: SettingsStore, state: ProfileState, found: FoundCredentials
 ) -> AccountLookups:
+    token_id = found.credentials.token_id
     cached = state.user_id if state.user_token_id == token_id else None
 
     def remember(user_id: str) -> None:
         with contextlib.suppress(AppError):
             store.remember_user(token_id, user_id)
 
-    return AccountLookups(client, cached_user_id=cached, remember_user_id=remember)
+    return AccountLookups(
+        client,
+        cached_user_id=cached,
+        remember_user_id=remember,
+        from_environment=found.source == "env",
+    )
 
 
 def _background_offline_check(

@@ -33,9 +33,11 @@ def resolve_callee(
 ) -> tuple[PhoneNumber, str | None]:
     """A typed callee: a favourite's name (any case) or a number. Returns (number, name)."""
     stripped = text.strip()
-    for name, number in favourites.items():
-        if name.lower() == stripped.lower():
-            return parse_phone_number(number, region, what="callee"), name
+    # An exact name wins over one that differs only in case (mom before Mom).
+    exact = [name for name in favourites if name == stripped]
+    loose = [name for name in favourites if name.lower() == stripped.lower()]
+    for name in exact or loose[:1]:
+        return parse_phone_number(favourites[name], region, what="callee"), name
     if FAVOURITE_NAME.fullmatch(stripped) and not any(ch.isdigit() for ch in stripped):
         known = ", ".join(sorted(favourites)) or "none yet"
         raise InputError(
@@ -94,6 +96,7 @@ def ask_device(
     typed = prompter.text(
         question,
         validate=_validator(parse_device_id),
+        default=preferred or "",
         placeholder="device id, e.g. e0",
         live_hint=_live(lambda text: describe_device(parse_device_id(text))),
     )
@@ -103,20 +106,28 @@ def ask_device(
 
 
 def check_device(
-    ctx: AppContext, lookups: AccountLookups | None, device_id: str
-) -> tuple[ChosenDevice, str | None]:
-    """What the account says about a device given on the command line, and a warning if any."""
-    devices = wait_for(ctx, "Checking your phone…", lookups.devices) if lookups else None
+    ctx: AppContext, lookups: AccountLookups | None, device_id: str, wait: float | None = None
+) -> tuple[ChosenDevice, str | None, bool]:
+    """What the account says about a device id: the device (if listed), a warning if it is not
+    one of the user's, and whether the list was available at all."""
+    if lookups is None:
+        return ChosenDevice(device_id), None, False
+    with ctx.waiting("Checking your phone…"):
+        devices = lookups.devices(ctx.lookup_wait if wait is None else wait)
     if not isinstance(devices, list):
-        return ChosenDevice(device_id), None
+        return ChosenDevice(device_id), None, False
     device = next((d for d in devices if d.id == device_id), None)
     if device is None:
         ids = ", ".join(d.id for d in devices if d.can_call) or "none"
-        return ChosenDevice(device_id), (
-            f"{device_id} is not one of your phones (yours: {ids}); sipgate will refuse the "
-            "call, or ring somebody else's phone if you may use it."
+        return (
+            ChosenDevice(device_id),
+            (
+                f"{device_id} is not one of your phones (yours: {ids}); sipgate will refuse the "
+                "call, or ring somebody else's phone if you may use it."
+            ),
+            True,
         )
-    return ChosenDevice(device_id, device), None
+    return ChosenDevice(device_id, device), None, True
 
 
 def offline_warning(device: ChosenDevice) -> str | None:
@@ -226,6 +237,7 @@ def ask_caller_id(
     answer = prompter.text(
         "Which number should they see?",
         validate=_validator(parse),
+        default=_pretty(preferred, region) if preferred else "",
         placeholder="Enter: the phone's own number",
         live_hint=_live(lambda text: _known_number(parse(text))),
     )

@@ -45,10 +45,15 @@ class FavouriteOptions:
 def config(options: ConfigOptions, ctx: AppContext) -> ExitCode:
     """Show the settings and where they live, or change one of them."""
     store = ctx.make_settings()
+    changed = None
     if options.action in ("set", "unset"):
         key = _key(options.key)
         value = None if options.action == "unset" else _value(key, options.value or "", store)
         store.set_value(key, value)
+        changed = f"{options.key} {'removed' if value is None else 'saved'}"
+    elif options.action == "clear-recent":
+        count = store.forget_recent()
+        changed = f"{count} recent number{'s' if count != 1 else ''} forgotten"
     settings = store.load()
     values = {
         "default-device": settings.default_device,
@@ -75,7 +80,7 @@ def config(options: ConfigOptions, ctx: AppContext) -> ExitCode:
                 state_path=str(store.state_path),
                 values=values,
                 favourites=len(settings.favourites),
-                changed=options.key if options.action != "show" else None,
+                changed=changed,
             )
         )
     return ExitCode.OK
@@ -85,12 +90,16 @@ def favourites(options: FavouriteOptions, ctx: AppContext) -> ExitCode:
     """List, add or remove favourites (names to call by: ``sipgate-tui call mom``)."""
     store = ctx.make_settings()
     message = None
+    notes: list[str] = []
     if options.action == "add":
         name = _favourite_name(options.name)
         region = store.load().region or "DE"
-        number = parse_phone_number(options.number or "", region, what="number").e164
-        store.set_favourite(name, number)
-        message = f"Saved {name} → {number}. Call with: sipgate-tui call {name}"
+        number = parse_phone_number(options.number or "", region, what="number")
+        notes += number.notes
+        replaced = store.set_favourite(name, number.e164)
+        message = f"Saved {name} → {number.pretty}. Call with: sipgate-tui call {name}"
+        if replaced:
+            message += " (replaced " + ", ".join(f"{n} → {v}" for n, v in replaced.items()) + ")"
     elif options.action == "remove":
         name = (options.name or "").strip()
         if not store.set_favourite(name, None):
@@ -102,8 +111,12 @@ def favourites(options: FavouriteOptions, ctx: AppContext) -> ExitCode:
         message = f"Removed {name}."
     listed = store.load().favourites
     if options.json:
-        ctx.emit_json({"ok": True, "profile": store.profile, "favourites": listed})
+        ctx.emit_json(
+            {"ok": True, "profile": store.profile, "favourites": listed, "warnings": notes}
+        )
     else:
+        if notes:
+            ctx.show(render.notes(notes))
         ctx.show(render.favourites_view(listed, message=message))
     return ExitCode.OK
 
