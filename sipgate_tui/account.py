@@ -80,6 +80,24 @@ def check_account(client: SipgateClient) -> AccountCheck:
     return AccountCheck(user, {scope.name: ok for scope, ok in zip(PROBED, results, strict=True)})
 
 
+@dataclass(frozen=True)
+class ChosenDevice:
+    """The phone that rings first, with what the account says about it (when known)."""
+
+    id: str
+    device: Device | None = None
+
+
+def offline_warning(device: ChosenDevice) -> str | None:
+    """The warning for a phone that is known to be offline, else None."""
+    if device.device is None or device.device.online is not False:
+        return None
+    return (
+        f"{device.device.alias} ({device.id}) is offline: sipgate accepts the call, but nothing "
+        "rings until the phone is connected."
+    )
+
+
 # -- devices and numbers -----------------------------------------------------------------------
 
 MAX_PAGES = 50  # a server that never stops paging must not keep us forever

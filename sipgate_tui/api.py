@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from sipgate_tui import __version__
+from sipgate_tui.options import DEFAULT_API_URL as DEFAULT_API_URL
 
 if TYPE_CHECKING:
     import requests
 
     from sipgate_tui.credentials import Credentials
 
-DEFAULT_API_URL = "https://api.sipgate.com/v2"
 USER_AGENT = f"sipgate-tui/{__version__}"
 MAX_BODY_BYTES = 1024 * 1024  # no sipgate answer comes near this; bigger bodies are not ours
 RETRIABLE_STATUSES = frozenset({429, 500, 502, 503, 504})

@@ -12,15 +12,16 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace
 from types import ModuleType
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from sipgate_tui import __version__
-from sipgate_tui.api import DEFAULT_API_URL
-from sipgate_tui.context import AppContext, GlobalOptions
-from sipgate_tui.credentials import DEFAULT_PROFILE
 from sipgate_tui.errors import AppError, Cancelled, ExitCode
+from sipgate_tui.options import DEFAULT_API_URL, DEFAULT_PROFILE, GlobalOptions
+
+if TYPE_CHECKING:
+    from sipgate_tui.context import AppContext
 
 app = typer.Typer(
     name="sipgate-tui",
@@ -31,6 +32,9 @@ app = typer.Typer(
     add_completion=True,
     pretty_exceptions_enable=False,  # we render every error ourselves
     pretty_exceptions_show_locals=False,  # locals would include the token
+    # Plain help: Rich-formatted help costs about 60 ms more on every --help (measured with
+    # benchmarks/run.py), twice the budget; the commands' own output keeps Rich.
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -123,6 +127,7 @@ TimeoutOption = Annotated[
 
 
 @app.command(
+    short_help="Place a call; asks for anything missing.",
     help="Place a call: your phone rings first, then sipgate calls CALLEE.\n\n"
     "In a terminal it asks for anything missing, shows a summary and asks to confirm. "
     "Without a terminal (or with --no-input or --json) it never asks: pass CALLEE and --device, "
@@ -212,6 +217,7 @@ def call(
 
 
 @app.command(
+    short_help="Check a token, then keep it in your keyring.",
     help="Store a sipgate personal access token in your OS keyring, after checking it with "
     "sipgate.\n\n"
     "Explains where to create the token and which scopes to tick, asks for the token id and the "
@@ -247,6 +253,7 @@ def login(
 
 
 @app.command(
+    short_help="Show the credentials, check them, list scopes.",
     help="Show the credentials in use, check them with sipgate, and list what they may do.\n\n"
     "Says where the credentials come from (environment or keyring, and which backend), shows "
     "the token id and the token masked, checks them live and probes which features the token "
@@ -263,6 +270,7 @@ def status(
 
 
 @app.command(
+    short_help="Remove the stored token from the keyring.",
     help="Remove this profile's stored token from the keyring.\n\n"
     "Says which token it removed; running it twice is fine. SIPGATE_TOKEN_ID and SIPGATE_TOKEN, "
     "if set, still apply afterwards.",
@@ -276,6 +284,7 @@ def logout(typer_ctx: typer.Context, json_output: JsonOption = False) -> None:
 
 
 @app.command(
+    short_help="List your phones and whether they are online.",
     help="List your phones: id, name, type, online, do-not-disturb and phonelines.\n\n"
     "Offline phones stand out: sipgate accepts calls for them, but nothing rings. "
     "Needs the token scope devices:read. --json prints the API's device objects.",
@@ -291,6 +300,7 @@ def devices(
 
 
 @app.command(
+    short_help="List your account's numbers.",
     help="List your account's numbers: international format, type, and where they ring.\n\n"
     "Needs the token scope numbers:read. --json prints the API's number objects with "
     "number in E.164.",
@@ -311,8 +321,9 @@ config_app = typer.Typer(
     "file. sipgate-tui writes config.toml only when you ask it to here.",
     invoke_without_command=True,
     no_args_is_help=False,
+    rich_markup_mode=None,
 )
-app.add_typer(config_app, name="config")
+app.add_typer(config_app, name="config", short_help="Show or change remembered settings.")
 
 
 @config_app.callback()
@@ -370,8 +381,9 @@ favourites_app = typer.Typer(
     "Without a subcommand: the list. They live in config.toml, per profile.",
     invoke_without_command=True,
     no_args_is_help=False,
+    rich_markup_mode=None,
 )
-app.add_typer(favourites_app, name="favourites")
+app.add_typer(favourites_app, name="favourites", short_help="Numbers you call by name.")
 app.add_typer(favourites_app, name="favorites", hidden=True)
 
 

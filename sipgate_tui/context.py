@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 from sipgate_tui.api import DEFAULT_API_URL, SipgateClient, Timeouts
 from sipgate_tui.credentials import (
     DEFAULT_KEYRING_TIMEOUT,
-    DEFAULT_PROFILE,
     ENV_TOKEN,
     ENV_TOKEN_ID,
     Credentials,
@@ -27,6 +26,7 @@ from sipgate_tui.credentials import (
     resolve,
 )
 from sipgate_tui.errors import InputError
+from sipgate_tui.options import GlobalOptions as GlobalOptions
 from sipgate_tui.prompts import Prompter, QuestionaryPrompter
 from sipgate_tui.settings import SettingsStore
 
@@ -34,16 +34,6 @@ if TYPE_CHECKING:
     from rich.console import Console, RenderableType
 
 ENV_CREDENTIALS = (ENV_TOKEN_ID, ENV_TOKEN)
-
-
-@dataclass(frozen=True)
-class GlobalOptions:
-    """Options given before the subcommand (or through their environment variables)."""
-
-    api_url: str = DEFAULT_API_URL
-    no_input: bool = False
-    debug: bool = False
-    profile: str = DEFAULT_PROFILE
 
 
 @dataclass

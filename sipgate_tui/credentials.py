@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sipgate_tui.errors import AppError, ExitCode
+from sipgate_tui.options import DEFAULT_PROFILE as DEFAULT_PROFILE
 
 KEYRING_SERVICE = "sipgate-tui"
-DEFAULT_PROFILE = "default"
 DEFAULT_KEYRING_TIMEOUT = 10.0
 ENV_TOKEN_ID = "SIPGATE_TOKEN_ID"
 ENV_TOKEN = "SIPGATE_TOKEN"

@@ -8,6 +8,7 @@ exception escapes, whatever the input (a hypothesis test holds us to that).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sipgate_tui.errors import InputError
@@ -226,6 +227,41 @@ def parse_phone_number(text: str, region: str, *, what: str = "number") -> Phone
 
 
 _NUMBER_EXAMPLES = "Examples: +49 157 99912345, 0157 99912345 (with --region DE), 0049 15799912345."
+
+
+def resolve_callee(
+    text: str, region: str, favourites: Mapping[str, str]
+) -> tuple[PhoneNumber, str | None]:
+    """A typed callee: a favourite's name (any case) or a number. Returns (number, name)."""
+    from sipgate_tui.settings import FAVOURITE_NAME
+
+    stripped = text.strip()
+    # An exact name wins over one that differs only in case (mom before Mom).
+    exact = [name for name in favourites if name == stripped]
+    loose = [name for name in favourites if name.lower() == stripped.lower()]
+    for name in exact or loose[:1]:
+        return parse_phone_number(favourites[name], region, what="callee"), name
+    if FAVOURITE_NAME.fullmatch(stripped) and not any(ch.isdigit() for ch in stripped):
+        known = ", ".join(sorted(favourites)) or "none yet"
+        raise InputError(
+            "unknown-favourite",
+            f"'{stripped[:40]}' is neither a number nor one of your favourites ({known}).",
+            hint="Add it with `sipgate-tui favourites add NAME NUMBER`, or give the number.",
+        )
+    number = parse_phone_number(stripped, region, what="callee")
+    # A number that is a favourite's is shown with its name, however it was typed.
+    name = next(
+        (name for name, saved in favourites.items() if _same_number(saved, number.e164, region)),
+        None,
+    )
+    return number, name
+
+
+def _same_number(saved: str, e164: str, region: str) -> bool:
+    try:
+        return parse_phone_number(saved, region).e164 == e164
+    except InputError:
+        return False
 
 
 def _as_international_if_unambiguous(raw: str, region: str):

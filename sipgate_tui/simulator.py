@@ -78,6 +78,8 @@ class RecordedRequest:
     headers: dict[str, str]
     body: bytes
     peer: tuple[str, int] = ("", 0)  # the client's address: shows connection reuse
+    received_at: float = 0.0  # time.monotonic() when the request arrived
+    answered_at: float | None = None  # ... and when its answer was sent
 
     @property
     def json(self) -> Any:
@@ -133,6 +135,7 @@ class SipgateSimulator:
         user_id: str = "w0",
         domain: str = "simulated.sipgate.test",
         balance_cents: int = 100_000,
+        read_delay: float = 0.0,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -143,6 +146,7 @@ class SipgateSimulator:
         self.user_id = user_id
         self.domain = domain
         self.balance_cents = balance_cents
+        self.read_delay = read_delay  # seconds every GET waits: makes waiting on reads visible
         self.numbers: list[dict[str, Any]] = [
             {
                 "id": "n1",
@@ -424,7 +428,10 @@ def _make_handler(simulator: SipgateSimulator) -> type[BaseHTTPRequestHandler]:
                 headers={k.lower(): v for k, v in self.headers.items()},
                 body=body,
                 peer=self.client_address[:2],
+                received_at=time.monotonic(),
             )
+            if self.command == "GET" and simulator.read_delay:
+                time.sleep(simulator.read_delay)
             status, headers, payload = simulator.handle(request)
             self.send_response(status)
             for name, value in headers.items():
@@ -433,6 +440,7 @@ def _make_handler(simulator: SipgateSimulator) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(payload)
+            request.answered_at = time.monotonic()
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _serve
 

@@ -5,23 +5,11 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from sipgate_tui import render
-from sipgate_tui.account import list_devices
+from sipgate_tui.account import ChosenDevice, offline_warning
 from sipgate_tui.api import ApiError, SipgateClient, Timeouts, plain_headers
-from sipgate_tui.commands.call_questions import (
-    ChosenDevice,
-    ask_callee,
-    ask_device,
-    check_device,
-    confirm_offline,
-    offline_warning,
-    resolve_callee,
-)
-from sipgate_tui.commands.call_questions import ask_caller_id as ask_caller_id_question
 from sipgate_tui.commands.common import timeouts_from_option
-from sipgate_tui.context import AppContext
 from sipgate_tui.credentials import (
     Credentials,
     FoundCredentials,
@@ -29,18 +17,25 @@ from sipgate_tui.credentials import (
     profile_command,
 )
 from sipgate_tui.errors import AppError, Cancelled, ExitCode, InputError
-from sipgate_tui.lookups import AccountLookups, Background
 from sipgate_tui.numbers import (
     PhoneNumber,
     looks_like_device_id,
     parse_device_id,
     parse_phone_number,
     parse_region,
+    resolve_callee,
 )
 from sipgate_tui.plan import CallPlan
-from sipgate_tui.problems import UNKNOWN_OUTCOME_HINT, call_problem
-from sipgate_tui.prompts import Prompter
 from sipgate_tui.settings import ProfileSettings, ProfileState, SettingsStore
+
+if TYPE_CHECKING:
+    from sipgate_tui.context import AppContext
+    from sipgate_tui.lookups import AccountLookups, Background
+    from sipgate_tui.prompts import Prompter
+
+# Imported where they are needed, so a one-shot dial does not pay for the questions, the
+# account lookups or the error tables (measured with benchmarks/run.py): render (Rich),
+# call_questions, lookups, problems.
 
 
 @dataclass(frozen=True)
@@ -169,6 +164,8 @@ def run(options: CallOptions, ctx: AppContext) -> ExitCode:
             if chosen is not None and chosen.device is None and lookups is not None:
                 # The list may have arrived while the other questions were answered.
                 chosen, plan = _late_device_check(ctx, lookups, chosen, plan)
+            from sipgate_tui import render
+
             ctx.show(render.call_summary(plan))
             summary_shown = True
             # No is the default, and keys typed ahead are discarded: an Enter too many must
@@ -211,6 +208,8 @@ def run(options: CallOptions, ctx: AppContext) -> ExitCode:
             }
         )
     else:
+        from sipgate_tui import render
+
         ctx.show(render.call_accepted(plan, session_id, show_notes=not summary_shown))
     return ExitCode.OK
 
@@ -229,6 +228,8 @@ def _ask(question: Callable[[], T]) -> T:
 def _late_device_check(
     ctx: AppContext, lookups: AccountLookups, chosen: ChosenDevice, plan: CallPlan
 ) -> tuple[ChosenDevice, CallPlan]:
+    from sipgate_tui.commands.call_questions import check_device
+
     checked, unknown, _ = check_device(ctx, lookups, chosen.id, wait=0)
     warning = unknown or offline_warning(checked)
     if warning is None:
@@ -253,30 +254,34 @@ def _ask_missing(
     ask_caller_id: bool,
 ) -> tuple[ChosenDevice, PhoneNumber, str | None, PhoneNumber | None]:
     """Ask for what the command line left open; warn before an offline or unknown phone."""
+    from sipgate_tui.commands import call_questions as questions
+
     preferred = settings.default_device or state.last_device
     chosen: ChosenDevice | None = None
     if device is not None:
-        chosen, warning, listed = check_device(ctx, lookups, device)
+        chosen, warning, listed = questions.check_device(ctx, lookups, device)
         warning = warning or offline_warning(chosen)
-        if warning and not confirm_offline(ctx, prompter, warning, can_pick_another=listed):
+        if warning and not questions.confirm_offline(
+            ctx, prompter, warning, can_pick_another=listed
+        ):
             chosen = None  # pick another one
     while chosen is None:
-        chosen = ask_device(
+        chosen = questions.ask_device(
             ctx, prompter, lookups, preferred=preferred, through_number=through_number
         )
         warning = offline_warning(chosen)
         if chosen.device is None and lookups is not None:
             # Typed rather than picked: the list may know it after all (or not at all).
-            chosen, unknown, _ = check_device(ctx, lookups, chosen.id, wait=0.5)
+            chosen, unknown, _ = questions.check_device(ctx, lookups, chosen.id, wait=0.5)
             warning = unknown or offline_warning(chosen)
-        if warning and not confirm_offline(ctx, prompter, warning, can_pick_another=True):
+        if warning and not questions.confirm_offline(ctx, prompter, warning, can_pick_another=True):
             chosen, preferred = None, None
     if callee is None:
-        callee, callee_name = ask_callee(
+        callee, callee_name = questions.ask_callee(
             prompter, region, favourites=settings.favourites, recent=state.recent
         )
     if ask_caller_id and options.caller_id is None:
-        caller_id = ask_caller_id_question(
+        caller_id = questions.ask_caller_id(
             ctx, prompter, lookups, region, preferred=settings.default_caller_id
         )
     return chosen, callee, callee_name, caller_id
@@ -294,6 +299,8 @@ def _load_state(store: SettingsStore, wanted: bool, notes: list[str]) -> tuple[P
 def _start_lookups(
     client: SipgateClient, store: SettingsStore, state: ProfileState, found: FoundCredentials
 ) -> AccountLookups:
+    from sipgate_tui.lookups import AccountLookups
+
     token_id = found.credentials.token_id
     cached = state.user_id if state.user_token_id == token_id else None
 
@@ -313,6 +320,9 @@ def _background_offline_check(
     client: SipgateClient, store: SettingsStore, state: ProfileState, token_id: str, device: str
 ) -> Background[str | None]:
     """Look up the device while the POST is on its way; a warning if it is offline."""
+    from sipgate_tui.account import list_devices
+    from sipgate_tui.lookups import Background
+
     cached = state.user_id if state.user_token_id == token_id else None
 
     def check() -> str | None:
@@ -331,6 +341,8 @@ def _place(
     ctx: AppContext, client: SipgateClient, plan: CallPlan, source: str, timeouts: Timeouts
 ) -> str:
     """Send the call request once; every failure becomes the user-facing problem."""
+    from sipgate_tui.problems import UNKNOWN_OUTCOME_HINT, call_problem
+
     try:
         with ctx.waiting(f"Placing the call: ringing {plan.device_id} first…"):
             return client.place_call(plan.request)
@@ -411,6 +423,8 @@ def _show_dry_run(plan: CallPlan, ctx: AppContext, json_mode: bool) -> None:
             }
         )
     else:
+        from sipgate_tui import render
+
         if plan.notes:
             ctx.show(render.notes(plan.notes))
         ctx.show(render.dry_run("POST", url, headers, body))

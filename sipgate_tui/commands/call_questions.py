@@ -4,61 +4,25 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 
 from sipgate_tui import render
-from sipgate_tui.account import AccountNumber, Device
+from sipgate_tui.account import AccountNumber, ChosenDevice, Device
 from sipgate_tui.context import AppContext
 from sipgate_tui.errors import Cancelled, InputError
 from sipgate_tui.lookups import AccountLookups, Degraded
-from sipgate_tui.numbers import PhoneNumber, describe_device, parse_device_id, parse_phone_number
+from sipgate_tui.numbers import (
+    PhoneNumber,
+    describe_device,
+    parse_device_id,
+    parse_phone_number,
+    resolve_callee,
+)
 from sipgate_tui.prompts import LiveHint, Option, Prompter, Suggestion, Validator
-from sipgate_tui.settings import FAVOURITE_NAME, Recent
+from sipgate_tui.settings import Recent
 
 NUMBER_EXAMPLE = "e.g. 0157 99912345 or +49 157 99912345"
 TYPE_IT = object()  # the "type it instead" entry of a picker
 OWN_NUMBER = object()  # "the phone's own number" in the caller-ID picker
-
-
-@dataclass(frozen=True)
-class ChosenDevice:
-    """The phone that rings first, with what the account says about it (when known)."""
-
-    id: str
-    device: Device | None = None
-
-
-def resolve_callee(
-    text: str, region: str, favourites: Mapping[str, str]
-) -> tuple[PhoneNumber, str | None]:
-    """A typed callee: a favourite's name (any case) or a number. Returns (number, name)."""
-    stripped = text.strip()
-    # An exact name wins over one that differs only in case (mom before Mom).
-    exact = [name for name in favourites if name == stripped]
-    loose = [name for name in favourites if name.lower() == stripped.lower()]
-    for name in exact or loose[:1]:
-        return parse_phone_number(favourites[name], region, what="callee"), name
-    if FAVOURITE_NAME.fullmatch(stripped) and not any(ch.isdigit() for ch in stripped):
-        known = ", ".join(sorted(favourites)) or "none yet"
-        raise InputError(
-            "unknown-favourite",
-            f"'{stripped[:40]}' is neither a number nor one of your favourites ({known}).",
-            hint="Add it with `sipgate-tui favourites add NAME NUMBER`, or give the number.",
-        )
-    number = parse_phone_number(stripped, region, what="callee")
-    # A number that is a favourite's is shown with its name, however it was typed.
-    name = next(
-        (name for name, saved in favourites.items() if _same_number(saved, number.e164, region)),
-        None,
-    )
-    return number, name
-
-
-def _same_number(saved: str, e164: str, region: str) -> bool:
-    try:
-        return parse_phone_number(saved, region).e164 == e164
-    except InputError:
-        return False
 
 
 def wait_for(ctx: AppContext, message: str, fetch: Callable[[float], object]) -> object:
@@ -128,16 +92,6 @@ def check_device(
             True,
         )
     return ChosenDevice(device_id, device), None, True
-
-
-def offline_warning(device: ChosenDevice) -> str | None:
-    """The warning for a phone that is known to be offline, else None."""
-    if device.device is None or device.device.online is not False:
-        return None
-    return (
-        f"{device.device.alias} ({device.id}) is offline: sipgate accepts the call, but nothing "
-        "rings until the phone is connected."
-    )
 
 
 def confirm_offline(
