@@ -139,7 +139,13 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     args = parser.parse_args()
     if not Path(APP).exists():
-        raise SystemExit(f"{APP} is missing: install the project first (pip install -e .)")
+        raise SystemExit(f"{APP} is missing: install the project first (pip install .)")
+    import sipgate_tui
+
+    if "site-packages" not in sipgate_tui.__file__:
+        print("note: sipgate-tui runs from a source checkout (an editable install); its imports "
+              "are slower than a user's. For the numbers users see: pip install . into a fresh "
+              "virtual environment.\n", file=sys.stderr)
 
     work = Path(tempfile.mkdtemp(prefix="sipgate-tui-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("SIPGATE")}
@@ -166,7 +172,7 @@ def main() -> int:
         results["prompt"] = alternate(args.runs, {
             "import questionary, rich.console": lambda: timed(imports, env),
             "sipgate-tui call, first prompt": lambda: until_prompt(
-                [APP, "call"], env, b"Which phone rings first"),
+                [APP, "call"], env, b"Whom do you want to call"),
         })
         keyring_env = keyring_environment(env, work / "keyring")
         if keyring_env is not None:

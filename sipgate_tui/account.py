@@ -7,7 +7,6 @@ GET that needs it. Write scopes cannot be probed without side effects (a call, a
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from sipgate_tui.api import ApiError, SipgateClient, UserInfo
@@ -75,27 +74,11 @@ def check_account(client: SipgateClient) -> AccountCheck:
             return False
         return None
 
+    from concurrent.futures import ThreadPoolExecutor
+
     with ThreadPoolExecutor(max_workers=len(PROBED), thread_name_prefix="probe") as pool:
         results = list(pool.map(probe, PROBED))
     return AccountCheck(user, {scope.name: ok for scope, ok in zip(PROBED, results, strict=True)})
-
-
-@dataclass(frozen=True)
-class ChosenDevice:
-    """The phone that rings first, with what the account says about it (when known)."""
-
-    id: str
-    device: Device | None = None
-
-
-def offline_warning(device: ChosenDevice) -> str | None:
-    """The warning for a phone that is known to be offline, else None."""
-    if device.device is None or device.device.online is not False:
-        return None
-    return (
-        f"{device.device.alias} ({device.id}) is offline: sipgate accepts the call, but nothing "
-        "rings until the phone is connected."
-    )
 
 
 # -- devices and numbers -----------------------------------------------------------------------

@@ -440,7 +440,7 @@ def _retry_after(value: str | None) -> int | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if re.fullmatch(r"[0-9]{1,9}", value):  # ASCII digits only: "¹".isdigit() is True too
         return int(value)
     try:
         from datetime import datetime, timezone

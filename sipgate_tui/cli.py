@@ -4,8 +4,8 @@ Nothing else lives here. Commands are imported inside their Typer functions so t
 does not pay for modules a command needs only when it runs.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: Typer reads every command's signature at
+# start-up, and string annotations would each have to be eval'ed (measured: several ms per call).
 import contextlib
 import logging
 import sys
@@ -431,7 +431,7 @@ def _favourites(typer_ctx: typer.Context, json_output: bool, **fields: str) -> N
 
 
 def _execute(
-    typer_ctx: typer.Context, json_mode: bool, command: Callable[[AppContext], ExitCode]
+    typer_ctx: typer.Context, json_mode: bool, command: Callable[["AppContext"], ExitCode]
 ) -> None:
     """Run a command with the real context; every outcome becomes one message and an exit code."""
     from sipgate_tui import render
@@ -490,7 +490,7 @@ def _note_lost_output(error: OSError) -> None:
 
 
 def _report(
-    ctx: AppContext | None, json_mode: bool, error: AppError, render: ModuleType
+    ctx: "AppContext | None", json_mode: bool, error: AppError, render: ModuleType
 ) -> ExitCode:
     if ctx is None:  # the context itself could not be built: plain consoles will do
         from sipgate_tui.context import build_context

@@ -7,7 +7,6 @@ fakes (a recording console, a scripted prompter, an in-memory keyring, a loopbac
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -27,11 +26,12 @@ from sipgate_tui.credentials import (
 )
 from sipgate_tui.errors import InputError
 from sipgate_tui.options import GlobalOptions as GlobalOptions
-from sipgate_tui.prompts import Prompter, QuestionaryPrompter
 from sipgate_tui.settings import SettingsStore
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
+
+    from sipgate_tui.prompts import Prompter
 
 ENV_CREDENTIALS = (ENV_TOKEN_ID, ENV_TOKEN)
 
@@ -147,6 +147,8 @@ def check_api_url(url: str) -> str:
 
 
 def _is_loopback(host: str) -> bool:
+    import ipaddress
+
     if host.lower() == "localhost":
         return True
     try:
@@ -198,7 +200,7 @@ def build_context(options: GlobalOptions, env: Mapping[str, str] | None = None) 
         out=out,
         err=err,
         terminal=_is_terminal(sys.stdin) and _is_terminal(sys.stdout),
-        make_prompter=QuestionaryPrompter,
+        make_prompter=_questionary_prompter,
         find_credentials=lambda: resolve(env, make_store, options.profile),
         make_client=lambda credentials, timeouts: SipgateClient(
             options.api_url, credentials, timeouts=timeouts
@@ -207,6 +209,12 @@ def build_context(options: GlobalOptions, env: Mapping[str, str] | None = None) 
         make_settings=lambda: SettingsStore(env, options.profile),
         env=env,
     )
+
+
+def _questionary_prompter() -> Prompter:
+    from sipgate_tui.prompts import QuestionaryPrompter
+
+    return QuestionaryPrompter()
 
 
 def _silence_stdout(console: Console) -> None:

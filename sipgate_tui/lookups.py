@@ -68,17 +68,34 @@ class AccountLookups:
     ) -> None:
         self._client = client
         self._from_environment = from_environment
-        self._user = Background(lambda: self._user_id(cached_user_id, remember_user_id), "user")
-        self._devices = Background(self._fetch_devices, "devices")
-        self._numbers = Background(lambda: list_numbers(client), "numbers")
+        self._cached_user_id = cached_user_id
+        self._remember_user_id = remember_user_id
+        self._jobs: tuple[Background, Background, Background] | None = None
+
+    def start(self) -> None:
+        """Start fetching (once). Called when the first question is on screen, so the HTTP
+        stack loads while the user reads it, not before it appears."""
+        if self._jobs is None:
+            user = Background(
+                lambda: self._user_id(self._cached_user_id, self._remember_user_id), "user"
+            )
+            self._jobs = (
+                user,
+                Background(lambda: self._fetch_devices(user), "devices"),
+                Background(lambda: list_numbers(self._client), "numbers"),
+            )
 
     def devices(self, wait: float) -> list[Device] | Degraded:
         """The user's devices, or why not (after waiting at most ``wait`` seconds)."""
-        return self._outcome(self._devices, wait, "devices:read", "your phones", "the device id")
+        self.start()
+        assert self._jobs is not None
+        return self._outcome(self._jobs[1], wait, "devices:read", "your phones", "the device id")
 
     def numbers(self, wait: float) -> list[AccountNumber] | Degraded:
         """The account's numbers, or why not (after waiting at most ``wait`` seconds)."""
-        return self._outcome(self._numbers, wait, "numbers:read", "your numbers", "the number")
+        self.start()
+        assert self._jobs is not None
+        return self._outcome(self._jobs[2], wait, "numbers:read", "your numbers", "the number")
 
     def _user_id(self, cached: str | None, remember: Callable[[str], None]) -> str:
         if cached:
@@ -87,9 +104,9 @@ class AccountLookups:
         remember(user_id)
         return user_id
 
-    def _fetch_devices(self) -> list[Device]:
-        self._user.wait(60)
-        return list_devices(self._client, self._user.result())
+    def _fetch_devices(self, user: Background[str]) -> list[Device]:
+        user.wait(60)
+        return list_devices(self._client, user.result())
 
     def _outcome(
         self, job: Background[T], wait: float, scope: str, what: str, typed: str

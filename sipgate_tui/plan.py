@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sipgate_tui.api import CallRequest
 from sipgate_tui.numbers import PhoneNumber
+
+if TYPE_CHECKING:
+    from sipgate_tui.account import Device
 
 
 @dataclass(frozen=True)
@@ -39,3 +43,21 @@ class CallPlan:
             callee=self.callee.e164,
             caller_id=self.caller_id.e164 if self.caller_id else None,
         )
+
+
+@dataclass(frozen=True)
+class ChosenDevice:
+    """The phone that rings first, with what the account says about it (when known)."""
+
+    id: str
+    device: Device | None = None
+
+
+def offline_warning(device: ChosenDevice) -> str | None:
+    """The warning for a phone that is known to be offline, else None."""
+    if device.device is None or device.device.online is not False:
+        return None
+    return (
+        f"{device.device.alias} ({device.id}) is offline: sipgate accepts the call, but nothing "
+        "rings until the phone is connected."
+    )

@@ -17,11 +17,20 @@ Validator = Callable[[str], "str | None"]  # returns an error message, or None w
 
 @dataclass(frozen=True)
 class Suggestion:
-    """A completion for a text prompt: the text it inserts, and a note shown beside it."""
+    """A completion for a text prompt: the text it inserts, and a note shown beside it.
+
+    ``note`` may be a function: it is then called only when the suggestion is shown, so
+    formatting it costs nothing before the question appears.
+    """
 
     text: str
-    note: str = ""
+    note: str | Callable[[], str] = ""
     also_matches: str = ""  # e.g. a favourite's number, so typing digits finds its name
+
+    @property
+    def shown_note(self) -> str:
+        """The note, computed if need be."""
+        return self.note() if callable(self.note) else self.note
 
 
 @dataclass(frozen=True)
@@ -47,11 +56,12 @@ class Prompter(Protocol):
         placeholder: str | None = None,
         live_hint: LiveHint | None = None,
         suggestions: Sequence[Suggestion] = (),
+        on_shown: Callable[[], None] | None = None,
     ) -> str:
         """Ask for a line of text; ``validate`` must accept it before Enter takes it.
 
         ``placeholder`` is shown greyed while nothing is typed; ``live_hint`` says what the
-        text typed so far means.
+        text typed so far means; ``on_shown`` runs once, when the question is on screen.
         """
         ...
 
@@ -87,6 +97,7 @@ class QuestionaryPrompter:
         placeholder: str | None = None,
         live_hint: LiveHint | None = None,
         suggestions: Sequence[Suggestion] = (),
+        on_shown: Callable[[], None] | None = None,
     ) -> str:
         """See :meth:`Prompter.text`."""
         import questionary
@@ -94,8 +105,11 @@ class QuestionaryPrompter:
         # Validate on Enter only: an error while the user is still typing is noise. What the
         # text means so far is shown instead at the right of the line (hidden when too narrow).
         extra: dict[str, Any] = {"validate_while_typing": False, **self._io}
-        if live_hint is not None:
-            extra["rprompt"] = lambda: _live_text(live_hint, _current_text())
+        shown = _Once(on_shown)
+        if live_hint is not None or on_shown is not None:
+            hint = live_hint or (lambda text: "")
+            # The right prompt is drawn with the question: the moment to run on_shown.
+            extra["rprompt"] = lambda: shown() or _live_text(hint, _current_text())
         if placeholder:
             # In parentheses, so it cannot pass for typed text where colours are off
             # (NO_COLOR); and gone once the prompt is done, so it never reads as the answer.
@@ -151,6 +165,18 @@ class QuestionaryPrompter:
         if answer is None:  # questionary's own "aborted" value
             raise Cancelled()
         return answer
+
+
+class _Once:
+    """Call a function the first time this is called (None: do nothing); returns None."""
+
+    def __init__(self, function: Callable[[], None] | None) -> None:
+        self._function = function
+
+    def __call__(self) -> None:
+        function, self._function = self._function, None
+        if function is not None:
+            function()
 
 
 def _exit_on_ctrl_d(question: Any) -> None:
@@ -212,7 +238,7 @@ def _completer(suggestions: Sequence[Suggestion]) -> Any:
                     yield Completion(
                         suggestion.text,
                         start_position=-len(document.text_before_cursor),
-                        display_meta=suggestion.note,
+                        display_meta=suggestion.shown_note,
                     )
 
     return SuggestionCompleter()

@@ -11,10 +11,9 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from rich import box
-from rich.console import ConsoleOptions, Group, RenderableType, RenderResult
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.constrain import Constrain
 from rich.panel import Panel
-from rich.table import Table
 from rich.text import Text
 
 from sipgate_tui.errors import AppError, ExitCode
@@ -41,23 +40,46 @@ def _panel(body: RenderableType, title: str, style: str) -> RenderableType:
     )
 
 
-def _rows(rows: Iterable[tuple[str, Text | str]]) -> Table:
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold", no_wrap=True)
-    grid.add_column(overflow="fold")
-    for label, value in rows:
-        grid.add_row(label, value if isinstance(value, Text) else Text(value))
-    return grid
+class _Rows:
+    """Label and value pairs: labels in a column, each value wrapped under itself (a hanging
+    indent), so a number never breaks across the label column.
+
+    A two-column rich.table grid does the same, but rich.table alone costs a one-shot dial
+    about 4 ms to import; this is all the success panel needs.
+    """
+
+    def __init__(
+        self, rows: Iterable[tuple[str, Text | str]], *, label_style: str = "bold", gap: int = 2
+    ) -> None:
+        self.rows = [(label, v if isinstance(v, Text) else Text(v)) for label, v in rows]
+        self.label_style = label_style
+        self.gap = gap
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if not self.rows:
+            return
+        width = max(len(label) for label, _ in self.rows) + self.gap
+        available = max(options.max_width - width, 8)
+        for label, value in self.rows:
+            for index, line in enumerate(value.wrap(console, available, overflow="fold")):
+                first = index == 0
+                line.rstrip()
+                yield Text.assemble(
+                    (
+                        label.ljust(width) if first else " " * width,
+                        self.label_style if first else "",
+                    ),
+                    line,
+                )
 
 
-def bullets(lines: Iterable[str]) -> Table:
+def _rows(rows: Iterable[tuple[str, Text | str]]) -> _Rows:
+    return _Rows(rows)
+
+
+def bullets(lines: Iterable[str]) -> _Rows:
     """A bulleted list whose wrapped lines stay indented under their bullet."""
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(no_wrap=True)
-    grid.add_column(overflow="fold")
-    for line in lines:
-        grid.add_row(" •", Text(line))
-    return grid
+    return _Rows([(" •", Text(line)) for line in lines], label_style="", gap=1)
 
 
 def _hint(hint: str) -> RenderableType:
@@ -188,6 +210,8 @@ def internal_error(summary: str) -> RenderableType:
 
 def login_intro(profile: str) -> RenderableType:
     """Where to create a token and which scopes to tick, before asking for it."""
+    from rich.table import Table
+
     from sipgate_tui.account import SCOPES
 
     scopes = Table.grid(padding=(0, 2))
@@ -228,6 +252,8 @@ def scope_report(
     scopes: Mapping[str, bool | None], login_command: str, *, source: str | None = "keyring"
 ) -> RenderableType:
     """One line per scope: granted, not granted, or not checkable; then how to add scopes."""
+    from rich.table import Table
+
     from sipgate_tui.account import SCOPES
 
     grid = Table.grid(padding=(0, 2))
@@ -408,6 +434,8 @@ class _ByWidth:
 
 def devices_table(devices: Iterable[Device]) -> RenderableType:
     """The user's devices; offline ones stand out, devices that cannot call are dimmed."""
+    from rich.table import Table
+
     rows = list(devices)
     if not rows:
         return Text("No devices found for this user.")
@@ -452,6 +480,7 @@ def devices_table(devices: Iterable[Device]) -> RenderableType:
 
 def numbers_table(numbers: Iterable[AccountNumber]) -> RenderableType:
     """The account's numbers, international format, with their type and where they ring."""
+    from rich.table import Table
 
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for column in ("Number", "Type", "Rings at"):
@@ -517,6 +546,8 @@ def _pretty_number(e164: str) -> str:
 
 def favourites_view(favourites: Mapping[str, str], *, message: str | None) -> RenderableType:
     """The favourites as a table, after what just changed."""
+    from rich.table import Table
+
     parts: list[RenderableType] = []
     if message:
         parts.append(Text.assemble(("✓ ", "green"), message))

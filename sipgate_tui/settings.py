@@ -14,10 +14,8 @@ import json
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +51,7 @@ class Recent:
 
     number: str
     at: str  # ISO 8601, UTC
+    pretty: str = ""  # as it was shown ("+49 1579 9912345"), so suggestions need no parsing
 
 
 @dataclass(frozen=True)
@@ -256,7 +255,12 @@ class SettingsStore:
         """
         entry = self._state_entry(self._read_state())
         recent = tuple(
-            Recent(item["number"], str(item.get("at", ""))) for item in entry.get("recent", [])
+            Recent(
+                item["number"],
+                str(item.get("at", "")),
+                str(item.get("pretty") or item["number"]),
+            )
+            for item in entry.get("recent", [])
         )[:MAX_RECENT]
         return ProfileState(
             recent=recent,
@@ -295,8 +299,10 @@ class SettingsStore:
             raise self._damaged_state("it has an unexpected shape")
         return entry
 
-    def remember_call(self, number: str, device: str) -> None:
+    def remember_call(self, number: str, device: str, pretty: str = "") -> None:
         """Put ``number`` first in the recent list (bounded) and remember the phone used."""
+        from datetime import datetime, timezone
+
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
 
         def change(entry: dict[str, Any]) -> None:
@@ -305,7 +311,8 @@ class SettingsStore:
                 for item in entry.get("recent", [])
                 if isinstance(item, dict) and item.get("number") != number
             ]
-            entry["recent"] = [{"number": number, "at": now}, *recent][:MAX_RECENT]
+            newest = {"number": number, "at": now, "pretty": pretty or number}
+            entry["recent"] = [newest, *recent][:MAX_RECENT]
             entry["last_device"] = device
 
         self._edit_state(change)
@@ -370,6 +377,8 @@ def _str_or_none(value: Any) -> str | None:
 
 def _atomic_write(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` so that readers see the old or the new file, never half."""
+    import tempfile
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", text=True)

@@ -107,7 +107,10 @@ class ScriptedPrompter:
         placeholder=None,
         live_hint=None,
         suggestions=(),
+        on_shown=None,
     ):
+        if on_shown is not None:
+            on_shown()  # the question is "on screen" as soon as it is asked
         self.placeholders.append(placeholder)
         self.suggestions.append(list(suggestions))
         while True:

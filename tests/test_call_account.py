@@ -41,7 +41,7 @@ def test_the_device_picker_lists_callable_phones_offline_last(
         SimulatedDevice("w0", "Web user"),
     ]
     prompter, ctx = interactive(
-        simulator, ["Home phone", "0157 99912345", "own number", True], tmp_path
+        simulator, ["0157 99912345", "Home phone", "own number", True], tmp_path
     )
     run(CallOptions(), ctx)
     assert prompter.menus[0] == [
@@ -58,7 +58,7 @@ def test_the_remembered_phone_comes_first_and_is_the_default(
     simulator: SipgateSimulator, tmp_path: Path
 ) -> None:
     settings_store(tmp_path).remember_call("+4915799912345", "y0")
-    prompter, ctx = interactive(simulator, [0, "", "own number", True], tmp_path)
+    prompter, ctx = interactive(simulator, ["", 0, "own number", True], tmp_path)
     run(CallOptions(), ctx)
     assert prompter.menus[0][0] == "Mobile (y0) · online"
     assert prompter.defaults[0] == "Mobile (y0) · online"
@@ -73,7 +73,7 @@ def test_a_configured_default_device_beats_the_last_one(
     store = settings_store(tmp_path)
     store.remember_call("+4915799912345", "y0")
     store.set_value("default_device", "x0")
-    prompter, ctx = interactive(simulator, [0, "", "own number", True], tmp_path)
+    prompter, ctx = interactive(simulator, ["", 0, "own number", True], tmp_path)
     run(CallOptions(), ctx)
     assert prompter.menus[0][0] == "Home phone (x0) · online"
 
@@ -83,11 +83,12 @@ def test_choosing_an_offline_phone_warns_and_offers_another(
 ) -> None:
     prompter, ctx = interactive(
         simulator,
-        ["Softphone", "Pick another", "Desk phone", "0157 99912345", "own number", True],
+        ["0157 99912345", "Softphone", "Pick another", "Desk phone", "own number", True],
         tmp_path,
     )
     run(CallOptions(), ctx)
-    assert prompter.questions[:3] == [
+    assert prompter.questions[:4] == [
+        "Whom do you want to call?",
         "Which phone rings first?",
         "What now?",
         "Which phone rings first?",
@@ -101,7 +102,7 @@ def test_an_offline_phone_can_still_be_called_deliberately(
     simulator: SipgateSimulator, tmp_path: Path
 ) -> None:
     _, ctx = interactive(
-        simulator, ["Softphone", "Call anyway", "0157 99912345", "own number", True], tmp_path
+        simulator, ["0157 99912345", "Softphone", "Call anyway", "own number", True], tmp_path
     )
     run(CallOptions(), ctx)
     assert simulator.call_requests()[0].json["caller"] == "e1"
@@ -156,7 +157,7 @@ def test_the_caller_id_picker_offers_the_accounts_numbers(
 ) -> None:
     settings_store(tmp_path).set_value("default_caller_id", "+492115550001")
     prompter, ctx = interactive(
-        simulator, ["Desk phone", "0157 99912345", "+49 211 5550001", True], tmp_path
+        simulator, ["0157 99912345", "Desk phone", "+49 211 5550001", True], tmp_path
     )
     run(CallOptions(), ctx)
     assert prompter.menus[1] == [
@@ -173,10 +174,10 @@ def test_favourites_and_recent_numbers_are_suggested(
 ) -> None:
     store = settings_store(tmp_path)
     store.set_favourite("mom", "+4915799912345")
-    store.remember_call("+492115550099", "e0")
-    prompter, ctx = interactive(simulator, ["Desk phone", "MOM", "own number", True], tmp_path)
+    store.remember_call("+492115550099", "e0", "+49 211 5550099")
+    prompter, ctx = interactive(simulator, ["MOM", "Desk phone", "own number", True], tmp_path)
     run(CallOptions(), ctx)
-    suggested = [(s.text, s.note) for s in prompter.suggestions[0]]
+    suggested = [(s.text, s.shown_note) for s in prompter.suggestions[0]]
     assert ("mom", "+49 1579 9912345") in suggested
     assert ("+49 211 5550099", "recent") in suggested
     assert "mom · +49 1579 9912345" in flat(output_of(ctx.out))
@@ -229,7 +230,7 @@ def test_without_read_scopes_the_questions_fall_back_to_typing(
     simulator: SipgateSimulator, tmp_path: Path
 ) -> None:
     simulator.tokens[TOKEN_ID] = SimulatedToken(TOKEN, frozenset({"sessions:calls:write"}))
-    prompter, ctx = interactive(simulator, ["e0", "0157 99912345", "", True], tmp_path)
+    prompter, ctx = interactive(simulator, ["0157 99912345", "e0", "", True], tmp_path)
     run(CallOptions(), ctx)
     assert prompter.menus == []
     shown = flat(output_of(ctx.out))
@@ -242,7 +243,7 @@ def test_a_slow_api_falls_back_to_typing_without_blocking(
     simulator.respond_with(200, {"items": []}, path="/w0/devices", delay=3)
     simulator.respond_with(200, {"items": []}, path="/numbers", delay=3)
     prompter, ctx = interactive(
-        simulator, ["e0", "0157 99912345", "", True], tmp_path, lookup_wait=0.2
+        simulator, ["0157 99912345", "e0", "", True], tmp_path, lookup_wait=0.2
     )
     started = time.monotonic()
     run(CallOptions(), ctx)
@@ -254,7 +255,7 @@ def test_a_slow_api_falls_back_to_typing_without_blocking(
 def test_lookups_share_one_connection_pool_with_the_call(
     simulator: SipgateSimulator, tmp_path: Path
 ) -> None:
-    _, ctx = interactive(simulator, ["Desk phone", "0157 99912345", "own number", True], tmp_path)
+    _, ctx = interactive(simulator, ["0157 99912345", "Desk phone", "own number", True], tmp_path)
     run(CallOptions(), ctx)
     lookup_ports = {r.peer[1] for r in simulator.requests if r.method == "GET"}
     assert simulator.call_requests()[0].peer[1] in lookup_ports  # a reused keep-alive connection
@@ -263,7 +264,7 @@ def test_lookups_share_one_connection_pool_with_the_call(
 def test_the_user_id_is_looked_up_once(simulator: SipgateSimulator, tmp_path: Path) -> None:
     for _ in range(2):
         _, ctx = interactive(
-            simulator, ["Desk phone", "0157 99912345", "own number", True], tmp_path
+            simulator, ["0157 99912345", "Desk phone", "own number", True], tmp_path
         )
         run(CallOptions(), ctx)
     assert [r.path for r in simulator.requests].count("/authorization/userinfo") == 1
@@ -282,7 +283,7 @@ def test_a_typed_device_that_is_not_yours_is_warned_about(
 ) -> None:
     _, ctx = interactive(
         simulator,
-        ["type its id", "e9", "Pick another", "Desk phone", "0157 99912345", "own number", True],
+        ["0157 99912345", "type its id", "e9", "Pick another", "Desk phone", "own number", True],
         tmp_path,
     )
     run(CallOptions(), ctx)
@@ -323,7 +324,7 @@ def test_with_history_off_no_recent_number_is_offered(
     store = settings_store(tmp_path)
     store.remember_call("+4915799912345", "y0")
     store.set_value("history", False)
-    prompter, ctx = interactive(simulator, [0, "0211 5550001", "own number", True], tmp_path)
+    prompter, ctx = interactive(simulator, ["0211 5550001", 0, "own number", True], tmp_path)
     run(CallOptions(), ctx)
     assert prompter.suggestions[0] == []
     assert prompter.placeholders[0] != "Enter: the last number again"

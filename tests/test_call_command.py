@@ -178,14 +178,14 @@ def typing_simulator(simulator: SipgateSimulator) -> SipgateSimulator:
 def test_the_guided_flow_asks_for_each_value_then_confirms(
     typing_simulator: SipgateSimulator,
 ) -> None:
-    prompter = ScriptedPrompter(["e0", "0157 99912345", "", True])
+    prompter = ScriptedPrompter(["0157 99912345", "e0", "", True])
     ctx = make_context(typing_simulator.url, prompter=prompter, terminal=True)
 
     assert run(CallOptions(), ctx) == ExitCode.OK
 
     assert prompter.questions == [
-        "Which phone rings first?",
         "Whom do you want to call?",
+        "Which phone rings first?",
         "Which number should they see?",
         "Place this call?",
     ]
@@ -203,14 +203,14 @@ def test_invalid_answers_are_rejected_with_the_reason_and_asked_again(
     typing_simulator: SipgateSimulator,
 ) -> None:
     prompter = ScriptedPrompter(
-        ["e01", "w0", "e0", "0l57", "110", "+49 (157) 999-12345", "e1", "0211 5550001", True]
+        ["0l57", "110", "+49 (157) 999-12345", "e01", "w0", "e0", "e1", "0211 5550001", True]
     )
     run(CallOptions(), make_context(typing_simulator.url, prompter=prompter, terminal=True))
     reasons = [reason for _, reason in prompter.rejected]
-    assert "no leading zero" in reasons[0]
-    assert "web user" in reasons[1]
-    assert "contains letters" in reasons[2]
-    assert "emergency number" in reasons[3]
+    assert "contains letters" in reasons[0]
+    assert "emergency number" in reasons[1]
+    assert "no leading zero" in reasons[2]
+    assert "web user" in reasons[3]
     assert "device id" in reasons[4]  # a device id typed as caller ID
     assert all(len(reason) <= 90 for reason in reasons)  # one line under the prompt
     assert typing_simulator.call_requests()[0].json["callerId"] == "+492115550001"
@@ -219,9 +219,9 @@ def test_invalid_answers_are_rejected_with_the_reason_and_asked_again(
 def test_the_live_hint_shows_the_normalised_number_while_typing(
     typing_simulator: SipgateSimulator,
 ) -> None:
-    prompter = ScriptedPrompter(["e0", "0049 15799912345", "", True])
+    prompter = ScriptedPrompter(["0049 15799912345", "e0", "", True])
     run(CallOptions(), make_context(typing_simulator.url, prompter=prompter, terminal=True))
-    assert prompter.live_hints[:2] == ["→ VoIP phone e0", "→ +49 1579 9912345 (DE, mobile)"]
+    assert prompter.live_hints[:2] == ["→ +49 1579 9912345 (DE, mobile)", "→ VoIP phone e0"]
 
 
 def test_only_missing_values_are_asked(typing_simulator: SipgateSimulator) -> None:
@@ -247,7 +247,7 @@ def test_every_value_given_on_a_terminal_still_shows_the_summary_and_confirms(
 def test_ctrl_c_at_any_prompt_cancels_and_sends_nothing(
     typing_simulator: SipgateSimulator, cancel_at: int
 ) -> None:
-    answers: list[object] = ["e0", "0157 99912345", "", True]
+    answers: list[object] = ["0157 99912345", "e0", "", True]
     answers[cancel_at] = KeyboardInterrupt
     ctx = make_context(typing_simulator.url, prompter=ScriptedPrompter(answers), terminal=True)
     with pytest.raises(Cancelled) as caught:
@@ -257,7 +257,7 @@ def test_ctrl_c_at_any_prompt_cancels_and_sends_nothing(
 
 
 def test_answering_no_at_the_confirmation_cancels(typing_simulator: SipgateSimulator) -> None:
-    prompter = ScriptedPrompter(["e0", "0157 99912345", "", False])
+    prompter = ScriptedPrompter(["0157 99912345", "e0", "", False])
     with pytest.raises(Cancelled, match="No call was placed"):
         run(CallOptions(), make_context(typing_simulator.url, prompter=prompter, terminal=True))
     assert typing_simulator.call_requests() == []

@@ -186,20 +186,20 @@ CASES: dict[str, Case] = {
         f"call {key} at {prompt}": Case(("call",), 130, "Cancelled", keys=(*before, (prompt, key)))
         for key in ("^C", "^D")
         for prompt, before in (
-            ("Which phone rings first", ()),
-            ("Whom do you want to call", (("Which phone rings first", "\r"),)),
+            ("Whom do you want to call", ()),
+            ("Which phone rings first", (("Whom do you want to call", "0157 99912345\r"),)),
             (
                 "Which number should they see",
                 (
-                    ("Which phone rings first", "\r"),
                     ("Whom do you want to call", "0157 99912345\r"),
+                    ("Which phone rings first", "\r"),
                 ),
             ),
             (
                 "Place this call",
                 (
-                    ("Which phone rings first", "\r"),
                     ("Whom do you want to call", "0157 99912345\r"),
+                    ("Which phone rings first", "\r"),
                     ("Which number should they see", "\r"),
                 ),
             ),

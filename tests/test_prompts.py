@@ -75,7 +75,7 @@ def test_keys_typed_before_the_confirmation_do_not_answer_it(
 ) -> None:
     # Enter for the caller ID, and two more "to be sure": they arrive before the question
     # and are thrown away, so the confirmation waits for an answer given after it.
-    pipe.send_text("e0" + ENTER + "0157 99912345" + ENTER + ENTER + ENTER + ENTER)
+    pipe.send_text("0157 99912345" + ENTER + "e0" + ENTER + ENTER + ENTER + ENTER)
     ctx = make_context(simulator.url, prompter=prompter, terminal=True)
     outcome: list[object] = []
     flow = threading.Thread(target=lambda: outcome.append(run(CallOptions(), ctx)))
@@ -140,12 +140,12 @@ def test_the_whole_guided_call_through_real_prompts_with_typed_input(
     typing_simulator: SipgateSimulator, pipe: PipeInput, prompter: QuestionaryPrompter
 ) -> None:
     pipe.send_text(
-        "e01"
+        "0049 15799912345"
+        + ENTER
+        + "e01"
         + ENTER
         + "\x7f\x7f0"
         + ENTER  # a typo, corrected after the error
-        + "0049 15799912345"
-        + ENTER
         + ENTER  # the phone's own number
     )
     flow = Flow(make_context(typing_simulator.url, prompter=prompter, terminal=True), CallOptions())
@@ -163,11 +163,11 @@ def test_the_pickers_are_driven_with_arrow_keys(
 ) -> None:
     # Phones: Desk phone (e0), Home phone (x0), Mobile (y0), then the offline Softphone (e1).
     pipe.send_text(
-        DOWN
+        "0157 99912345"
+        + ENTER
+        + DOWN
         + DOWN
         + ENTER  # Mobile (y0)
-        + "0157 99912345"
-        + ENTER
         + DOWN
         + ENTER  # the first of the account's numbers as caller ID
     )
@@ -184,17 +184,17 @@ def test_the_pickers_are_driven_with_arrow_keys(
     ("typed", "at_confirm"),
     [
         (CTRL_C, None),
-        ("e0" + ENTER + CTRL_C, None),
-        ("e0" + ENTER + CTRL_D, None),
-        ("e0" + ENTER + "0157 99912345" + ENTER + CTRL_C, None),
-        ("e0" + ENTER + "0157 99912345" + ENTER + ENTER, CTRL_C),
-        ("e0" + ENTER + "0157 99912345" + ENTER + ENTER, "n"),
-        ("e0" + ENTER + "0157 99912345" + ENTER + ENTER, ENTER),  # the default is No
+        ("0157 99912345" + ENTER + CTRL_C, None),
+        ("0157 99912345" + ENTER + CTRL_D, None),
+        ("0157 99912345" + ENTER + "e0" + ENTER + CTRL_C, None),
+        ("0157 99912345" + ENTER + "e0" + ENTER + ENTER, CTRL_C),
+        ("0157 99912345" + ENTER + "e0" + ENTER + ENTER, "n"),
+        ("0157 99912345" + ENTER + "e0" + ENTER + ENTER, ENTER),  # the default is No
     ],
     ids=[
-        "device",
         "callee",
-        "callee-ctrl-d",
+        "device",
+        "device-ctrl-d",
         "caller-id",
         "confirm",
         "confirm-no",

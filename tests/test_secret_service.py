@@ -160,11 +160,11 @@ def test_the_first_run_journey_in_a_terminal(
     child.expect("Token \\(hidden\\):")
     child.send(TOKEN + "\r")
     child.expect("Logged in")
+    child.expect("Whom do you want to call?")
+    child.send("0157 99912345\r")
     child.expect("Which phone rings first?")
     child.expect("Desk phone")  # the token may list devices: a picker, Desk phone first
     child.send("\r")
-    child.expect("Whom do you want to call?")
-    child.send("0157 99912345\r")
     child.expect("Which number should they see?")
     child.expect("The phone's own number")
     child.send("\r")

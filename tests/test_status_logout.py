@@ -188,15 +188,15 @@ def test_the_guided_mode_logs_in_first_then_places_the_call(
     simulator: SipgateSimulator, memory_keyring: MemoryKeyring
 ) -> None:
     prompter = ScriptedPrompter(
-        [TOKEN_ID, TOKEN, "Desk phone", "0157 99912345", "own number", True]
+        [TOKEN_ID, TOKEN, "0157 99912345", "Desk phone", "own number", True]
     )
     ctx = make_context(simulator.url, prompter=prompter, terminal=True, env={})
     assert guided.run(ctx) == ExitCode.OK
     assert prompter.questions == [
         "Token id:",
         "Token (hidden):",
-        "Which phone rings first?",
         "Whom do you want to call?",
+        "Which phone rings first?",
         "Which number should they see?",
         "Place this call?",
     ]
@@ -209,10 +209,10 @@ def test_the_guided_mode_logs_in_first_then_places_the_call(
 def test_the_guided_mode_with_credentials_goes_straight_to_the_call(
     simulator: SipgateSimulator,
 ) -> None:
-    prompter = ScriptedPrompter(["Desk phone", "0157 99912345", "own number", True])
+    prompter = ScriptedPrompter(["0157 99912345", "Desk phone", "own number", True])
     ctx = make_context(simulator.url, prompter=prompter, terminal=True)
     assert guided.run(ctx) == ExitCode.OK
-    assert prompter.questions[0] == "Which phone rings first?"
+    assert prompter.questions[0] == "Whom do you want to call?"
 
 
 def test_the_guided_mode_without_a_terminal_is_a_usage_error(simulator: SipgateSimulator) -> None:

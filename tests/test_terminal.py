@@ -44,13 +44,13 @@ def test_a_person_places_a_call_by_answering_the_prompts(
     console_script: str, env: dict[str, str], simulator: SipgateSimulator
 ) -> None:
     child = spawn(console_script, env, "call")
-    child.expect("Which phone rings first?")
-    child.expect("Desk phone \\(e0\\) · online")
-    child.expect("Softphone \\(laptop\\) \\(e1\\) · offline")  # offline ones come last
-    child.send("\r")
     child.expect("Whom do you want to call?")
     child.send("+49 (157) 999-12345")
     child.expect("→ \\+49 1579 9912345")  # the live hint, drawn at the right edge
+    child.send("\r")
+    child.expect("Which phone rings first?")
+    child.expect("Desk phone \\(e0\\) · online")
+    child.expect("Softphone \\(laptop\\) \\(e1\\) · offline")  # offline ones come last
     child.send("\r")
     child.expect("Which number should they see?")
     child.expect("The phone's own number")
@@ -70,10 +70,10 @@ def test_the_second_call_needs_only_enter_and_y(
 ) -> None:
     down = "\x1b[B"
     first = spawn(console_script, env, "call")
-    first.expect("Which phone rings first?")
-    first.send(down + down + "\r")  # Mobile (y0)
     first.expect("Whom do you want to call?")
     first.send("0157 99912345\r")
+    first.expect("Which phone rings first?")
+    first.send(down + down + "\r")  # Mobile (y0)
     first.expect("Which number should they see?")
     first.send("\r")
     first.expect("Place this call")
@@ -81,15 +81,15 @@ def test_the_second_call_needs_only_enter_and_y(
     assert finish(first) == 0
 
     second = spawn(console_script, env, "call")
-    second.expect("Which phone rings first?")
-    # The phone used last comes first (and is highlighted, so Enter takes it).
-    assert second.expect(["Mobile \\(y0\\)", "Desk phone \\(e0\\)"]) == 0
-    second.send("\r")
     second.expect("Enter: the last number again")
     second.send("0157")
     second.expect("recent")  # the last number, suggested as you type
     second.send("\x15")  # Ctrl-U: clear the line again
     second.expect("Enter: the last number again")
+    second.send("\r")
+    second.expect("Which phone rings first?")
+    # The phone used last comes first (and is highlighted, so Enter takes it).
+    assert second.expect(["Mobile \\(y0\\)", "Desk phone \\(e0\\)"]) == 0
     second.send("\r")
     second.expect("Which number should they see?")
     second.send("\r")
@@ -105,7 +105,7 @@ def test_ctrl_c_at_the_first_prompt_cancels_with_130(
     console_script: str, env: dict[str, str], simulator: SipgateSimulator
 ) -> None:
     child = spawn(console_script, env, "call")
-    child.expect("Which phone rings first?")
+    child.expect("Whom do you want to call?")
     child.sendintr()
     child.expect("Cancelled")
     assert finish(child) == 130

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, TypeVar
 
-from sipgate_tui.account import ChosenDevice, offline_warning
 from sipgate_tui.api import ApiError, SipgateClient, Timeouts, plain_headers
 from sipgate_tui.commands.common import timeouts_from_option
 from sipgate_tui.credentials import (
@@ -25,7 +24,7 @@ from sipgate_tui.numbers import (
     parse_region,
     resolve_callee,
 )
-from sipgate_tui.plan import CallPlan
+from sipgate_tui.plan import CallPlan, ChosenDevice, offline_warning
 from sipgate_tui.settings import ProfileSettings, ProfileState, SettingsStore
 
 if TYPE_CHECKING:
@@ -65,7 +64,8 @@ def run(options: CallOptions, ctx: AppContext) -> ExitCode:
     """
     store = ctx.make_settings()
     settings = store.load()
-    region = parse_region(options.region or settings.region or "DE")
+    # The built-in DE needs no check (and no phonenumbers import before the first question).
+    region = parse_region(options.region) if options.region else settings.region or "DE"
     timeouts = timeouts_from_option(options.timeout)
     interactive = ctx.can_prompt(json_mode=options.json)
     notes: list[str] = []
@@ -194,7 +194,7 @@ def run(options: CallOptions, ctx: AppContext) -> ExitCode:
 
     if remember:
         try:
-            store.remember_call(plan.callee.e164, device)
+            store.remember_call(plan.callee.e164, device, plan.callee.pretty)
         except AppError as error:
             plan = replace(plan, notes=(*plan.notes, f"Not remembered: {error.message}"))
 
@@ -256,6 +256,16 @@ def _ask_missing(
     """Ask for what the command line left open; warn before an offline or unknown phone."""
     from sipgate_tui.commands import call_questions as questions
 
+    # Whom to call comes first: it needs nothing from the account, so it appears at once, and
+    # the account's lists load (starting when it is on screen) while it is answered.
+    if callee is None:
+        callee, callee_name = questions.ask_callee(
+            prompter,
+            region,
+            favourites=settings.favourites,
+            recent=state.recent,
+            on_shown=lookups.start if lookups is not None else None,
+        )
     preferred = settings.default_device or state.last_device
     chosen: ChosenDevice | None = None
     if device is not None:
@@ -276,10 +286,6 @@ def _ask_missing(
             warning = unknown or offline_warning(chosen)
         if warning and not questions.confirm_offline(ctx, prompter, warning, can_pick_another=True):
             chosen, preferred = None, None
-    if callee is None:
-        callee, callee_name = questions.ask_callee(
-            prompter, region, favourites=settings.favourites, recent=state.recent
-        )
     if ask_caller_id and options.caller_id is None:
         caller_id = questions.ask_caller_id(
             ctx, prompter, lookups, region, preferred=settings.default_caller_id
@@ -341,12 +347,12 @@ def _place(
     ctx: AppContext, client: SipgateClient, plan: CallPlan, source: str, timeouts: Timeouts
 ) -> str:
     """Send the call request once; every failure becomes the user-facing problem."""
-    from sipgate_tui.problems import UNKNOWN_OUTCOME_HINT, call_problem
-
     try:
         with ctx.waiting(f"Placing the call: ringing {plan.device_id} first…"):
             return client.place_call(plan.request)
     except KeyboardInterrupt:
+        from sipgate_tui.problems import UNKNOWN_OUTCOME_HINT
+
         # The request may already be on its way: "cancelled" would invite a second call.
         raise AppError(
             "interrupted",
@@ -355,6 +361,8 @@ def _place(
             hint=UNKNOWN_OUTCOME_HINT,
         ) from None
     except ApiError as error:
+        from sipgate_tui.problems import call_problem
+
         raise call_problem(
             error,
             device=plan.device_id,

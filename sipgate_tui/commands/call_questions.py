@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from types import ModuleType
 
-from sipgate_tui import render
-from sipgate_tui.account import AccountNumber, ChosenDevice, Device
+from sipgate_tui.account import AccountNumber, Device
 from sipgate_tui.context import AppContext
 from sipgate_tui.errors import Cancelled, InputError
 from sipgate_tui.lookups import AccountLookups, Degraded
@@ -17,6 +17,7 @@ from sipgate_tui.numbers import (
     parse_phone_number,
     resolve_callee,
 )
+from sipgate_tui.plan import ChosenDevice
 from sipgate_tui.prompts import LiveHint, Option, Prompter, Suggestion, Validator
 from sipgate_tui.settings import Recent
 
@@ -56,7 +57,7 @@ def ask_device(
                 return ChosenDevice(chosen.id, chosen)
         devices = [device for device in devices if device.can_call]
     elif isinstance(devices, Degraded):
-        ctx.show(render.info(devices.hint))
+        ctx.show(_render().info(devices.hint))
     typed = prompter.text(
         question,
         validate=_validator(parse_device_id),
@@ -98,7 +99,7 @@ def confirm_offline(
     ctx: AppContext, prompter: Prompter, warning: str, *, can_pick_another: bool
 ) -> bool:
     """Ask what to do about an offline phone: True = call anyway, False = pick another."""
-    ctx.show(render.notes([warning]))
+    ctx.show(_render().notes([warning]))
     options = [Option("Call anyway", True)]
     if can_pick_another:
         options.append(Option("Pick another phone", False))
@@ -116,25 +117,29 @@ def ask_callee(
     *,
     favourites: Mapping[str, str],
     recent: Sequence[Recent],
+    on_shown: Callable[[], None] | None = None,
 ) -> tuple[PhoneNumber, str | None]:
     """Whom to call: any number, a favourite's name, or (Enter) the number called last."""
     names_by_number = {number: name for name, number in favourites.items()}
+    # Nothing here may need phonenumbers before the question is on screen: favourites' notes
+    # are formatted when shown, recent numbers come formatted from the state file.
     suggestions = [
-        Suggestion(name, note=_pretty(number, region), also_matches=number)
+        Suggestion(name, note=lambda number=number: _pretty(number, region), also_matches=number)
         for name, number in sorted(favourites.items())
     ] + [
         Suggestion(
-            _pretty(item.number, region),
-            note=(
-                "★ " + names_by_number[item.number] + " · "
-                if item.number in names_by_number
-                else ""
-            )
+            item.pretty,
+            note=(f"★ {names_by_number[item.number]} · " if item.number in names_by_number else "")
             + "recent",
+            also_matches=item.number,
         )
         for item in recent
     ]
     last = recent[0].number if recent else None
+    last_shown = None
+    if recent:
+        name = names_by_number.get(recent[0].number)
+        last_shown = f"{name} · {recent[0].pretty}" if name else recent[0].pretty
 
     def parse(text: str) -> tuple[PhoneNumber, str | None]:
         if not text.strip() and last:
@@ -153,8 +158,9 @@ def ask_callee(
         placeholder="Enter: the last number again" if last else NUMBER_EXAMPLE,
         # With a last number, Enter alone means it: say so beside the empty line, where it
         # stays as the record of the answer.
-        live_hint=_live(describe, when_empty=describe("") if last else None),
+        live_hint=_live(describe, when_empty=last_shown),
         suggestions=suggestions,
+        on_shown=on_shown,
     )
     return parse(answer)
 
@@ -181,7 +187,7 @@ def ask_caller_id(
         if isinstance(chosen, str):
             return parse_phone_number(chosen, region, what="caller ID")
     elif isinstance(numbers, Degraded):
-        ctx.show(render.info(numbers.hint))
+        ctx.show(_render().info(numbers.hint))
 
     def parse(text: str) -> PhoneNumber | None:
         if not text.strip():
@@ -236,6 +242,12 @@ def _pretty(number: str, region: str) -> str:
 def _number_label(number: AccountNumber, region: str) -> str:
     extras = [part for part in (number.type and number.type.lower(), number.rings) if part]
     return _pretty(number.e164, region) + (f"  ({', '.join(extras)})" if extras else "")
+
+
+def _render() -> ModuleType:  # imported when first needed: Rich is heavy
+    from sipgate_tui import render
+
+    return render
 
 
 def _known_number(number: PhoneNumber | None) -> str | None:

@@ -1,0 +1,106 @@
+"""Structural guards for start-up speed: which heavy modules each path imports.
+
+Timed tests flake; import lists do not. These run the installed console script with Python's
+import profiling on and read which top-level packages were loaded.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from helpers import TOKEN, TOKEN_ID
+
+from sipgate_tui.simulator import SipgateSimulator
+
+HEAVY = {
+    "questionary",
+    "prompt_toolkit",
+    "requests",
+    "urllib3",
+    "keyring",
+    "phonenumbers",
+    "rich",
+    "pydantic",
+    "typer",
+    "secretstorage",
+    "tomlkit",
+}
+
+
+def imported(script: str, env: dict[str, str], *args: str) -> set[str]:
+    result = subprocess.run(
+        [script, *args],
+        env={**env, "PYTHONPROFILEIMPORTTIME": "1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    names = {
+        line.split("|")[2].strip().split(".")[0]
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:") and "cumulative" not in line
+    }
+    return names & HEAVY
+
+
+@pytest.fixture
+def env(clean_env: dict[str, str], tmp_path) -> dict[str, str]:
+    # The keyring must not be discoverable: with env credentials it is never needed.
+    environment = {
+        **clean_env,
+        "SIPGATE_TOKEN_ID": TOKEN_ID,
+        "SIPGATE_TOKEN": TOKEN,
+        "SIPGATE_TUI_CONFIG_DIR": str(tmp_path / "c"),
+        "SIPGATE_TUI_STATE_DIR": str(tmp_path / "s"),
+    }
+    environment.pop("PYTHON_KEYRING_BACKEND")
+    return environment
+
+
+def test_version_imports_nothing_heavy(console_script: str, env: dict[str, str]) -> None:
+    assert imported(console_script, env, "--version") == set()
+
+
+@pytest.mark.parametrize("args", [("--help",), ("call", "--help"), ("login", "--help")])
+def test_help_needs_only_typer(console_script: str, env: dict[str, str], args: tuple) -> None:
+    assert imported(console_script, env, *args) == {"typer"}
+
+
+@pytest.mark.parametrize("json_flag", [(), ("--json",)])
+def test_a_one_shot_dial_with_env_credentials_needs_no_prompt_or_keyring_library(
+    console_script: str, env: dict[str, str], simulator: SipgateSimulator, json_flag: tuple
+) -> None:
+    loaded = imported(
+        console_script,
+        {**env, "SIPGATE_API_URL": simulator.url},
+        "call",
+        "+4915799912345",
+        "--device",
+        "e0",
+        "--yes",
+        *json_flag,
+    )
+    assert not loaded & {
+        "questionary",
+        "prompt_toolkit",
+        "keyring",
+        "secretstorage",
+        "pydantic",
+        "tomlkit",
+    }
+    assert len(simulator.call_requests()) == 1
+
+
+def test_a_dry_run_needs_no_http_library(console_script: str, env: dict[str, str]) -> None:
+    loaded = imported(console_script, env, "call", "+4915799912345", "-d", "e0", "--dry-run")
+    assert not loaded & {"requests", "urllib3", "keyring", "questionary"}
+
+
+def test_typer_is_a_version_without_pydantic() -> None:
+    # 0.29 imports pydantic for every command (about +80 ms a call, see benchmarks/run.py).
+    import typer
+
+    major, minor = (int(part) for part in typer.__version__.split(".")[:2])
+    assert (major, minor) < (0, 29), "measure before widening the typer bound"
