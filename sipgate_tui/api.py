@@ -350,9 +350,10 @@ def parse_session_id(data: Any) -> str | None:
     session_id = data.get("sessionId") if isinstance(data, dict) else None
     if isinstance(session_id, int) and not isinstance(session_id, bool):
         session_id = str(session_id)
-    if not isinstance(session_id, str) or not session_id.strip():
+    if not isinstance(session_id, str):
         return None
-    return _sanitise(session_id.strip(), limit=200)
+    cleaned = _sanitise(session_id, limit=200)  # control characters alone are no session id
+    return cleaned or None
 
 
 _USER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
