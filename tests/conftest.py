@@ -12,10 +12,11 @@ import pytest
 from helpers import MemoryKeyring
 from hypothesis import settings
 
-# The same examples on every run, so CI cannot fail on a draw it will never repeat; explore
-# with `python -m pytest --hypothesis-seed=random` (how the parsers' last bugs were found).
+# The same examples on every run, so CI cannot fail on a draw it will never repeat. To hunt
+# for new ones (how the parsers' last bugs were found): HYPOTHESIS_PROFILE=explore.
 settings.register_profile("sipgate-tui", derandomize=True, deadline=None)
-settings.load_profile("sipgate-tui")
+settings.register_profile("explore", deadline=None, max_examples=2000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "sipgate-tui"))
 
 from sipgate_tui.simulator import SipgateSimulator
 
