@@ -38,8 +38,13 @@ DIAL = [APP, "call", "+4915799912345", "--device", "e0", "--yes"]
 def timed(command: list[str], env: dict[str, str]) -> tuple[float, int]:
     """Wall seconds and peak memory (max RSS, KiB) of one run of ``command``."""
     started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+    )
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
@@ -95,8 +100,11 @@ def requests_waited_on(env: dict[str, str]) -> int:
     with SipgateSimulator(read_delay=0.3) as slow:
         timed(DIAL, {**env, "SIPGATE_API_URL": slow.url})
         [post] = slow.call_requests()
-        waited = [r for r in slow.requests if r.method == "GET" and r.answered_at is not None
-                  and r.answered_at <= post.received_at]
+        waited = [
+            r
+            for r in slow.requests
+            if r.method == "GET" and r.answered_at is not None and r.answered_at <= post.received_at
+        ]
     return 1 + len(waited)
 
 
@@ -107,17 +115,28 @@ def keyring_environment(base: dict[str, str], home: Path) -> dict[str, str] | No
     env = {**base, "HOME": str(home), "XDG_RUNTIME_DIR": str(home)}
     for name in ("SIPGATE_TOKEN_ID", "SIPGATE_TOKEN", "PYTHON_KEYRING_BACKEND"):
         env.pop(name, None)
-    bus = subprocess.run(["dbus-daemon", "--session", "--fork", "--print-address=1",
-                          "--print-pid=1"], env=env, capture_output=True, text=True)
+    bus = subprocess.run(
+        ["dbus-daemon", "--session", "--fork", "--print-address=1", "--print-pid=1"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if bus.returncode:
         return None
     address, pid = bus.stdout.split()[:2]
     env["DBUS_SESSION_BUS_ADDRESS"] = address
     env["BENCH_BUS_PID"] = pid
-    subprocess.run(["gnome-keyring-daemon", "--unlock", "--components=secrets"], env=env,
-                   input="benchmark", capture_output=True, text=True)
-    store = ("import keyring, json; keyring.set_password('sipgate-tui', 'default', "
-             f"json.dumps({{'token_id': {DEFAULT_TOKEN_ID!r}, 'token': {DEFAULT_TOKEN!r}}}))")
+    subprocess.run(
+        ["gnome-keyring-daemon", "--unlock", "--components=secrets"],
+        env=env,
+        input="benchmark",
+        capture_output=True,
+        text=True,
+    )
+    store = (
+        "import keyring, json; keyring.set_password('sipgate-tui', 'default', "
+        f"json.dumps({{'token_id': {DEFAULT_TOKEN_ID!r}, 'token': {DEFAULT_TOKEN!r}}}))"
+    )
     if subprocess.run([sys.executable, "-c", store], env=env).returncode:
         return None
     return env
@@ -143,44 +162,64 @@ def main() -> int:
     import sipgate_tui
 
     if "site-packages" not in sipgate_tui.__file__:
-        print("note: sipgate-tui runs from a source checkout (an editable install); its imports "
-              "are slower than a user's. For the numbers users see: pip install . into a fresh "
-              "virtual environment.\n", file=sys.stderr)
+        print(
+            "note: sipgate-tui runs from a source checkout (an editable install); its imports "
+            "are slower than a user's. For the numbers users see: pip install . into a fresh "
+            "virtual environment.\n",
+            file=sys.stderr,
+        )
 
     work = Path(tempfile.mkdtemp(prefix="sipgate-tui-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("SIPGATE")}
     env.update(
-        HOME=str(work), SIPGATE_TOKEN_ID=DEFAULT_TOKEN_ID, SIPGATE_TOKEN=DEFAULT_TOKEN,
-        SIPGATE_TUI_CONFIG_DIR=str(work / "config"), SIPGATE_TUI_STATE_DIR=str(work / "state"),
-        PROMPT_TOOLKIT_NO_CPR="1", TERM="xterm-256color",
+        HOME=str(work),
+        SIPGATE_TOKEN_ID=DEFAULT_TOKEN_ID,
+        SIPGATE_TOKEN=DEFAULT_TOKEN,
+        SIPGATE_TUI_CONFIG_DIR=str(work / "config"),
+        SIPGATE_TUI_STATE_DIR=str(work / "state"),
+        PROMPT_TOOLKIT_NO_CPR="1",
+        TERM="xterm-256color",
     )
     results: dict[str, object] = {"machine": machine()}
     with SipgateSimulator() as simulator:
         env["SIPGATE_API_URL"] = simulator.url
         python = [sys.executable, "-c", "pass"]
-        results["start"] = alternate(args.runs, {
-            "python -c pass": lambda: timed(python, env),
-            "sipgate-tui --version": lambda: timed([APP, "--version"], env),
-            "sipgate-tui --help": lambda: timed([APP, "--help"], env),
-        })
+        results["start"] = alternate(
+            args.runs,
+            {
+                "python -c pass": lambda: timed(python, env),
+                "sipgate-tui --version": lambda: timed([APP, "--version"], env),
+                "sipgate-tui --help": lambda: timed([APP, "--help"], env),
+            },
+        )
         plain = [sys.executable, str(HERE / "plain_dial.py")]
-        results["dial"] = alternate(args.runs, {
-            "plain requests script": lambda: timed(plain, env),
-            "sipgate-tui one-shot dial": lambda: timed(DIAL, env),
-        })
+        results["dial"] = alternate(
+            args.runs,
+            {
+                "plain requests script": lambda: timed(plain, env),
+                "sipgate-tui one-shot dial": lambda: timed(DIAL, env),
+            },
+        )
         imports = [sys.executable, "-c", "import questionary, rich.console"]
-        results["prompt"] = alternate(args.runs, {
-            "import questionary, rich.console": lambda: timed(imports, env),
-            "sipgate-tui call, first prompt": lambda: until_prompt(
-                [APP, "call"], env, b"Whom do you want to call"),
-        })
+        results["prompt"] = alternate(
+            args.runs,
+            {
+                "import questionary, rich.console": lambda: timed(imports, env),
+                "sipgate-tui call, first prompt": lambda: until_prompt(
+                    [APP, "call"], env, b"Whom do you want to call"
+                ),
+            },
+        )
         keyring_env = keyring_environment(env, work / "keyring")
         if keyring_env is not None:
             try:
-                results["keyring"] = alternate(args.runs, {
-                    "dial, token from the environment": lambda: timed(DIAL, env),
-                    "dial, token from the keyring": lambda: timed(DIAL, keyring_env),
-                })
+                results["keyring"] = alternate(
+                    args.runs,
+                    {
+                        "dial, token from the environment": lambda: timed(DIAL, env),
+                        "dial, token from the keyring": lambda: timed(DIAL, keyring_env),
+                    },
+                )
             finally:
                 os.kill(int(keyring_env["BENCH_BUS_PID"]), signal.SIGTERM)
         results["waited_on"] = requests_waited_on(env)
@@ -201,43 +240,73 @@ def table(results: dict) -> str:
 
     base = start["python -c pass"]["ms"]
     rows = [
-        ("`sipgate-tui --version`", start["sipgate-tui --version"]["ms"], "`python -c pass`",
-         base, "≤ 6x"),
-        ("`sipgate-tui --help`", start["sipgate-tui --help"]["ms"], "`python -c pass`", base,
-         "≤ 8x"),
-        ("one-shot dial", dial["sipgate-tui one-shot dial"]["ms"], "plain requests script",
-         dial["plain requests script"]["ms"], "≤ 1.6x (stretch 1.2x)"),
-        ("`sipgate-tui call` to the first prompt",
-         prompt["sipgate-tui call, first prompt"]["ms"],
-         "`import questionary, rich.console`", prompt["import questionary, rich.console"]["ms"],
-         "≤ 1.3x"),
+        (
+            "`sipgate-tui --version`",
+            start["sipgate-tui --version"]["ms"],
+            "`python -c pass`",
+            base,
+            "≤ 6x",
+        ),
+        (
+            "`sipgate-tui --help`",
+            start["sipgate-tui --help"]["ms"],
+            "`python -c pass`",
+            base,
+            "≤ 8x",
+        ),
+        (
+            "one-shot dial",
+            dial["sipgate-tui one-shot dial"]["ms"],
+            "plain requests script",
+            dial["plain requests script"]["ms"],
+            "≤ 1.6x (stretch 1.2x)",
+        ),
+        (
+            "`sipgate-tui call` to the first prompt",
+            prompt["sipgate-tui call, first prompt"]["ms"],
+            "`import questionary, rich.console`",
+            prompt["import questionary, rich.console"]["ms"],
+            "≤ 1.3x",
+        ),
     ]
     lines = [
         "| measurement | sipgate-tui | baseline | ratio | target |",
         "|---|---|---|---|---|",
     ]
     for what, ours, baseline_name, baseline, target in rows:
-        lines.append(f"| {what} | {ours:.0f} ms | {baseline_name}: {baseline:.0f} ms | "
-                     f"{ratio(ours, baseline)} | {target} |")
+        lines.append(
+            f"| {what} | {ours:.0f} ms | {baseline_name}: {baseline:.0f} ms | "
+            f"{ratio(ours, baseline)} | {target} |"
+        )
     ours_mem = dial["sipgate-tui one-shot dial"]["max_rss_mib"]
     plain_mem = dial["plain requests script"]["max_rss_mib"]
-    lines.append(f"| peak memory, one-shot dial | {ours_mem:.1f} MiB | plain requests script: "
-                 f"{plain_mem:.1f} MiB | {ratio(ours_mem, plain_mem)} | ≤ 1.5x |")
+    lines.append(
+        f"| peak memory, one-shot dial | {ours_mem:.1f} MiB | plain requests script: "
+        f"{plain_mem:.1f} MiB | {ratio(ours_mem, plain_mem)} | ≤ 1.5x |"
+    )
     if "keyring" in results:
         from_env = results["keyring"]["dial, token from the environment"]["ms"]
         from_keyring = results["keyring"]["dial, token from the keyring"]["ms"]
-        lines.append(f"| one-shot dial, token from the keyring | {from_keyring:.0f} ms | token "
-                     f"from the environment: {from_env:.0f} ms | {ratio(from_keyring, from_env)} "
-                     "| (what the keyring costs) |")
+        lines.append(
+            f"| one-shot dial, token from the keyring | {from_keyring:.0f} ms | token "
+            f"from the environment: {from_env:.0f} ms | {ratio(from_keyring, from_env)} "
+            "| (what the keyring costs) |"
+        )
     else:
-        lines.append("| one-shot dial, token from the keyring | n/a: no Secret Service here | | | |")
-    lines.append(f"| HTTP requests a one-shot dial waits on | {results['waited_on']} | the POST "
-                 "alone: 1 | | = 1 |")
+        lines.append(
+            "| one-shot dial, token from the keyring | n/a: no Secret Service here | | | |"
+        )
+    lines.append(
+        f"| HTTP requests a one-shot dial waits on | {results['waited_on']} | the POST "
+        "alone: 1 | | = 1 |"
+    )
     info = results["machine"]
     lines.append("")
-    lines.append(f"Measured {info['date']} with sipgate-tui {info['sipgate_tui']}, Python "
-                 f"{info['python']}, {info['system']}, {info['cpus']} CPUs; medians of "
-                 "alternating runs.")
+    lines.append(
+        f"Measured {info['date']} with sipgate-tui {info['sipgate_tui']}, Python "
+        f"{info['python']}, {info['system']}, {info['cpus']} CPUs; medians of "
+        "alternating runs."
+    )
     return "\n".join(lines)
 
 

@@ -430,8 +430,28 @@ def _favourites(typer_ctx: typer.Context, json_output: bool, **fields: str) -> N
     _execute(typer_ctx, json_output, lambda ctx: settings_commands.favourites(options, ctx))
 
 
+@app.command(
+    short_help="Try it safely: the guided flow against a simulated account.",
+    help="Try sipgate-tui safely: the whole guided flow (login with a fake token, pickers, the "
+    "offline warning, the confirmation, the result) against a simulated sipgate account on "
+    "this machine.\n\n"
+    "No real call is placed, nothing goes over the network, and your keyring, config and "
+    "SIPGATE_* variables are not used. In a terminal you answer the questions; without one "
+    "(or with --no-input) it plays a recorded walkthrough.",
+)
+def demo(typer_ctx: typer.Context) -> None:
+    """Demo (help text in the decorator)."""
+    from sipgate_tui import demo as demo_command
+
+    _execute(typer_ctx, False, demo_command.run, check_globals=False)
+
+
 def _execute(
-    typer_ctx: typer.Context, json_mode: bool, command: Callable[["AppContext"], ExitCode]
+    typer_ctx: typer.Context,
+    json_mode: bool,
+    command: Callable[["AppContext"], ExitCode],
+    *,
+    check_globals: bool = True,
 ) -> None:
     """Run a command with the real context; every outcome becomes one message and an exit code."""
     from sipgate_tui import render
@@ -443,11 +463,12 @@ def _execute(
         _enable_debug_log()
     ctx: AppContext | None = None
     try:
-        global_options = replace(
-            global_options,
-            api_url=check_api_url(global_options.api_url),
-            profile=check_profile(global_options.profile),
-        )
+        if check_globals:  # the demo ignores them: its API and profile are its own
+            global_options = replace(
+                global_options,
+                api_url=check_api_url(global_options.api_url),
+                profile=check_profile(global_options.profile),
+            )
         ctx = build_context(global_options)
         code = command(ctx)
     except KeyboardInterrupt:

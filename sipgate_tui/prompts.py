@@ -85,8 +85,11 @@ class QuestionaryPrompter:
     output, the app passes nothing (the real terminal).
     """
 
-    def __init__(self, input: Any = None, output: Any = None) -> None:
-        self._io = {key: value for key, value in (("input", input), ("output", output)) if value}
+    def __init__(self, input: Any = None, output: Any = None, qmark: str = "?") -> None:
+        self._io: dict[str, Any] = {
+            key: value for key, value in (("input", input), ("output", output)) if value
+        }
+        self._io["qmark"] = qmark  # "DEMO ?" in the demo
 
     def text(
         self,

@@ -7,7 +7,9 @@ markup, so a ``[bold]`` in a server message is shown as typed and cannot restyle
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 from rich import box
@@ -26,11 +28,28 @@ if TYPE_CHECKING:
 MAX_WIDTH = 88  # readable line length; narrower terminals shrink panels further
 
 
+BADGE: ContextVar[str | None] = ContextVar("badge", default=None)
+
+
+@contextmanager
+def badge(label: str) -> Iterator[None]:
+    """Mark every panel rendered inside this block (the demo: ``DEMO``)."""
+    token = BADGE.set(label)
+    try:
+        yield
+    finally:
+        BADGE.reset(token)
+
+
 def _panel(body: RenderableType, title: str, style: str) -> RenderableType:
+    label = BADGE.get()
+    heading = Text(title, style=f"bold {style}")
+    if label:
+        heading = Text.assemble((f" {label} ", "bold reverse magenta"), " ", heading)
     return Constrain(
         Panel(
             body,
-            title=Text(title, style=f"bold {style}"),
+            title=heading,
             title_align="left",
             border_style=style,
             box=box.ROUNDED,
@@ -301,7 +320,11 @@ def login_done(
     login_command: str,
 ) -> RenderableType:
     """Success: the token works, where it is stored, and what it may do."""
-    where = f"your keyring ({backend}), item sipgate-tui / {profile}"
+    where = (
+        backend
+        if backend.startswith("the demo")
+        else f"your keyring ({backend}), item sipgate-tui / {profile}"
+    )
     rows: list[tuple[str, Text | str]] = [
         ("User", user_id + (f" · {domain}" if domain else "")),
         ("Token id", token_id),
@@ -563,3 +586,67 @@ def favourites_view(favourites: Mapping[str, str], *, message: str | None) -> Re
             Text("No favourites yet. Add one: sipgate-tui favourites add mom +49 157 99912345")
         )
     return Group(*parts)
+
+
+# -- the demo ------------------------------------------------------------------------------------
+
+
+def demo_intro(*, interactive: bool, token_id: str) -> RenderableType:
+    """What the demo is, and that nothing real happens."""
+    how = (
+        "Answer the questions as you would for a real call; try the offline Softphone to see "
+        "the warning. Ctrl-C ends the demo at any time."
+        if interactive
+        else "No terminal to ask on, so this plays a recorded walkthrough."
+    )
+    body = Group(
+        Text(
+            "This is sipgate-tui against a simulated sipgate account on this machine.", style="bold"
+        ),
+        Text(""),
+        bullets(
+            [
+                "No real call is placed, nothing goes over the network, and your keyring, "
+                "config and environment variables are not used.",
+                f"The login uses a visibly fake token ({token_id}); it lives in memory and is "
+                "gone when the demo ends.",
+                how,
+            ]
+        ),
+    )
+    return _panel(body, "sipgate-tui demo", "magenta")
+
+
+def demo_answer(question: str, answer: str) -> RenderableType:
+    """A question of the recorded walkthrough, answered as if typed."""
+    label = BADGE.get()
+    prefix = (f"{label} ", "bold magenta") if label else ""
+    return Text.assemble(prefix, ("? ", "bold cyan"), (question, "bold"), " ", (answer, "yellow"))
+
+
+def demo_menu(question: str, titles: Iterable[str], chosen: int) -> RenderableType:
+    """A picker of the recorded walkthrough, with the choice highlighted."""
+    label = BADGE.get()
+    prefix = (f"{label} ", "bold magenta") if label else ""
+    lines = [
+        Text.assemble(prefix, ("? ", "bold cyan"), (question, "bold"), (" (↑/↓, Enter)", "dim"))
+    ]
+    for index, title in enumerate(titles):
+        pointer = " » " if index == chosen else "   "
+        lines.append(Text(pointer + title, style="bold cyan" if index == chosen else ""))
+    return Group(*lines)
+
+
+def demo_done(received: Mapping[str, object]) -> RenderableType:
+    """The end: what the simulated sipgate received, and how to do it for real."""
+    body = Group(
+        Text("The simulated sipgate received this call request (and would now ring the phone):"),
+        Text(json.dumps(received, indent=2), style="cyan"),
+        Text(""),
+        Text(
+            "For real: create a personal access token in the sipgate web app, then run "
+            "`sipgate-tui login` and `sipgate-tui call`.",
+            style="bold",
+        ),
+    )
+    return _panel(body, "Demo finished", "magenta")

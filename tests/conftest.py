@@ -12,13 +12,13 @@ import pytest
 from helpers import MemoryKeyring
 from hypothesis import settings
 
+from sipgate_tui.simulator import SipgateSimulator
+
 # The same examples on every run, so CI cannot fail on a draw it will never repeat. To hunt
 # for new ones (how the parsers' last bugs were found): HYPOTHESIS_PROFILE=explore.
 settings.register_profile("sipgate-tui", derandomize=True, deadline=None)
 settings.register_profile("explore", deadline=None, max_examples=2000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "sipgate-tui"))
-
-from sipgate_tui.simulator import SipgateSimulator
 
 
 @pytest.fixture(autouse=True)

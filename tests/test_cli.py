@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -323,3 +324,37 @@ def test_no_history_leaves_no_trace(console_script: str, env: dict[str, str], tm
     assert "+4915799912345" in state.read_text()
     assert sipgate_tui(console_script, env, "config", "clear-recent").returncode == 0
     assert "+4915799912345" not in state.read_text()
+
+
+def test_shell_completion_installs_and_completes(
+    console_script: str, clean_env: dict[str, str]
+) -> None:
+    import shutil
+
+    if shutil.which("bash") is None:
+        pytest.skip("bash is not installed")
+    env = {
+        **clean_env,
+        "SHELL": "/bin/bash",
+        "PATH": f"{Path(console_script).parent}:{clean_env['PATH']}",
+    }
+    installed = subprocess.run(
+        [console_script, "--install-completion", "bash"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert installed.returncode == 0, installed.stderr
+    script = Path(env["HOME"]) / ".bash_completions" / "sipgate-tui.sh"
+    assert script.exists() and "sipgate-tui.sh" in (Path(env["HOME"]) / ".bashrc").read_text()
+    complete = (
+        f"source {script}; COMP_WORDS=(sipgate-tui ca); COMP_CWORD=1; "
+        '_sipgate_tui_completion sipgate-tui; echo "${COMPREPLY[@]}"; '
+        "COMP_WORDS=(sipgate-tui call --dev); COMP_CWORD=2; "
+        '_sipgate_tui_completion sipgate-tui; echo "${COMPREPLY[@]}"'
+    )
+    result = subprocess.run(
+        ["bash", "-c", complete], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.split("\n")[:2] == ["call", "--device"]

@@ -68,3 +68,46 @@ def test_the_catalogue_has_no_stale_entries() -> None:
     every_source = "\n".join(SOURCES.values())
     stale = [code for code in CATALOGUE if f'"{code}"' not in every_source]
     assert not stale, f"no longer raised anywhere: {stale}"
+
+
+def _generator():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("docs_generate", ROOT / "docs" / "generate.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_pictures_and_the_cli_reference_are_current() -> None:
+    stale = [
+        name
+        for name, content in _generator().outputs().items()
+        if (ROOT / "docs" / name).read_text(encoding="utf-8") != content
+    ]
+    assert not stale, f"stale: {stale}; run `python docs/generate.py`"
+
+
+def test_the_readme_shows_every_picture() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in _generator().screens():
+        assert f"(docs/{name})" in readme, name
+
+
+def test_the_cli_reference_covers_every_command() -> None:
+    reference = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    for command in (
+        "call",
+        "login",
+        "status",
+        "logout",
+        "devices",
+        "numbers",
+        "demo",
+        "config",
+        "config set",
+        "favourites",
+        "favourites add",
+    ):
+        assert f"## `sipgate-tui {command}`" in reference, command

@@ -1,0 +1,183 @@
+"""``sipgate-tui demo``: the whole guided flow against the built-in simulated account.
+
+It *is* the test simulator, started on 127.0.0.1 in a background thread. The demo builds its own
+context from the real one, keeping only the consoles: the API address is the simulator's, the
+credentials live in a throwaway in-memory store, settings in a temporary directory, and every
+``SIPGATE_*`` variable is ignored. So a demo can never place a real call, read or write the
+real keyring or config, or need the network. The login and call steps are the real commands.
+
+In a terminal the call questions are asked for real; without one (``< /dev/null``, or
+``--no-input``) a recorded walkthrough answers them through the same code and panels.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from sipgate_tui import render
+from sipgate_tui.api import SipgateClient
+from sipgate_tui.commands import call, login
+from sipgate_tui.context import AppContext
+from sipgate_tui.credentials import Credentials, decode_item, encode_item, resolve
+from sipgate_tui.errors import Cancelled, ExitCode
+from sipgate_tui.options import GlobalOptions
+from sipgate_tui.prompts import LiveHint, Option, Suggestion, Validator
+from sipgate_tui.settings import SettingsStore
+from sipgate_tui.simulator import SimulatedToken, SipgateSimulator
+
+PROFILE = "demo"
+TOKEN_ID = "token-DEMO01"
+TOKEN = "00000000-0000-4000-8000-000000000000"  # visibly fake, and only the simulator knows it
+
+# The recorded walkthrough: one answer per question, in the order they come. The first pick
+# of a phone is the offline one, so the walkthrough shows that warning too.
+LOGIN_ANSWERS: dict[str, list[Any]] = {"Token id:": [TOKEN_ID], "Token (hidden):": [TOKEN]}
+CALL_ANSWERS: dict[str, list[Any]] = {
+    "Whom do you want to call?": ["0157 99912345"],
+    "Which phone rings first?": ["Softphone", "Desk phone"],
+    "What now?": ["Pick another phone"],
+    "Which number should they see?": ["+49 211 5550001"],
+    "Place this call?": [True],
+}
+
+
+class MemoryStore:
+    """A credential store that forgets everything when the demo ends (never the keyring)."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, str] = {}
+
+    def backend_name(self) -> str:
+        return "the demo's memory, forgotten when it ends (never your keyring)"
+
+    def require_backend(self, *, for_removal: bool = False) -> str:
+        return self.backend_name()
+
+    def read(self, profile: str) -> Credentials | None:
+        value = self.items.get(profile)
+        return decode_item(value, profile) if value is not None else None
+
+    def write(self, profile: str, credentials: Credentials) -> None:
+        self.items[profile] = encode_item(credentials)
+
+    def delete(self, profile: str) -> bool:
+        return self.items.pop(profile, None) is not None
+
+
+class DemoPrompter:
+    """Answers the questions it has an answer for, showing them as if typed; passes the rest
+    to ``real`` (the terminal), or, without one, fails loudly (a walkthrough gap is a bug)."""
+
+    def __init__(self, ctx: AppContext, answers: Mapping[str, list[Any]], real: Any) -> None:
+        self._ctx = ctx
+        self._answers = {question: list(queue) for question, queue in answers.items()}
+        self._real = real
+
+    def _scripted(self, message: str) -> Any:
+        queue = self._answers.get(message)
+        if queue:
+            return queue.pop(0)
+        if self._real is None:
+            raise RuntimeError(f"the demo walkthrough has no answer for: {message}")
+        return None
+
+    def text(
+        self,
+        message: str,
+        *,
+        validate: Validator | None = None,
+        default: str = "",
+        placeholder: str | None = None,
+        live_hint: LiveHint | None = None,
+        suggestions: Sequence[Suggestion] = (),
+        on_shown: Any = None,
+    ) -> str:
+        answer = self._scripted(message)
+        if answer is None:
+            return self._real.text(
+                message,
+                validate=validate,
+                default=default,
+                placeholder=placeholder,
+                live_hint=live_hint,
+                suggestions=suggestions,
+                on_shown=on_shown,
+            )
+        if on_shown is not None:
+            on_shown()
+        hint = live_hint(answer) if live_hint is not None else ""
+        self._ctx.show(render.demo_answer(message, f"{answer}   {hint}".rstrip()))
+        return str(answer)
+
+    def secret(self, message: str, *, validate: Validator | None = None) -> str:
+        answer = self._scripted(message)
+        if answer is None:
+            return self._real.secret(message, validate=validate)
+        self._ctx.show(render.demo_answer(message, "•" * 12 + "  (the fake demo token)"))
+        return str(answer)
+
+    def select(self, message: str, options: Sequence[Option], *, default: object = None) -> object:
+        answer = self._scripted(message)
+        if answer is None:
+            return self._real.select(message, options, default=default)
+        titles = [option.title for option in options]
+        chosen = next(i for i, title in enumerate(titles) if str(answer) in title)
+        self._ctx.show(render.demo_menu(message, titles, chosen))
+        self._ctx.show(render.demo_answer(message, titles[chosen]))
+        return options[chosen].value
+
+    def confirm(self, message: str, *, default: bool) -> bool:
+        answer = self._scripted(message)
+        if answer is None:
+            return bool(self._real.confirm(message, default=default))
+        self._ctx.show(render.demo_answer(message, "Yes" if answer else "No"))
+        return bool(answer)
+
+
+def run(ctx: AppContext) -> ExitCode:
+    """Play the demo on ``ctx``'s consoles; exit code 0 when the simulator got the call."""
+    interactive = ctx.can_prompt()
+    store = MemoryStore()
+    tokens = {TOKEN_ID: SimulatedToken(TOKEN)}
+    with (
+        SipgateSimulator(tokens=tokens) as simulator,
+        tempfile.TemporaryDirectory(prefix="sipgate-tui-demo-") as scratch,
+        render.badge("DEMO"),
+    ):
+        settings_env = {
+            "SIPGATE_TUI_CONFIG_DIR": f"{scratch}/config",
+            "SIPGATE_TUI_STATE_DIR": f"{scratch}/state",
+        }
+        demo = replace(
+            ctx,
+            options=GlobalOptions(api_url=simulator.url, no_input=False, profile=PROFILE),
+            terminal=True,  # the walkthrough answers questions, so the commands may ask them
+            env={},
+            find_credentials=lambda: resolve({}, lambda: store, PROFILE),  # type: ignore[arg-type]
+            make_client=lambda credentials, timeouts: SipgateClient(
+                simulator.url, credentials, timeouts=timeouts
+            ),
+            make_store=lambda: store,  # type: ignore[arg-type, return-value]
+            make_settings=lambda: SettingsStore(settings_env, PROFILE),
+        )
+        if interactive:
+            from sipgate_tui.prompts import QuestionaryPrompter
+
+            prompter = DemoPrompter(demo, LOGIN_ANSWERS, QuestionaryPrompter(qmark="DEMO ?"))
+        else:
+            prompter = DemoPrompter(demo, {**LOGIN_ANSWERS, **CALL_ANSWERS}, None)
+        demo.make_prompter = lambda: prompter
+        demo.show(render.demo_intro(interactive=interactive, token_id=TOKEN_ID))
+        try:
+            login.run(login.LoginOptions(), demo)
+            call.run(call.CallOptions(), demo)
+        except Cancelled:
+            demo.show(render.cancelled(Cancelled("Demo ended. Nothing real happened.")))
+            return ExitCode.CANCELLED
+        requests = simulator.call_requests()
+        if requests:
+            demo.show(render.demo_done(requests[-1].json or {}))
+    return ExitCode.OK
