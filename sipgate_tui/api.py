@@ -184,6 +184,10 @@ class SipgateClient:
             )
         return data
 
+    def delete(self, path: str) -> None:
+        """``DELETE {base}{path}`` (hanging up). Like every write, never retried."""
+        self._send("DELETE", self._url(path, None), None, is_write=False)
+
     def probe(self, path: str, params: dict[str, str | int] | None = None) -> int:
         """The HTTP status of ``GET {base}{path}``: a cheap way to learn whether a scope works.
 

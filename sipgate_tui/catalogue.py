@@ -184,6 +184,18 @@ CATALOGUE: dict[str, Entry] = {
         "The request's content type was refused (415).",
         "A proxy may change requests; see --debug.",
     ),
+    "no-such-call": Entry(
+        (E.REFUSED,),
+        "`hangup` with a call id that is not among the active calls (it may have ended).",
+        "`sipgate-tui calls` lists the active calls and their ids.",
+    ),
+    "history-unavailable": Entry(
+        (E.REFUSED,),
+        "`history` answered 403 or 404: the token lacks history:read, or the account type "
+        "keeps its call history outside this API.",
+        "A token with history:read, then `sipgate-tui login`; the sipgate web app always "
+        "shows the history.",
+    ),
     "unexpected-status": Entry(
         (E.REFUSED,),
         "An HTTP status sipgate does not document.",

@@ -195,6 +195,14 @@ def call(
     no_history: Annotated[
         bool, _flag("--no-history", help="Do not add this number to the recent numbers.")
     ] = False,
+    no_wait: Annotated[
+        bool,
+        _flag(
+            "--no-wait",
+            help="Do not follow the call after the dial (in a terminal, with rtcm:read, "
+            "sipgate-tui shows when it connects and lets you hang up).",
+        ),
+    ] = False,
     json_output: JsonOption = False,
     timeout: TimeoutOption = None,
 ) -> None:
@@ -212,6 +220,7 @@ def call(
         json=json_output,
         timeout=timeout,
         history=not no_history,
+        wait=not no_wait,
     )
     _execute(typer_ctx, json_output, lambda ctx: call_command.run(options, ctx))
 
@@ -313,6 +322,73 @@ def numbers(
 
     options = lists.ListOptions(json=json_output, timeout=timeout)
     _execute(typer_ctx, json_output, lambda ctx: lists.numbers(options, ctx))
+
+
+@app.command(
+    short_help="List the active calls; --watch keeps the list live.",
+    help="List the account's active (established) calls: call id, participants, duration, "
+    "hold and mute.\n\n"
+    "Needs the token scope rtcm:read. Ringing calls are not listed (sipgate shows only "
+    "established ones). --watch refreshes the list until you press q; --json prints the "
+    "API's call objects.",
+)
+def calls(
+    typer_ctx: typer.Context,
+    watch: Annotated[bool, _flag("--watch", help="Refresh every 2 s until q or Ctrl-C.")] = False,
+    json_output: JsonOption = False,
+    timeout: TimeoutOption = None,
+) -> None:
+    """Calls (help text in the decorator)."""
+    from sipgate_tui.commands import calls as calls_command
+
+    options = calls_command.CallsOptions(json=json_output, watch=watch, timeout=timeout)
+    _execute(typer_ctx, json_output, lambda ctx: calls_command.calls(options, ctx))
+
+
+@app.command(
+    short_help="Hang up a call (or pick one, or --all).",
+    help="Hang up an active call.\n\n"
+    "With a CALL_ID (see `sipgate-tui calls`) that call; without one, pick it from the "
+    "active calls; --all hangs up every active call, after a confirmation (--yes skips it). "
+    "Needs the token scope rtcm:write.",
+)
+def hangup(
+    typer_ctx: typer.Context,
+    call_id: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Argument(metavar="CALL_ID", help="The call to end.", show_default=False),
+    ] = None,
+    all_calls: Annotated[bool, _flag("--all", help="Hang up every active call.")] = False,
+    yes: Annotated[bool, _flag("--yes", "-y", help="Do not ask to confirm --all.")] = False,
+    json_output: JsonOption = False,
+    timeout: TimeoutOption = None,
+) -> None:
+    """Hangup (help text in the decorator)."""
+    from sipgate_tui.commands import calls as calls_command
+
+    options = calls_command.HangupOptions(
+        call_id=call_id, all=all_calls, yes=yes, json=json_output, timeout=timeout
+    )
+    _execute(typer_ctx, json_output, lambda ctx: calls_command.hangup(options, ctx))
+
+
+@app.command(
+    short_help="Your last outgoing calls.",
+    help="Show your last outgoing calls: to whom, when, how long, and how they ended.\n\n"
+    "Needs the token scope history:read. Newer sipgate accounts may keep their history "
+    "elsewhere; then sipgate-tui says so.",
+)
+def history(
+    typer_ctx: typer.Context,
+    limit: Annotated[int, _value("--limit", metavar="N", help="How many calls (1 to 1000).")] = 20,
+    json_output: JsonOption = False,
+    timeout: TimeoutOption = None,
+) -> None:
+    """History (help text in the decorator)."""
+    from sipgate_tui.commands import calls as calls_command
+
+    options = calls_command.HistoryOptions(limit=limit, json=json_output, timeout=timeout)
+    _execute(typer_ctx, json_output, lambda ctx: calls_command.history(options, ctx))
 
 
 config_app = typer.Typer(
@@ -566,9 +642,10 @@ def _usage_problem(error: typer.TyperException) -> AppError:
     hint = f"Run `{command} --help` to see the options."
     for option in GLOBAL_OPTIONS:
         if f"No such option: {option}" in message:
+            typed = command.split()[-1] if command != "sipgate-tui" else "status"
             hint = (
                 f"{option} is a global option: it goes before the command, e.g. "
-                f"sipgate-tui {option} … status."
+                f"sipgate-tui {option} … {typed}."
             )
     for option in COMMAND_OPTIONS:
         if f"No such option: {option}" in message and command == "sipgate-tui":

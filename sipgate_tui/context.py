@@ -9,7 +9,9 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -52,6 +54,12 @@ class AppContext:
     env: Mapping[str, str] = field(default_factory=dict)
     lookup_wait: float = 5.0  # seconds a picker waits for the account's lists
     output_error: OSError | None = None  # set when stdout broke (closed pipe, full disk)
+    # Time and the keyboard, for the live view after a dial (tests hand in their own).
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    keys: Callable[[], AbstractContextManager[Callable[[], list[str]]]] = field(
+        default=lambda: _terminal_keys()
+    )
 
     def can_prompt(self, *, json_mode: bool = False) -> bool:
         """Prompts only on a terminal, and never with ``--no-input`` or ``--json``."""
@@ -96,6 +104,17 @@ class AppContext:
         except OSError as error:
             self.output_error = error
             _silence_stdout(self.out)
+
+    @contextlib.contextmanager
+    def live(self) -> Iterator[Callable[[RenderableType], None]]:
+        """A line redrawn in place (Rich Live) on a terminal; elsewhere updates are dropped."""
+        if not self.out.is_terminal:
+            yield lambda renderable: None
+            return
+        from rich.live import Live
+
+        with Live(console=self.out, refresh_per_second=10, transient=True) as live:
+            yield live.update
 
     @contextlib.contextmanager
     def waiting(self, message: str) -> Iterator[None]:
@@ -209,6 +228,12 @@ def build_context(options: GlobalOptions, env: Mapping[str, str] | None = None) 
         make_settings=lambda: SettingsStore(env, options.profile),
         env=env,
     )
+
+
+def _terminal_keys() -> AbstractContextManager[Callable[[], list[str]]]:
+    from sipgate_tui.watch import terminal_keys
+
+    return terminal_keys()
 
 
 def _questionary_prompter() -> Prompter:

@@ -44,6 +44,10 @@ CALL_ANSWERS: dict[str, list[Any]] = {
 }
 
 
+# The demo account's favourites, so typing a name (and its suggestions) can be tried.
+DEMO_FAVOURITES = {"mom": "+4915799912346", "office": "+492115550002"}
+
+
 class MemoryStore:
     """A credential store that forgets everything when the demo ends (never the keyring)."""
 
@@ -170,14 +174,35 @@ def run(ctx: AppContext) -> ExitCode:
         else:
             prompter = DemoPrompter(demo, {**LOGIN_ANSWERS, **CALL_ANSWERS}, None)
         demo.make_prompter = lambda: prompter
-        demo.show(render.demo_intro(interactive=interactive, token_id=TOKEN_ID))
+        settings = demo.make_settings()
+        for name, number in DEMO_FAVOURITES.items():
+            settings.set_favourite(name, number)
+        why_recorded = None if interactive else ctx.why_no_prompts()
+        demo.show(render.demo_intro(why_recorded=why_recorded, token_id=TOKEN_ID))
         try:
             login.run(login.LoginOptions(), demo)
-            call.run(call.CallOptions(), demo)
+            call.run(call.CallOptions(wait=interactive), demo)
         except Cancelled:
             demo.show(render.cancelled(Cancelled("Demo ended. Nothing real happened.")))
             return ExitCode.CANCELLED
+        finally:
+            _let_lookups_finish()
         requests = simulator.call_requests()
         if requests:
             demo.show(render.demo_done(requests[-1].json or {}))
     return ExitCode.OK
+
+
+def _let_lookups_finish(deadline: float = 2.0) -> None:
+    """Wait (briefly) for background lookups still talking to the simulator.
+
+    They remember the user id in the state file; one that finishes after the temporary
+    directory is gone would create it again and leave it behind.
+    """
+    import threading
+    import time
+
+    until = time.monotonic() + deadline
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and thread.name.startswith("sipgate-tui-"):
+            thread.join(max(0.0, until - time.monotonic()))

@@ -42,7 +42,7 @@ class Background(Generic[T]):
             finally:
                 self._done.set()
 
-        threading.Thread(target=target, name=name, daemon=True).start()
+        threading.Thread(target=target, name=f"sipgate-tui-{name}", daemon=True).start()
 
     def wait(self, seconds: float) -> bool:
         """True once finished; False if still running after ``seconds``."""

@@ -93,10 +93,12 @@ def parse_device_id(text: str) -> str:
         )
     letter = candidate[0]
     if letter not in CALL_CAPABLE_DEVICE_KINDS:
-        kind = OTHER_DEVICE_KINDS.get(letter, "device")
+        kind = OTHER_DEVICE_KINDS.get(letter)
         raise InputError(
             "invalid-device",
-            f"'{candidate}' is a {kind}, which cannot place calls.",
+            f"'{candidate}' is a {kind}, which cannot place calls."
+            if kind
+            else f"'{candidate}' is no phone's device id: no '{letter}' device can place calls.",
             hint="Use a phone's device id starting with e (VoIP), x (external), y (mobile) or "
             "p (phoneline).",
         )

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 DEFAULT_API_URL = "https://api.sipgate.com/v2"
 DEFAULT_PROFILE = "default"
+DEFAULT_REGION = "DE"  # country of numbers written without a country code
 
 
 @dataclass(frozen=True)

@@ -15,15 +15,19 @@ from typing import TYPE_CHECKING
 from rich import box
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.constrain import Constrain
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.text import Text
 
 from sipgate_tui.errors import AppError, ExitCode
 from sipgate_tui.numbers import describe_device
+from sipgate_tui.options import DEFAULT_REGION
 from sipgate_tui.plan import CallPlan
 
 if TYPE_CHECKING:
     from sipgate_tui.account import AccountNumber, Device
+    from sipgate_tui.rtcm import ActiveCall, HistoryEntry
+    from sipgate_tui.watch import WatchState
 
 MAX_WIDTH = 88  # readable line length; narrower terminals shrink panels further
 
@@ -154,10 +158,13 @@ def call_summary(plan: CallPlan) -> RenderableType:
     return _panel(Group(*parts), "Ready to call", "cyan")
 
 
-def call_accepted(plan: CallPlan, session_id: str, *, show_notes: bool = True) -> RenderableType:
+def call_accepted(
+    plan: CallPlan, session_id: str, *, show_notes: bool = True, show_hints: bool = True
+) -> RenderableType:
     """Success: what happens next, and what to check if nothing rings.
 
-    ``show_notes`` is False when the summary panel already showed the notes.
+    ``show_notes`` is False when the summary panel already showed the notes; ``show_hints``
+    is False when the call is followed live, which explains a silent phone itself.
     """
     lead = Text.assemble(
         ("sipgate accepted the call. ", "bold"),
@@ -176,7 +183,9 @@ def call_accepted(plan: CallPlan, session_id: str, *, show_notes: bool = True) -
             ]
         ),
     )
-    parts: list[RenderableType] = [_panel(body, "✓ Call accepted", "green"), hints]
+    parts: list[RenderableType] = [_panel(body, "✓ Call accepted", "green")]
+    if show_hints:
+        parts.append(hints)
     if plan.notes and show_notes:
         parts.insert(1, notes(plan.notes))
     return Group(*parts)
@@ -233,16 +242,17 @@ def login_intro(profile: str) -> RenderableType:
 
     from sipgate_tui.account import SCOPES
 
-    scopes = Table.grid(padding=(0, 2))
-    scopes.add_column(style="bold", no_wrap=True)
-    scopes.add_column(no_wrap=True)
-    scopes.add_column(overflow="fold")
+    wide = Table.grid(padding=(0, 2))
+    wide.add_column(style="bold", no_wrap=True)
+    wide.add_column(no_wrap=True)
+    wide.add_column(overflow="fold")
+    narrow: list[RenderableType] = []
     for scope in SCOPES:
-        scopes.add_row(
-            scope.name,
-            Text("required", style="bold") if scope.required else Text("optional", style="dim"),
-            scope.used_for,
-        )
+        need = Text("required", style="bold") if scope.required else Text("optional", style="dim")
+        wide.add_row(scope.name, need, scope.used_for)
+        narrow.append(Text.assemble((scope.name, "bold"), " ", need))
+        narrow.append(Padding(Text(scope.used_for), (0, 0, 0, 2)))
+    scopes = _ByWidth(wide, Group(*narrow), breakpoint=56)
     steps = Table.grid(padding=(0, 1))
     steps.add_column(no_wrap=True, style="bold")
     steps.add_column(overflow="fold")
@@ -279,6 +289,7 @@ def scope_report(
     grid.add_column(no_wrap=True)
     grid.add_column(no_wrap=True, style="bold")
     grid.add_column(overflow="fold")
+    narrow: list[RenderableType] = []
     missing = False
     for scope in SCOPES:
         granted = scopes.get(scope.name)
@@ -297,6 +308,8 @@ def scope_report(
             mark = Text("✗", style="red")
             what = Text.assemble(scope.used_for, ("  not granted", "red"))
         grid.add_row(mark, scope.name, what)
+        narrow.append(Text.assemble(mark, " ", (scope.name, "bold")))
+        narrow.append(Padding(what, (0, 0, 0, 2)))
     footer = "Make sure sessions:calls:write is ticked: without it no call can be placed."
     if missing and source == "env":
         footer += (
@@ -305,7 +318,7 @@ def scope_report(
         )
     elif missing:
         footer += f" To add scopes, create a token with them and run `{login_command}`."
-    return Group(grid, Text(footer, style="dim"))
+    return Group(_ByWidth(grid, Group(*narrow), breakpoint=56), Text(footer, style="dim"))
 
 
 def login_done(
@@ -367,7 +380,11 @@ def status_report(
         "env": "the environment (SIPGATE_TOKEN_ID and SIPGATE_TOKEN)",
         "keyring": f"your keyring ({backend}), item sipgate-tui / {profile}",
     }
-    rows: list[tuple[str, Text | str]] = [("Credentials", origins.get(source or "", "none found"))]
+    if source is None and problem is not None and problem.code == "incomplete-credentials":
+        found = "incomplete (environment)"
+    else:
+        found = origins.get(source or "", "none found")
+    rows: list[tuple[str, Text | str]] = [("Credentials", found)]
     if token_id:
         rows += [("Token id", token_id), ("Token", token_masked or "••••")]
     if valid:
@@ -511,7 +528,7 @@ def numbers_table(numbers: Iterable[AccountNumber]) -> RenderableType:
     rows = list(numbers)
     for number in rows:
         table.add_row(
-            Text(_pretty_number(number.e164), style="bold"),
+            Text(pretty_number(number.e164), style="bold"),
             Text((number.type or "?").lower()),
             Text(number.rings or "–"),
         )
@@ -536,7 +553,7 @@ def config_view(
     rows: list[tuple[str, Text | str]] = []
     for key, value in values.items():
         shown = (
-            "not set"
+            ("not set" if key != "region" else f"not set ({DEFAULT_REGION})")
             if value is None
             else ("true" if value is True else "false" if value is False else str(value))
         )
@@ -553,11 +570,12 @@ def config_view(
             style="dim",
         ),
     )
-    title = f"Settings · profile {profile}" + (f" · {changed} saved" if changed else "")
+    title = f"Settings · profile {profile}" + (f" · {changed}" if changed else "")
     return _panel(body, title, "green" if changed else "cyan")
 
 
-def _pretty_number(e164: str) -> str:
+def pretty_number(e164: str) -> str:
+    """``+4915799912345`` -> ``+49 1579 9912345`` (unchanged when it is no number)."""
     from sipgate_tui.errors import InputError
     from sipgate_tui.numbers import parse_phone_number
 
@@ -579,7 +597,7 @@ def favourites_view(favourites: Mapping[str, str], *, message: str | None) -> Re
         table.add_column("Name", style="bold")
         table.add_column("Number")
         for name, number in sorted(favourites.items(), key=lambda item: item[0].lower()):
-            table.add_row(Text(name), Text(_pretty_number(number)))
+            table.add_row(Text(name), Text(pretty_number(number)))
         parts.append(table)
     else:
         parts.append(
@@ -591,13 +609,17 @@ def favourites_view(favourites: Mapping[str, str], *, message: str | None) -> Re
 # -- the demo ------------------------------------------------------------------------------------
 
 
-def demo_intro(*, interactive: bool, token_id: str) -> RenderableType:
-    """What the demo is, and that nothing real happens."""
+def demo_intro(*, why_recorded: str | None, token_id: str) -> RenderableType:
+    """What the demo is, and that nothing real happens.
+
+    ``why_recorded`` is None when the questions are asked for real, else why they cannot be.
+    """
     how = (
-        "Answer the questions as you would for a real call; try the offline Softphone to see "
-        "the warning. Ctrl-C ends the demo at any time."
-        if interactive
-        else "No terminal to ask on, so this plays a recorded walkthrough."
+        "Answer the questions as you would for a real call: type `mom` for a favourite, try "
+        "the offline Softphone to see the warning, and press h to hang up once the call "
+        "connects. Ctrl-C ends the demo at any time."
+        if why_recorded is None
+        else f"This plays a recorded walkthrough: {why_recorded}."
     )
     body = Group(
         Text(
@@ -640,7 +662,7 @@ def demo_menu(question: str, titles: Iterable[str], chosen: int) -> RenderableTy
 def demo_done(received: Mapping[str, object]) -> RenderableType:
     """The end: what the simulated sipgate received, and how to do it for real."""
     body = Group(
-        Text("The simulated sipgate received this call request (and would now ring the phone):"),
+        Text("The simulated sipgate received this call request:"),
         Text(json.dumps(received, indent=2), style="cyan"),
         Text(""),
         Text(
@@ -650,3 +672,180 @@ def demo_done(received: Mapping[str, object]) -> RenderableType:
         ),
     )
     return _panel(body, "Demo finished", "magenta")
+
+
+# -- after the dial ------------------------------------------------------------------------------
+
+
+def _clock(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    return (
+        f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
+        if hours
+        else f"{rest // 60:02d}:{rest % 60:02d}"
+    )
+
+
+_SPINNER_FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+
+def live_status(
+    state: WatchState, now: float, plan: CallPlan, *, can_hang_up: bool, started: float
+) -> RenderableType:
+    """The live line under the result: ringing (a spinner), or connected with its duration.
+
+    The spinner's frame comes from ``now`` (not from a Rich Spinner, which would restart
+    with every redraw), so the line is a pure function of the clock.
+    """
+    keys = "h hang up · q leave it running" if can_hang_up else "q leave it running"
+    if state.phase == "connected" and state.call is not None:
+        line = Text.assemble(
+            ("● ", "bold green"),
+            "Connected to ",
+            (
+                ", ".join(pretty_number(n) for n in state.call.other_numbers())
+                or plan.callee.pretty,
+                "bold",
+            ),
+            f" · {_clock(now - (state.connected_at or now))}   ",
+            (keys, "dim"),
+        )
+    else:
+        frame = _SPINNER_FRAMES[int(max(now - started, 0) / 0.1) % len(_SPINNER_FRAMES)]
+        line = Text.assemble(
+            (f"{frame} ", "bold cyan"),
+            f"Ringing {who_rings(plan)}… pick up",
+            (f" · {_clock(now - started)}   ", "dim"),
+            ("q stop watching", "dim"),
+        )
+    return Group(line, Text(state.note, style="yellow")) if state.note else line
+
+
+def watch_result(state: WatchState, now: float, plan: CallPlan) -> RenderableType:
+    """How the watch ended."""
+    call_id = state.call.call_id if state.call else None
+    took = _clock(now - state.connected_at) if state.connected_at is not None else None
+    if state.phase == "ended":
+        return Text.assemble(("✓ ", "green"), f"The call ended after {took}.")
+    if state.phase == "hung-up":
+        return Text.assemble(("✓ ", "green"), f"You hung up after {took}.")
+    if state.phase == "left" and call_id:
+        return Text.assemble(
+            ("● ", "green"),
+            "The call goes on. Hang up later with: ",
+            (f"sipgate-tui hangup {call_id}", "bold"),
+        )
+    if state.phase == "left":
+        return Text("Stopped watching; the call was accepted and may still connect.", style="dim")
+    if state.phase == "lost":
+        return Text(
+            f"Stopped watching: {state.note}. The call itself was accepted.", style="yellow"
+        )
+    return no_call_appeared(plan)
+
+
+def no_call_appeared(plan: CallPlan) -> RenderableType:
+    """Nothing connected in time: the seed's first troubleshooting entry, as a checklist."""
+    body = Group(
+        Text("sipgate accepted the call, but no call connected."),
+        Text(""),
+        bullets(
+            [
+                f"Did {plan.device_id} ring? If it rang and nobody answered, try again.",
+                f"Is the phone {plan.device_id} switched on and connected (registered)? sipgate "
+                "accepts calls for offline phones, and then nothing rings. "
+                "`sipgate-tui devices` shows which phones are online.",
+                f"Is {plan.device_id} really this phone's device id? In the sipgate web app, open "
+                f"Phones: the phone's address ends in /devices/{plan.device_id}.",
+            ]
+        ),
+    )
+    return _panel(body, "No call connected", "yellow")
+
+
+def rtcm_tip() -> RenderableType:
+    """Without rtcm:read: one line on what it would show."""
+    return Text(
+        "Tip: with a token that has rtcm:read (and rtcm:write), sipgate-tui shows here "
+        "when the call connects, and can hang up.",
+        style="dim",
+    )
+
+
+def calls_table(
+    calls: Iterable[ActiveCall],
+    now: float | None = None,
+    seen: Mapping[str, float] | None = None,
+    *,
+    watching: bool = False,
+) -> RenderableType:
+    """The account's established calls; ``watching`` adds how to stop the live refresh."""
+    from rich.table import Table
+
+    rows = list(calls)
+    hang_up = "Hang up with: sipgate-tui hangup CALL_ID"
+    footer = Text("Refreshing every 2 s · q stops" if watching else hang_up, style="dim")
+    if not rows:
+        return Group(Text("No active calls."), footer) if watching else Text("No active calls.")
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    # The id is what `hangup` takes: it must stay on one line to be copied whole.
+    table.add_column("Call id", no_wrap=True)
+    for column in ("Participants", "Duration", "State"):
+        table.add_column(column, overflow="fold")
+    for call in rows:
+        people = (
+            ", ".join(
+                pretty_number(p.number) + (" (you)" if p.owner else "")
+                for p in call.participants
+                if p.number
+            )
+            or "–"
+        )
+        since = (seen or {}).get(call.call_id)
+        duration = _clock(now - since) if now is not None and since is not None else "–"
+        flags = [
+            name
+            for name, on in (
+                ("on hold", call.hold),
+                ("muted", call.muted),
+                ("recording", call.recording),
+            )
+            if on
+        ]
+        table.add_row(
+            Text(call.call_id, style="bold"),
+            Text(people),
+            Text(duration),
+            Text(", ".join(flags) or "active"),
+        )
+    return Group(table, footer)
+
+
+def history_table(entries: Iterable[HistoryEntry]) -> RenderableType:
+    """The last outgoing calls, newest first."""
+    from rich.table import Table
+
+    rows = list(entries)
+    if not rows:
+        return Text("No outgoing calls in the history.")
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for column in ("To", "When", "Duration", "Status"):
+        table.add_column(column, overflow="fold")
+    for entry in rows:
+        when = (entry.created or "?").replace("T", " ").replace("Z", " UTC")[:23]
+        duration = _clock(entry.duration) if entry.duration is not None else "–"
+        table.add_row(
+            Text(pretty_number(entry.target), style="bold"),
+            Text(when),
+            Text(duration),
+            Text((entry.status or "?").lower()),
+        )
+    return table
+
+
+def hung_up(call_ids: Iterable[str], missing: Iterable[str]) -> RenderableType:
+    """What hangup did."""
+    lines = [Text.assemble(("✓ ", "green"), f"Hung up {call_id}.") for call_id in call_ids]
+    lines += [Text(f"{call_id} was no longer active.", style="yellow") for call_id in missing]
+    return Group(*lines) if lines else Text("No active calls to hang up.")

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sipgate_tui.errors import AppError, ExitCode, InputError
+from sipgate_tui.options import DEFAULT_REGION
 
 APP_NAME = "sipgate-tui"
 CONFIG_FILE = "config.toml"
@@ -194,7 +195,7 @@ class SettingsStore:
         with self._naming(f"{prefix}.region"):
             if "region" in table:
                 values["region"] = parse_region(self._string(table, "region"))
-        region = values.get("region", "DE")
+        region = values.get("region", DEFAULT_REGION)
         with self._naming(f"{prefix}.default_caller_id"):
             if "default_caller_id" in table:
                 text = self._string(table, "default_caller_id")

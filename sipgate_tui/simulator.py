@@ -147,6 +147,13 @@ class SipgateSimulator:
         self.domain = domain
         self.balance_cents = balance_cents
         self.read_delay = read_delay  # seconds every GET waits: makes waiting on reads visible
+        self.own_number = "+492115550001"  # what the user's phones show
+        self.connect_after = 0.3  # seconds from the dial to an established call
+        self.phones_answer = True  # False: nobody ever picks up
+        self.call_id_is_session_id = True
+        self.active_calls: dict[str, dict[str, Any]] = {}
+        self.history: list[dict[str, Any]] = []
+        self._ending: dict[str, tuple[dict[str, Any], float]] = {}
         self.numbers: list[dict[str, Any]] = [
             {
                 "id": "n1",
@@ -258,6 +265,8 @@ class SipgateSimulator:
             "/history": {"GET": self._get_history},
         }
         methods = routes.get(request.path)
+        if methods is None and request.path.startswith("/calls/"):
+            methods = {"DELETE": self._delete_call}
         if methods is None:
             return _error(404, "Not Found")
         handler = methods.get(request.method)
@@ -320,6 +329,7 @@ class SipgateSimulator:
         session_id = secrets.token_hex(16)
         with self._lock:
             self.sessions.append({"sessionId": session_id, **body})
+        self._after_dial(session_id, device, body)
         return (
             200,
             {"Content-Type": "application/json"},
@@ -357,16 +367,105 @@ class SipgateSimulator:
         page = self.numbers[offset : offset + limit]
         return _json(200, {"items": page, "totalCount": len(self.numbers)})
 
+    # -- after the dial: the phone rings, someone picks up, a call is established ----------
+
+    def _after_dial(self, session_id: str, device: str, body: dict[str, Any]) -> None:
+        """Once the phone is picked up (after ``connect_after`` seconds), the call shows in
+        GET /calls. An offline phone never rings, so its call never appears; nor does any
+        call while ``phones_answer`` is False (the "nobody picks up" mode)."""
+        online = next((d.online for d in self.devices if d.id == device), True)
+        callee = body["callee"]
+        entry: dict[str, Any] = {
+            "id": f"h{len(self.history) + 1}",
+            "source": self.own_number,
+            "target": callee,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "direction": "OUTGOING",
+            "type": "CALL",
+            "status": "PICKUP" if online and self.phones_answer else "NOPICKUP",
+            "callStatus": "PICKUP" if online and self.phones_answer else "NOPICKUP",
+            "duration": 0,
+        }
+        self.history.insert(0, entry)
+        if not (online and self.phones_answer):
+            return
+        # UNCERTAIN: sipgate's docs say the sessionId can serve as the call id; both are
+        # supported, selected by call_id_is_session_id.
+        call_id = session_id if self.call_id_is_session_id else secrets.token_hex(8)
+        call = {
+            "callId": call_id,
+            "muted": False,
+            "recording": False,
+            "hold": False,
+            "participants": [
+                {
+                    "participantId": "1",
+                    "phoneNumber": self.own_number.lstrip("+"),
+                    "muted": False,
+                    "hold": False,
+                    "owner": True,
+                },
+                {
+                    "participantId": "2",
+                    "phoneNumber": callee.lstrip("+"),
+                    "muted": False,
+                    "hold": False,
+                    "owner": False,
+                },
+            ],
+        }
+
+        def establish() -> None:
+            with self._lock:
+                self.active_calls[call_id] = call
+                # A hang-up writes the call's length into its history entry.
+                self._ending[call_id] = (entry, time.monotonic())
+
+        if self.connect_after <= 0:
+            establish()
+        else:
+            timer = threading.Timer(self.connect_after, establish)
+            timer.daemon = True
+            timer.start()
+
     def _get_calls(
         self, request: RecordedRequest, token: SimulatedToken
     ) -> tuple[int, dict[str, str], bytes]:
-        # GET /calls answers with "data", not "items" (sipgate-api.md, "After the dial").
-        return _needs("rtcm:read", token) or _json(200, {"data": []})
+        # GET /calls answers with "data", not "items" (sipgate-api.md, "After the dial"), and
+        # lists only established calls, not ringing ones.
+        refused = _needs("rtcm:read", token)
+        with self._lock:
+            calls = list(self.active_calls.values())
+        return refused or _json(200, {"data": calls})
+
+    def _delete_call(
+        self, request: RecordedRequest, token: SimulatedToken
+    ) -> tuple[int, dict[str, str], bytes]:
+        refused = _needs("rtcm:write", token)
+        if refused:
+            return refused
+        call_id = request.path.removeprefix("/calls/")
+        with self._lock:
+            found = self.active_calls.pop(call_id, None)
+            entry, since = self._ending.pop(call_id, ({}, time.monotonic()))
+            entry["duration"] = round(time.monotonic() - since)
+        return (204, {}, b"") if found else _error(404, "Not Found", "no such call")
 
     def _get_history(
         self, request: RecordedRequest, token: SimulatedToken
     ) -> tuple[int, dict[str, str], bytes]:
-        return _needs("history:read", token) or _json(200, {"items": [], "totalCount": 0})
+        refused = _needs("history:read", token)
+        if refused:
+            return refused
+        offset = _int_param(request, "offset", 0)
+        limit = min(_int_param(request, "limit", 20), 1000)
+        with self._lock:
+            items = [
+                item
+                for item in self.history
+                if request.query.get("directions", [item["direction"]])[0] == item["direction"]
+            ]
+        return _json(200, {"items": items[offset : offset + limit], "totalCount": len(items)})
 
 
 class _QuietServer(ThreadingHTTPServer):

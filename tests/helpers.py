@@ -3,6 +3,7 @@ scripted prompter, and a context builder. Nothing here patches a library."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
 import os
@@ -140,6 +141,30 @@ class ScriptedPrompter:
         return bool(self._next(message))
 
 
+class FakeTime:
+    """A clock that only moves when slept on: the live view runs in simulated time."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+        self.on_sleep: list[Any] = []  # called with the new time after each sleep
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        for hook in self.on_sleep:
+            hook(self.now)
+
+
+@contextlib.contextmanager
+def pressing(batches: list[list[str]]) -> Iterator[Any]:
+    """Keys for the live view: each look at the keyboard gets the next batch (then none).
+    The default, ``[["q"]]``, leaves at once, so tests about other things are not held up."""
+    queue = list(batches)
+    yield lambda: queue.pop(0) if queue else []
+
+
 def recording_console(width: int = 80, *, terminal: bool = False) -> Console:
     """A Rich console writing plain text into memory at a fixed width."""
     return Console(
@@ -158,6 +183,18 @@ def output_of(console: Console) -> str:
     return console.file.getvalue()  # type: ignore[attr-defined]
 
 
+_SCRATCH_ROOT: list[Path] = []
+
+
+def _scratch_directory() -> Path:
+    """A fresh directory under one root per test process, removed when the process ends."""
+    if not _SCRATCH_ROOT:
+        root = Path(tempfile.mkdtemp(prefix="sipgate-tui-tests-"))
+        atexit.register(shutil.rmtree, root, True)
+        _SCRATCH_ROOT.append(root)
+    return Path(tempfile.mkdtemp(dir=_SCRATCH_ROOT[0]))
+
+
 def make_context(
     api_url: str,
     *,
@@ -170,14 +207,17 @@ def make_context(
     profile: str = "default",
     settings_dir: Path | None = None,
     lookup_wait: float = 5.0,
+    keys: Any = None,
+    time_source: FakeTime | None = None,
 ) -> AppContext:
     """An AppContext wired to a loopback API, recording consoles and a scripted prompter."""
     environment = dict(
         env if env is not None else {"SIPGATE_TOKEN_ID": TOKEN_ID, "SIPGATE_TOKEN": TOKEN}
     )
     options = GlobalOptions(api_url=api_url, no_input=no_input, profile=profile)
+    time_source = time_source or FakeTime()
     if settings_dir is None:  # never the developer's own config: a fresh directory per call
-        settings_dir = Path(tempfile.mkdtemp(prefix="sipgate-tui-test-"))
+        settings_dir = _scratch_directory()
     settings_env = {
         "SIPGATE_TUI_CONFIG_DIR": str(settings_dir / "config"),
         "SIPGATE_TUI_STATE_DIR": str(settings_dir / "state"),
@@ -202,6 +242,9 @@ def make_context(
         make_settings=lambda: SettingsStore(settings_env, profile),
         env=environment,
         lookup_wait=lookup_wait,
+        clock=time_source.clock,
+        sleep=time_source.sleep,
+        keys=keys or (lambda: pressing([["q"]])),
     )
 
 

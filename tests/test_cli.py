@@ -349,7 +349,7 @@ def test_shell_completion_installs_and_completes(
     script = Path(env["HOME"]) / ".bash_completions" / "sipgate-tui.sh"
     assert script.exists() and "sipgate-tui.sh" in (Path(env["HOME"]) / ".bashrc").read_text()
     complete = (
-        f"source {script}; COMP_WORDS=(sipgate-tui ca); COMP_CWORD=1; "
+        f"source {script}; COMP_WORDS=(sipgate-tui hang); COMP_CWORD=1; "
         '_sipgate_tui_completion sipgate-tui; echo "${COMPREPLY[@]}"; '
         "COMP_WORDS=(sipgate-tui call --dev); COMP_CWORD=2; "
         '_sipgate_tui_completion sipgate-tui; echo "${COMPREPLY[@]}"'
@@ -357,4 +357,57 @@ def test_shell_completion_installs_and_completes(
     result = subprocess.run(
         ["bash", "-c", complete], env=env, capture_output=True, text=True, timeout=60
     )
-    assert result.stdout.split("\n")[:2] == ["call", "--device"]
+    assert result.stdout.split("\n")[:2] == ["hangup", "--device"]
+
+
+def test_after_the_dial_commands_as_scripts_see_them(
+    console_script: str, env: dict[str, str], simulator: SipgateSimulator
+) -> None:
+    simulator.connect_after = 0
+    called = sipgate_tui(console_script, env, "call", "0157 99912345", "-d", "e0", "--yes")
+    assert called.returncode == 0
+    # Without a terminal the dial does not follow the call: not a single look at /calls.
+    assert not [r for r in simulator.requests if r.path == "/calls"]
+    listed = sipgate_tui(console_script, env, "calls", "--json")
+    [call] = json.loads(listed.stdout)
+    assert call["callId"] == simulator.sessions[0]["sessionId"]
+
+    unknown = sipgate_tui(console_script, env, "hangup", "nope", "--json")
+    assert unknown.returncode == 4
+    # Exactly one document: the error, with nothing printed before it.
+    assert json.loads(unknown.stdout)["error"]["code"] == "no-such-call"
+
+    hung = sipgate_tui(console_script, env, "hangup", call["callId"], "--json")
+    assert (hung.returncode, json.loads(hung.stdout)) == (
+        0,
+        {"ok": True, "hungUp": [call["callId"]], "notFound": []},
+    )
+    history = sipgate_tui(console_script, env, "history", "--limit", "1", "--json")
+    [entry] = json.loads(history.stdout)
+    assert entry["target"] == "+4915799912345"
+
+
+@pytest.mark.parametrize(
+    ("args", "hint"),
+    [
+        (["demo", "--no-input"], "sipgate-tui --no-input … demo"),
+        (["calls", "--profile", "work"], "sipgate-tui --profile … calls"),
+        (["--yes", "call"], "put it after it"),
+    ],
+)
+def test_an_option_on_the_wrong_side_says_where_it_goes(
+    console_script: str, env: dict[str, str], args: list[str], hint: str
+) -> None:
+    result = sipgate_tui(console_script, env, *args)
+    assert result.returncode == 2
+    assert hint in " ".join(result.stderr.split())
+
+
+def test_the_guided_mode_usage_names_every_command() -> None:
+    from sipgate_tui.cli import app
+    from sipgate_tui.commands.guided import USAGE
+
+    group = typer.main.get_command(app)
+    names = {name for name, command in group.commands.items() if not command.hidden}
+    listed = set(USAGE.split("Commands: ")[1].split(". ")[0].split(", "))
+    assert names == listed

@@ -119,6 +119,9 @@ def test_the_interactive_demo_asks_the_real_questions(
     child.send("\r")
     child.expect("Place this call")
     child.send("y")
+    child.expect("Connected to")  # the simulated phone picks up: the live view shows it
+    child.send("h")
+    child.expect("You hung up")
     child.expect("Demo finished")
     child.expect(pexpect.EOF)
     child.close()

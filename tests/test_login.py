@@ -53,6 +53,19 @@ def test_login_verifies_then_stores_exactly_one_item(
     assert next(r.path for r in simulator.requests) == "/authorization/userinfo"
 
 
+def test_login_in_a_narrow_terminal_stays_readable(
+    simulator: SipgateSimulator, memory_keyring: MemoryKeyring
+) -> None:
+    _, ctx = interactive(simulator, [TOKEN_ID, TOKEN], width=40)
+    run(LoginOptions(), ctx)
+    lines = output_of(ctx.out).splitlines()
+    # The scope table becomes a list: no column squeezed to a letter per line.
+    assert max(len(line) for line in lines) <= 40
+    assert not [line for line in lines if len(line.strip(" │")) == 1]
+    assert "sessions:calls:write required" in output_of(ctx.out)
+    assert len(lines) < 90
+
+
 def test_the_scope_probes_show_what_the_token_unlocks(
     simulator: SipgateSimulator, memory_keyring: MemoryKeyring
 ) -> None:

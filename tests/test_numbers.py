@@ -104,7 +104,7 @@ def test_call_capable_device_ids_are_accepted(typed: str, device: str) -> None:
         ("w0", "web user, which cannot place calls"),
         ("g1", "group, which cannot place calls"),
         ("f0", "fax line, which cannot place calls"),
-        ("q3", "device, which cannot place calls"),
+        ("q3", "no phone's device id: no 'q' device can place calls"),
         ("+4915799912345", "one letter followed by a number"),
     ],
 )

@@ -171,6 +171,8 @@ def test_the_first_run_journey_in_a_terminal(
     child.expect("Place this call?")
     child.send("y")
     child.expect("Call accepted")
+    child.expect("Ringing|Connected")
+    child.send("q")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0

@@ -59,10 +59,14 @@ def test_a_person_places_a_call_by_answering_the_prompts(
     child.expect("Place this call\\?.*y/N")
     child.send("y")
     child.expect("Call accepted")
+    child.expect("Connected to")  # the live view, once it is picked up
+    child.send("h")
+    child.expect("You hung up after")
     assert finish(child) == 0
     assert [r.json for r in simulator.call_requests()] == [
         {"caller": "e0", "callee": "+4915799912345"}
     ]
+    assert simulator.active_calls == {}  # really hung up: DELETE /calls/{id}
 
 
 def test_the_second_call_needs_only_enter_and_y(
@@ -78,6 +82,9 @@ def test_the_second_call_needs_only_enter_and_y(
     first.send("\r")
     first.expect("Place this call")
     first.send("y")
+    first.expect("Ringing|Connected")
+    first.send("q")  # leave the call running
+    first.expect("The call goes on|Stopped watching")
     assert finish(first) == 0
 
     second = spawn(console_script, env, "call")
@@ -95,6 +102,8 @@ def test_the_second_call_needs_only_enter_and_y(
     second.send("\r")
     second.expect("Place this call")
     second.send("y")
+    second.expect("Ringing|Connected")
+    second.send("q")
     assert finish(second) == 0
     assert [r.json for r in simulator.call_requests()] == 2 * [
         {"caller": "y0", "callee": "+4915799912345"}

@@ -24,6 +24,7 @@ from sipgate_tui.numbers import (
     parse_region,
     resolve_callee,
 )
+from sipgate_tui.options import DEFAULT_REGION
 from sipgate_tui.plan import CallPlan, ChosenDevice, offline_warning
 from sipgate_tui.settings import ProfileSettings, ProfileState, SettingsStore
 
@@ -51,10 +52,12 @@ class CallOptions:
     json: bool = False
     timeout: float | None = None
     history: bool = True
+    wait: bool = True  # follow the call live after the dial (terminal only; --no-wait: off)
 
 
 T = TypeVar("T")
 OFFLINE_CHECK_GRACE = 0.3  # seconds the result may wait for a device check still running
+SNAPSHOT_HEAD_START = 1.0  # seconds the dial may wait for its look at the calls before it
 
 
 def run(options: CallOptions, ctx: AppContext) -> ExitCode:
@@ -65,7 +68,7 @@ def run(options: CallOptions, ctx: AppContext) -> ExitCode:
     store = ctx.make_settings()
     settings = store.load()
     # The built-in DE needs no check (and no phonenumbers import before the first question).
-    region = parse_region(options.region) if options.region else settings.region or "DE"
+    region = parse_region(options.region) if options.region else settings.region or DEFAULT_REGION
     timeouts = timeouts_from_option(options.timeout)
     interactive = ctx.can_prompt(json_mode=options.json)
     notes: list[str] = []
@@ -159,6 +162,12 @@ def run(options: CallOptions, ctx: AppContext) -> ExitCode:
             _show_dry_run(plan, ctx, options.json)
             return ExitCode.OK
 
+        # Following the call needs the calls that exist before the dial; fetched while the
+        # summary is on screen (or alongside the POST), it adds no wait.
+        snapshot = None
+        if client is not None and options.wait and not options.json and ctx.terminal:
+            snapshot = _calls_before(client)
+
         summary_shown = False
         if not options.yes:
             if chosen is not None and chosen.device is None and lookups is not None:
@@ -180,6 +189,10 @@ def run(options: CallOptions, ctx: AppContext) -> ExitCode:
             check = _background_offline_check(
                 client, store, state, found.credentials.token_id, device
             )
+        if snapshot is not None:
+            # Normally long done while the summary was read. A snapshot that lands after the
+            # POST could count the new call as an old one, so it gets a short head start.
+            snapshot.wait(SNAPSHOT_HEAD_START)
         session_id = _place(ctx, client, plan, found.source, timeouts)
         if check is not None:
             if not check.wait(OFFLINE_CHECK_GRACE):
@@ -188,29 +201,38 @@ def run(options: CallOptions, ctx: AppContext) -> ExitCode:
                 warning = check.result()
             if warning:
                 plan = replace(plan, notes=(*plan.notes, warning))
+
+        if remember:
+            try:
+                store.remember_call(plan.callee.e164, device, plan.callee.pretty)
+            except AppError as error:
+                plan = replace(plan, notes=(*plan.notes, f"Not remembered: {error.message}"))
+
+        if options.json:
+            ctx.emit_json(
+                {
+                    "ok": True,
+                    "sessionId": session_id,
+                    "request": plan.request.body(),
+                    "warnings": list(plan.notes),
+                }
+            )
+        else:
+            from sipgate_tui import render
+
+            ctx.show(
+                render.call_accepted(
+                    plan,
+                    session_id,
+                    show_notes=not summary_shown,
+                    show_hints=not _will_follow(snapshot),
+                )
+            )
+            if snapshot is not None:
+                _follow_call(ctx, client, plan, session_id, snapshot)
     finally:
         if client is not None:
             client.close()
-
-    if remember:
-        try:
-            store.remember_call(plan.callee.e164, device, plan.callee.pretty)
-        except AppError as error:
-            plan = replace(plan, notes=(*plan.notes, f"Not remembered: {error.message}"))
-
-    if options.json:
-        ctx.emit_json(
-            {
-                "ok": True,
-                "sessionId": session_id,
-                "request": plan.request.body(),
-                "warnings": list(plan.notes),
-            }
-        )
-    else:
-        from sipgate_tui import render
-
-        ctx.show(render.call_accepted(plan, session_id, show_notes=not summary_shown))
     return ExitCode.OK
 
 
@@ -341,6 +363,86 @@ def _background_offline_check(
         return offline_warning(ChosenDevice(device, known)) if known else None
 
     return Background(check, "offline-check")
+
+
+def _calls_before(client: SipgateClient) -> Background[set[str]]:
+    from sipgate_tui.lookups import Background
+    from sipgate_tui.rtcm import list_calls
+
+    return Background(lambda: {call.call_id for call in list_calls(client)}, "calls-before")
+
+
+def _will_follow(snapshot: Background[set[str]] | None) -> bool:
+    """Whether the live view will run: the look before the dial is in and succeeded."""
+    if snapshot is None or not snapshot.wait(0):
+        return False
+    try:
+        snapshot.result()
+    except Exception:  # noqa: BLE001 - any failure means no live view; _follow_call says why
+        return False
+    return True
+
+
+def _follow_call(
+    ctx: AppContext,
+    client: SipgateClient,
+    plan: CallPlan,
+    session_id: str,
+    snapshot: Background[set[str]],
+) -> None:
+    """After the dial: a live line until the call connects and ends, or why it did not.
+
+    Needs rtcm:read (without it: one line on what it would show). Whatever happens here, the
+    call was accepted: nothing in the watch changes the exit code.
+    """
+    from sipgate_tui import render, rtcm
+    from sipgate_tui.api import HttpStatusError
+    from sipgate_tui.watch import CallWatch, WatchIO, follow
+
+    if not snapshot.wait(2.0):
+        return
+    try:
+        before = snapshot.result()
+    except HttpStatusError as error:
+        if error.status in (401, 403):
+            ctx.show(render.rtcm_tip())
+        return
+    except ApiError:
+        return
+    hang_up_allowed = {"yes": True}
+
+    def hang_up(call_id: str) -> None:
+        try:
+            rtcm.hang_up(client, call_id)
+        except HttpStatusError as error:
+            if error.status == 403:
+                hang_up_allowed["yes"] = False
+            raise
+
+    watch = CallWatch(
+        session_id=session_id, callee=plan.callee.e164, before=before, started=ctx.clock()
+    )
+    with ctx.keys() as pressed, ctx.live() as live:
+        state = follow(
+            watch,
+            WatchIO(
+                fetch=lambda: rtcm.list_calls(client),
+                hang_up=hang_up,
+                show=lambda state, now: live(
+                    render.live_status(
+                        state,
+                        now,
+                        plan,
+                        can_hang_up=hang_up_allowed["yes"],
+                        started=watch.started,
+                    )
+                ),
+                pressed=pressed,
+                clock=ctx.clock,
+                sleep=ctx.sleep,
+            ),
+        )
+    ctx.show(render.watch_result(state, ctx.clock(), plan))
 
 
 def _place(

@@ -7,7 +7,8 @@ from sipgate_tui.context import AppContext
 from sipgate_tui.errors import AppError, Cancelled, ExitCode, InputError
 
 USAGE = (
-    "Usage: sipgate-tui [OPTIONS] COMMAND. Commands: call, login, status, logout. "
+    "Usage: sipgate-tui [OPTIONS] COMMAND. Commands: call, calls, hangup, history, devices, "
+    "numbers, login, status, logout, config, favourites, demo. "
     "Run `sipgate-tui --help` for details."
 )
 

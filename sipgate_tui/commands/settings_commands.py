@@ -11,6 +11,7 @@ from sipgate_tui import render
 from sipgate_tui.context import AppContext
 from sipgate_tui.errors import ExitCode, InputError
 from sipgate_tui.numbers import parse_device_id, parse_phone_number, parse_region
+from sipgate_tui.options import DEFAULT_REGION
 from sipgate_tui.settings import SettingsStore, is_favourite_name
 
 KEYS = {
@@ -93,7 +94,7 @@ def favourites(options: FavouriteOptions, ctx: AppContext) -> ExitCode:
     notes: list[str] = []
     if options.action == "add":
         name = _favourite_name(options.name)
-        region = store.load().region or "DE"
+        region = store.load().region or DEFAULT_REGION
         number = parse_phone_number(options.number or "", region, what="number")
         notes += number.notes
         replaced = store.set_favourite(name, number.e164)
@@ -140,7 +141,7 @@ def _value(key: str, text: str, store: SettingsStore) -> str | bool:
     if key == "region":
         return parse_region(text)
     if key == "default_caller_id":
-        region = store.load().region or "DE"
+        region = store.load().region or DEFAULT_REGION
         return parse_phone_number(text, region, what="caller ID").e164
     word = text.strip().lower()
     if word in TRUE_WORDS | FALSE_WORDS:

@@ -1,0 +1,270 @@
+"""``sipgate-tui calls``, ``hangup`` and ``history``: what happens after the dial."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
+
+from sipgate_tui.api import ApiError, HttpStatusError, SipgateClient
+from sipgate_tui.commands.common import timeouts_from_option
+from sipgate_tui.context import AppContext
+from sipgate_tui.credentials import FoundCredentials, profile_command
+from sipgate_tui.errors import AppError, Cancelled, ExitCode, InputError
+
+if TYPE_CHECKING:
+    from sipgate_tui.prompts import Option
+    from sipgate_tui.rtcm import ActiveCall
+
+T = TypeVar("T")
+WATCH_INTERVAL = 2.0  # seconds between two refreshes of `calls --watch`
+
+
+@dataclass(frozen=True)
+class CallsOptions:
+    """Options of ``calls``."""
+
+    json: bool = False
+    watch: bool = False
+    timeout: float | None = None
+
+
+@dataclass(frozen=True)
+class HangupOptions:
+    """Options of ``hangup``: one call id, all calls, or a pick from the list."""
+
+    call_id: str | None = None
+    all: bool = False
+    yes: bool = False
+    json: bool = False
+    timeout: float | None = None
+
+
+@dataclass(frozen=True)
+class HistoryOptions:
+    """Options of ``history``."""
+
+    limit: int = 20
+    json: bool = False
+    timeout: float | None = None
+
+
+def calls(options: CallsOptions, ctx: AppContext) -> ExitCode:
+    """The account's established calls; with --watch, refreshed until Ctrl-C or q."""
+    from sipgate_tui import render, rtcm
+
+    with _session(ctx, options.timeout) as (client, found):
+        listed = _read(
+            lambda: rtcm.list_calls(client),
+            ctx,
+            found,
+            options.timeout,
+            "list the active calls",
+            "rtcm:read",
+        )
+        if options.json:
+            ctx.emit_json([call.raw for call in listed])
+            return ExitCode.OK
+        if not options.watch or not ctx.terminal:
+            ctx.show(render.calls_table(listed))
+            return ExitCode.OK
+        seen: dict[str, float] = {call.call_id: ctx.clock() for call in listed}
+        with ctx.keys() as pressed, ctx.live() as live:
+            next_refresh = ctx.clock()
+            while True:
+                now = ctx.clock()
+                if now >= next_refresh:
+                    listed = _read(
+                        lambda: rtcm.list_calls(client),
+                        ctx,
+                        found,
+                        options.timeout,
+                        "list the active calls",
+                        "rtcm:read",
+                    )
+                    for call in listed:
+                        seen.setdefault(call.call_id, now)
+                    next_refresh = now + WATCH_INTERVAL
+                live(render.calls_table(listed, now, seen, watching=True))
+                if any(key in ("q", "c-c", "escape") for key in pressed()):
+                    break
+                ctx.sleep(0.1)
+        ctx.show(render.calls_table(listed, ctx.clock(), seen))
+    return ExitCode.OK
+
+
+def hangup(options: HangupOptions, ctx: AppContext) -> ExitCode:
+    """Hang up one call, a picked one, or (with --all, confirmed) every active call."""
+    from sipgate_tui import render, rtcm
+    from sipgate_tui.prompts import Option
+
+    interactive = ctx.can_prompt(json_mode=options.json)
+    if options.call_id and options.all:
+        raise InputError("invalid-value", "Give a call id or --all, not both.")
+    if not options.call_id and not interactive and not (options.all and options.yes):
+        raise InputError(
+            "missing-value",
+            "Which call? Give its id (sipgate-tui calls lists them), or --all --yes: "
+            f"{ctx.why_no_prompts(json_mode=options.json)}.",
+            hint="For example: sipgate-tui hangup CALL_ID",
+        )
+    with _session(ctx, options.timeout) as (client, found):
+        targets: list[str]
+        if options.call_id:
+            targets = [options.call_id.strip()]
+        else:
+            active = _read(
+                lambda: rtcm.list_calls(client),
+                ctx,
+                found,
+                options.timeout,
+                "list the active calls",
+                "rtcm:read",
+            )
+            if not active:
+                targets = []
+            elif options.all:
+                targets = [call.call_id for call in active]
+                if not options.yes:
+                    question = f"Hang up all {len(targets)} active call(s)?"
+                    if not _confirm(ctx, question):
+                        raise Cancelled("Cancelled. No call was hung up.")
+            else:
+                choices = [Option(_label(call), call.call_id) for call in active]
+                choices.append(Option("Cancel", None))
+                picked = _select(ctx, "Which call do you want to hang up?", choices)
+                if picked is None:
+                    raise Cancelled("Cancelled. No call was hung up.")
+                targets = [str(picked)]
+        done, missing = [], []
+        for call_id in targets:
+            try:
+                rtcm.hang_up(client, call_id)
+                done.append(call_id)
+            except HttpStatusError as error:
+                if error.status != 404:
+                    raise _problem(
+                        error, found, options.timeout, ctx, "hang up calls", "rtcm:write"
+                    ) from None
+                missing.append(call_id)
+            except ApiError as error:
+                raise _problem(
+                    error, found, options.timeout, ctx, "hang up calls", "rtcm:write"
+                ) from None
+    if missing and not done:
+        # The error document (or panel) is the whole answer: nothing else was printed.
+        raise AppError(
+            "no-such-call",
+            f"No active call with the id {missing[0]} (it may have ended already).",
+            exit_code=ExitCode.REFUSED,
+            hint="`sipgate-tui calls` lists the active calls.",
+            status=404,
+        )
+    if options.json:
+        ctx.emit_json({"ok": True, "hungUp": done, "notFound": missing})
+    else:
+        ctx.show(render.hung_up(done, missing))
+    return ExitCode.OK
+
+
+def history(options: HistoryOptions, ctx: AppContext) -> ExitCode:
+    """The last outgoing calls, newest first."""
+    from sipgate_tui import render, rtcm
+
+    if not 1 <= options.limit <= rtcm.MAX_HISTORY:
+        raise InputError("invalid-value", f"--limit must be 1 to {rtcm.MAX_HISTORY}.")
+    with _session(ctx, options.timeout) as (client, found):
+        try:
+            entries = rtcm.list_history(client, options.limit)
+        except HttpStatusError as error:
+            if error.status in (403, 404):
+                raise AppError(
+                    "history-unavailable",
+                    f"The call history is not available here (HTTP {error.status}).",
+                    exit_code=ExitCode.REFUSED,
+                    hint="The token needs the scope history:read; newer sipgate accounts "
+                    "('neo') keep their history elsewhere, and then the API has none. The "
+                    "sipgate web app shows it either way.",
+                    status=error.status,
+                    detail=error.detail,
+                ) from None
+            raise _problem(
+                error, found, options.timeout, ctx, "read the history", "history:read"
+            ) from None
+        except ApiError as error:
+            raise _problem(
+                error, found, options.timeout, ctx, "read the history", "history:read"
+            ) from None
+    if options.json:
+        ctx.emit_json([entry.raw for entry in entries])
+    else:
+        ctx.show(render.history_table(entries))
+    return ExitCode.OK
+
+
+# -- shared ----------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _session(
+    ctx: AppContext, timeout: float | None
+) -> Iterator[tuple[SipgateClient, FoundCredentials]]:
+    """The credentials and one client for the command, closed afterwards."""
+    found = ctx.find_credentials()
+    client = ctx.make_client(found.credentials, timeouts_from_option(timeout))
+    try:
+        yield client, found
+    finally:
+        client.close()
+
+
+def _read(
+    fetch: Callable[[], T],
+    ctx: AppContext,
+    found: FoundCredentials,
+    timeout: float | None,
+    what: str,
+    scope: str,
+) -> T:
+    try:
+        return fetch()
+    except ApiError as error:
+        raise _problem(error, found, timeout, ctx, what, scope) from None
+
+
+def _problem(
+    error: ApiError,
+    found: FoundCredentials,
+    timeout: float | None,
+    ctx: AppContext,
+    what: str,
+    scope: str,
+) -> AppError:
+    from sipgate_tui.problems import read_problem
+
+    timeouts = timeouts_from_option(timeout)
+    return read_problem(
+        error,
+        what=what,
+        scope=scope,
+        connect_timeout=timeouts.connect,
+        read_timeout=timeouts.read,
+        credentials_source=found.source,
+        login_command=profile_command(ctx.options.profile, "login"),
+    )
+
+
+def _label(call: ActiveCall) -> str:
+    from sipgate_tui.render import pretty_number
+
+    numbers = ", ".join(pretty_number(number) for number in call.other_numbers()) or "?"
+    return f"{call.call_id} · with {numbers}"
+
+
+def _confirm(ctx: AppContext, question: str) -> bool:
+    return ctx.make_prompter().confirm(question, default=False)
+
+
+def _select(ctx: AppContext, question: str, options: list[Option]) -> object:
+    return ctx.make_prompter().select(question, options, default=None)

@@ -1,0 +1,309 @@
+"""After the dial: following the call live, `calls`, `hangup` and `history`.
+
+The live view runs in simulated time: a FakeTime clock that moves only when the loop sleeps,
+and scripted key presses. The simulator is the real one, over HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from helpers import (
+    TOKEN,
+    TOKEN_ID,
+    FakeTime,
+    ScriptedPrompter,
+    flat,
+    make_context,
+    output_of,
+    pressing,
+)
+
+from sipgate_tui.commands.call import CallOptions, run
+from sipgate_tui.commands.calls import (
+    CallsOptions,
+    HangupOptions,
+    HistoryOptions,
+    calls,
+    hangup,
+    history,
+)
+from sipgate_tui.errors import AppError, Cancelled, ExitCode
+from sipgate_tui.simulator import SimulatedToken, SipgateSimulator
+from sipgate_tui.watch import find_call
+
+CALL_ONLY = frozenset({"sessions:calls:write"})
+DIAL = CallOptions(callee="0157 99912345", device="e0", yes=True)
+
+
+def gets(simulator: SipgateSimulator, path: str = "/calls") -> int:
+    return sum(1 for r in simulator.requests if r.method == "GET" and r.path == path)
+
+
+def dial(
+    simulator: SipgateSimulator,
+    keys: list[list[str]],
+    clock: FakeTime | None = None,
+    options: CallOptions = DIAL,
+    **kwargs: object,
+):
+    clock = clock or FakeTime()
+    ctx = make_context(
+        simulator.url, terminal=True, time_source=clock, keys=lambda: pressing(keys), **kwargs
+    )
+    assert run(options, ctx) == ExitCode.OK
+    return flat(output_of(ctx.out)), clock
+
+
+@pytest.fixture
+def picks_up(simulator: SipgateSimulator) -> SipgateSimulator:
+    simulator.connect_after = 0  # established by the time of the first look
+    return simulator
+
+
+def test_the_call_connects_and_ends(picks_up: SipgateSimulator) -> None:
+    clock = FakeTime()
+    # The other side hangs up 12 simulated seconds in.
+    clock.on_sleep.append(lambda now: now >= 1012 and picks_up.active_calls.clear())
+    shown, _ = dial(picks_up, [], clock)
+    assert "Call accepted" in shown
+    assert "The call ended after 00:1" in shown
+    assert 10 <= gets(picks_up) <= 16  # about one look a second, not a busy loop
+
+
+def test_q_leaves_the_call_running(picks_up: SipgateSimulator) -> None:
+    shown, _ = dial(picks_up, [[], [], ["q"]])
+    [session] = picks_up.sessions
+    assert (
+        f"The call goes on. Hang up later with: sipgate-tui hangup {session['sessionId']}" in shown
+    )
+    assert picks_up.active_calls  # still running
+
+
+def test_h_hangs_up(picks_up: SipgateSimulator) -> None:
+    shown, _ = dial(picks_up, [[], [], ["h"]])
+    assert "You hung up after 00:00" in shown
+    deletes = [r for r in picks_up.requests if r.method == "DELETE"]
+    assert [r.path for r in deletes] == [f"/calls/{picks_up.sessions[0]['sessionId']}"]
+    assert picks_up.active_calls == {}
+
+
+def test_the_call_is_found_by_number_when_its_id_is_not_the_session_id(
+    picks_up: SipgateSimulator,
+) -> None:
+    picks_up.call_id_is_session_id = False
+    shown, _ = dial(picks_up, [[], [], ["h"]])
+    assert "You hung up" in shown
+    [delete] = [r for r in picks_up.requests if r.method == "DELETE"]
+    assert delete.path != f"/calls/{picks_up.sessions[0]['sessionId']}"
+
+
+def test_a_call_that_existed_before_the_dial_is_not_taken_for_ours() -> None:
+    from sipgate_tui.rtcm import parse_calls
+
+    existing = parse_calls(
+        {
+            "data": [
+                {
+                    "callId": "old",
+                    "participants": [{"phoneNumber": "4915799912345", "owner": False}],
+                }
+            ]
+        }
+    )
+    assert find_call(existing, session_id="new", callee="+4915799912345", before={"old"}) is None
+    assert (
+        find_call(existing, session_id="new", callee="+4915799912345", before=set()) == existing[0]
+    )
+
+
+def test_nothing_connects_within_45_seconds(simulator: SipgateSimulator) -> None:
+    simulator.phones_answer = False
+    shown, clock = dial(simulator, [])
+    assert "No call connected" in shown
+    assert "sipgate-tui devices" in shown and "/devices/e0" in shown
+    assert 44 <= clock.now - 1000 <= 47
+    assert gets(simulator) <= 48
+
+
+def test_without_rtcm_read_one_line_says_what_it_would_show(simulator: SipgateSimulator) -> None:
+    simulator.tokens[TOKEN_ID] = SimulatedToken(TOKEN, CALL_ONLY | {"devices:read"})
+    shown, _ = dial(simulator, [])
+    assert "with a token that has rtcm:read" in shown
+    assert gets(simulator) == 1  # the one look before the dial
+
+
+def test_without_rtcm_write_h_says_so(picks_up: SipgateSimulator) -> None:
+    picks_up.tokens[TOKEN_ID] = SimulatedToken(TOKEN, CALL_ONLY | {"rtcm:read"})
+    shown, _ = dial(picks_up, [[], ["h"], [], ["q"]])
+    assert "The call goes on" in shown and picks_up.active_calls
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        CallOptions(callee="0157 99912345", device="e0", yes=True, wait=False),
+        CallOptions(callee="0157 99912345", device="e0", yes=True, json=True),
+    ],
+)
+def test_no_wait_and_json_do_not_follow(simulator: SipgateSimulator, options: CallOptions) -> None:
+    dial(simulator, [], options=options)
+    assert gets(simulator) == 0
+
+
+def test_without_a_terminal_nothing_is_followed(simulator: SipgateSimulator) -> None:
+    run(DIAL, make_context(simulator.url))
+    assert gets(simulator) == 0
+
+
+def test_the_look_before_the_dial_happens_while_the_summary_is_shown(
+    picks_up: SipgateSimulator,
+) -> None:
+    prompter = ScriptedPrompter([True])
+    ctx = make_context(
+        picks_up.url, terminal=True, prompter=prompter, keys=lambda: pressing([["q"]])
+    )
+    run(CallOptions(callee="0157 99912345", device="e0"), ctx)
+    first_calls = next(i for i, r in enumerate(picks_up.requests) if r.path == "/calls")
+    post = next(i for i, r in enumerate(picks_up.requests) if r.method == "POST")
+    assert first_calls < post
+
+
+# -- calls ----------------------------------------------------------------------------------------
+
+
+def test_calls_lists_the_established_calls(picks_up: SipgateSimulator) -> None:
+    run(DIAL, make_context(picks_up.url))
+    ctx = make_context(picks_up.url)
+    assert calls(CallsOptions(), ctx) == ExitCode.OK
+    shown = output_of(ctx.out)
+    assert picks_up.sessions[0]["sessionId"] in shown
+    assert "+49 1579 9912345" in shown and "(you)" in shown
+
+
+def test_calls_json_is_the_api_objects(picks_up: SipgateSimulator) -> None:
+    run(DIAL, make_context(picks_up.url))
+    ctx = make_context(picks_up.url)
+    calls(CallsOptions(json=True), ctx)
+    [call] = json.loads(output_of(ctx.out))
+    assert call["callId"] == picks_up.sessions[0]["sessionId"]
+    assert {"participants", "muted", "hold"} <= set(call)
+
+
+def test_calls_watch_refreshes_until_q(picks_up: SipgateSimulator) -> None:
+    clock = FakeTime()
+    ctx = make_context(
+        picks_up.url, terminal=True, time_source=clock, keys=lambda: pressing([[]] * 60 + [["q"]])
+    )
+    calls(CallsOptions(watch=True), ctx)
+    assert 3 <= gets(picks_up) <= 5  # every 2 simulated seconds over 6
+
+
+def test_calls_without_rtcm_read(simulator: SipgateSimulator) -> None:
+    simulator.tokens[TOKEN_ID] = SimulatedToken(TOKEN, CALL_ONLY)
+    with pytest.raises(AppError) as caught:
+        calls(CallsOptions(), make_context(simulator.url))
+    assert (caught.value.exit_code, caught.value.status) == (ExitCode.REFUSED, 403)
+    assert "rtcm:read" in caught.value.hint
+
+
+# -- hangup ---------------------------------------------------------------------------------------
+
+
+def test_hangup_by_id(picks_up: SipgateSimulator) -> None:
+    run(DIAL, make_context(picks_up.url))
+    call_id = picks_up.sessions[0]["sessionId"]
+    ctx = make_context(picks_up.url)
+    assert hangup(HangupOptions(call_id=call_id), ctx) == ExitCode.OK
+    assert f"Hung up {call_id}" in output_of(ctx.out)
+    assert picks_up.active_calls == {}
+
+
+def test_hangup_of_a_call_that_is_gone(simulator: SipgateSimulator) -> None:
+    with pytest.raises(AppError) as caught:
+        hangup(HangupOptions(call_id="nope"), make_context(simulator.url))
+    assert (caught.value.code, caught.value.exit_code) == ("no-such-call", ExitCode.REFUSED)
+
+
+def test_hangup_picks_from_the_active_calls(picks_up: SipgateSimulator) -> None:
+    run(DIAL, make_context(picks_up.url))
+    prompter = ScriptedPrompter(["1579"])
+    hangup(HangupOptions(), make_context(picks_up.url, prompter=prompter, terminal=True))
+    assert "with +49 1579 9912345" in prompter.menus[0][0]
+    assert picks_up.active_calls == {}
+
+
+def test_hangup_all_asks_first(picks_up: SipgateSimulator) -> None:
+    for _ in range(2):
+        run(DIAL, make_context(picks_up.url))
+    prompter = ScriptedPrompter([False])
+    with pytest.raises(Cancelled):
+        hangup(
+            HangupOptions(all=True), make_context(picks_up.url, prompter=prompter, terminal=True)
+        )
+    assert len(picks_up.active_calls) == 2
+    ctx = make_context(picks_up.url)
+    hangup(HangupOptions(all=True, yes=True, json=True), ctx)
+    assert len(json.loads(output_of(ctx.out))["hungUp"]) == 2
+    assert picks_up.active_calls == {}
+
+
+def test_hangup_without_an_id_and_without_a_terminal(simulator: SipgateSimulator) -> None:
+    with pytest.raises(AppError) as caught:
+        hangup(HangupOptions(), make_context(simulator.url))
+    assert (caught.value.code, caught.value.exit_code) == ("missing-value", ExitCode.USAGE)
+
+
+def test_hangup_without_rtcm_write(picks_up: SipgateSimulator) -> None:
+    run(DIAL, make_context(picks_up.url))
+    picks_up.tokens[TOKEN_ID] = SimulatedToken(TOKEN, CALL_ONLY | {"rtcm:read"})
+    with pytest.raises(AppError) as caught:
+        hangup(HangupOptions(call_id=picks_up.sessions[0]["sessionId"]), make_context(picks_up.url))
+    assert "rtcm:write" in caught.value.hint
+
+
+# -- history --------------------------------------------------------------------------------------
+
+
+def test_history_shows_the_last_outgoing_calls(simulator: SipgateSimulator) -> None:
+    run(DIAL, make_context(simulator.url))
+    ctx = make_context(simulator.url)
+    assert history(HistoryOptions(), ctx) == ExitCode.OK
+    shown = output_of(ctx.out)
+    assert "+49 1579 9912345" in shown and "pickup" in shown
+
+
+def test_history_pages(simulator: SipgateSimulator) -> None:
+    simulator.history = [
+        {
+            "id": f"h{i}",
+            "source": "+492115550001",
+            "target": f"+49211555{i:04d}",
+            "created": "2026-11-27T10:00:00Z",
+            "direction": "OUTGOING",
+            "type": "CALL",
+            "status": "PICKUP",
+            "duration": i,
+        }
+        for i in range(250)
+    ]
+    ctx = make_context(simulator.url)
+    history(HistoryOptions(limit=150, json=True), ctx)
+    assert len(json.loads(output_of(ctx.out))) == 150
+    offsets = [r.query["offset"] for r in simulator.requests if r.path == "/history"]
+    assert offsets == [["0"], ["100"]]
+
+
+@pytest.mark.parametrize("status", [403, 404])
+def test_history_not_available_says_so_plainly(simulator: SipgateSimulator, status: int) -> None:
+    simulator.respond_with(status, b"", path="/history")
+    with pytest.raises(AppError) as caught:
+        history(HistoryOptions(), make_context(simulator.url))
+    assert caught.value.code == "history-unavailable"
+    assert "history:read" in caught.value.hint and "neo" in caught.value.hint
+
+
+def test_history_limit_is_checked(simulator: SipgateSimulator) -> None:
+    with pytest.raises(AppError):
+        history(HistoryOptions(limit=0), make_context(simulator.url))
