@@ -93,7 +93,10 @@ def test_the_call_is_found_by_number_when_its_id_is_not_the_session_id(
     picks_up: SipgateSimulator,
 ) -> None:
     picks_up.call_id_is_session_id = False
-    shown, _ = dial(picks_up, [[], [], ["h"]])
+    # Confirmed, not --yes: the look at the calls before the dial then comes first for sure
+    # (here the simulated call connects the instant it is placed).
+    confirmed = CallOptions(callee="0157 99912345", device="e0")
+    shown, _ = dial(picks_up, [[], [], ["h"]], options=confirmed, prompter=ScriptedPrompter([True]))
     assert "You hung up" in shown
     [delete] = [r for r in picks_up.requests if r.method == "DELETE"]
     assert delete.path != f"/calls/{picks_up.sessions[0]['sessionId']}"

@@ -189,9 +189,11 @@ def run(options: CallOptions, ctx: AppContext) -> ExitCode:
             check = _background_offline_check(
                 client, store, state, found.credentials.token_id, device
             )
-        if snapshot is not None:
+        if snapshot is not None and summary_shown:
             # Normally long done while the summary was read. A snapshot that lands after the
             # POST could count the new call as an old one, so it gets a short head start.
+            # With --yes it runs alongside the POST instead, never delaying it: a call shows
+            # only once someone picks up, seconds after any answer to that one GET.
             snapshot.wait(SNAPSHOT_HEAD_START)
         session_id = _place(ctx, client, plan, found.source, timeouts)
         if check is not None:
