@@ -154,10 +154,9 @@ class QuestionaryPrompter:
         Keys typed before the question appeared (an Enter too many) are thrown away first:
         an answer to a question that costs money must come after the question.
         """
-        import questionary
 
         _discard_typeahead(self._io.get("input"))
-        return bool(self._ask(questionary.confirm(message, default=default, **self._io)))
+        return bool(self._ask(_confirm_question(message, default, **self._io)))
 
     @staticmethod
     def _ask(question: Any) -> Any:
@@ -196,6 +195,79 @@ def _exit_on_ctrl_d(question: Any) -> None:
     application.key_bindings = merge_key_bindings(
         [b for b in (application.key_bindings, bindings) if b is not None]
     )
+
+
+def _confirm_question(message: str, default: bool, *, qmark: str = "?", **io: Any) -> Any:
+    """questionary's confirm, plus the arrow keys: ←/→ (or ↑/↓, Tab) switch the answer shown
+    between Yes and No, and Enter takes it. So a call can be confirmed with arrows and Enter
+    alone, while a lone Enter still takes the default. y and n answer at once, as usual;
+    Ctrl-D cancels like Ctrl-C."""
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.formatted_text import to_formatted_text
+    from prompt_toolkit.key_binding import KeyBindings
+    from prompt_toolkit.keys import Keys
+    from questionary.constants import NO, NO_OR_YES, YES, YES_OR_NO
+    from questionary.question import Question
+    from questionary.styles import merge_styles_default
+
+    status: dict[str, Any] = {"answer": None, "complete": False}
+
+    def tokens() -> Any:
+        parts = [("class:qmark", qmark), ("class:question", f" {message} ")]
+        if not status["complete"]:
+            parts.append(("class:instruction", f"{YES_OR_NO if default else NO_OR_YES} "))
+        if status["answer"] is not None:
+            parts.append(("class:answer", YES if status["answer"] else NO))
+        return to_formatted_text(parts)
+
+    def finish(event: Any, answer: bool) -> None:
+        status["answer"], status["complete"] = answer, True
+        event.app.exit(result=answer)
+
+    bindings = KeyBindings()
+
+    @bindings.add(Keys.ControlC, eager=True)
+    @bindings.add(Keys.ControlQ, eager=True)
+    def _interrupt(event: Any) -> None:
+        event.app.exit(exception=KeyboardInterrupt, style="class:aborting")
+
+    @bindings.add(Keys.ControlD, eager=True)
+    def _end_of_input(event: Any) -> None:
+        event.app.exit(exception=EOFError, style="class:aborting")
+
+    @bindings.add("y")
+    @bindings.add("Y")
+    def _yes(event: Any) -> None:
+        finish(event, True)
+
+    @bindings.add("n")
+    @bindings.add("N")
+    def _no(event: Any) -> None:
+        finish(event, False)
+
+    @bindings.add(Keys.Left)
+    @bindings.add(Keys.Right)
+    @bindings.add(Keys.Up)
+    @bindings.add(Keys.Down)
+    @bindings.add(Keys.Tab)
+    def _switch(event: Any) -> None:
+        current = default if status["answer"] is None else status["answer"]
+        status["answer"] = not current
+
+    @bindings.add(Keys.ControlH)
+    def _back(event: Any) -> None:
+        status["answer"] = None
+
+    @bindings.add(Keys.ControlM, eager=True)
+    def _enter(event: Any) -> None:
+        finish(event, default if status["answer"] is None else status["answer"])
+
+    @bindings.add(Keys.Any)
+    def _other(event: Any) -> None:
+        """No other text."""
+
+    session = PromptSession(tokens, key_bindings=bindings, style=merge_styles_default([None]), **io)
+    return Question(session.app)
 
 
 def _discard_typeahead(pipe: Any) -> None:

@@ -61,7 +61,17 @@ def test_ctrl_c_and_ctrl_d_cancel_a_text_prompt(
 
 @pytest.mark.parametrize(
     ("keys", "default", "answer"),
-    [("y", False, True), ("n", True, False), (ENTER, True, True), (ENTER, False, False)],
+    [
+        ("y", False, True),
+        ("n", True, False),
+        (ENTER, True, True),
+        (ENTER, False, False),
+        # Arrows and Enter alone: each arrow switches the answer shown.
+        ("\x1b[D" + ENTER, False, True),
+        ("\x1b[B" + ENTER, False, True),
+        ("\x1b[C\x1b[C" + ENTER, False, False),
+        ("\x1b[D" + ENTER, True, False),
+    ],
 )
 def test_confirm(
     pipe: PipeInput, prompter: QuestionaryPrompter, keys: str, default: bool, answer: bool
@@ -91,8 +101,11 @@ def test_keys_typed_before_the_confirmation_do_not_answer_it(
     assert len(simulator.call_requests()) == 1
 
 
-def test_ctrl_c_cancels_the_confirmation(pipe: PipeInput, prompter: QuestionaryPrompter) -> None:
-    pipe.send_text(CTRL_C)
+@pytest.mark.parametrize("key", [CTRL_C, CTRL_D])
+def test_ctrl_c_or_d_cancels_the_confirmation(
+    pipe: PipeInput, prompter: QuestionaryPrompter, key: str
+) -> None:
+    pipe.send_text(key)
     with pytest.raises(Cancelled):
         prompter.confirm("Place this call?", default=True)
 

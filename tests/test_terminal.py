@@ -69,7 +69,7 @@ def test_a_person_places_a_call_by_answering_the_prompts(
     assert simulator.active_calls == {}  # really hung up: DELETE /calls/{id}
 
 
-def test_the_second_call_needs_only_enter_and_y(
+def test_the_second_call_needs_only_arrows_and_enter(
     console_script: str, env: dict[str, str], simulator: SipgateSimulator
 ) -> None:
     down = "\x1b[B"
@@ -101,7 +101,9 @@ def test_the_second_call_needs_only_enter_and_y(
     second.expect("Which number should they see?")
     second.send("\r")
     second.expect("Place this call")
-    second.send("y")
+    second.send("\x1b[D")  # an arrow switches the answer to Yes; Enter takes it
+    second.expect("Yes")
+    second.send("\r")
     second.expect("Ringing|Connected")
     second.send("q")
     assert finish(second) == 0
