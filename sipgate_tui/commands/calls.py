@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
 from sipgate_tui.api import ApiError, HttpStatusError, SipgateClient
-from sipgate_tui.commands.common import timeouts_from_option
+from sipgate_tui.commands.common import reading_problem, timeouts_from_option
 from sipgate_tui.context import AppContext
-from sipgate_tui.credentials import FoundCredentials, profile_command
+from sipgate_tui.credentials import FoundCredentials
 from sipgate_tui.errors import AppError, Cancelled, ExitCode, InputError
 
 if TYPE_CHECKING:
@@ -52,17 +52,14 @@ class HistoryOptions:
 
 def calls(options: CallsOptions, ctx: AppContext) -> ExitCode:
     """The account's established calls; with --watch, refreshed until Ctrl-C or q."""
-    from sipgate_tui import render, rtcm
+    from sipgate_tui import render
 
     with _session(ctx, options.timeout) as (client, found):
-        listed = _read(
-            lambda: rtcm.list_calls(client),
-            ctx,
-            found,
-            options.timeout,
-            "list the active calls",
-            "rtcm:read",
-        )
+
+        def look() -> list[ActiveCall]:
+            return _active_calls(client, ctx, found, options.timeout)
+
+        listed = look()
         if options.json:
             ctx.emit_json([call.raw for call in listed])
             return ExitCode.OK
@@ -75,14 +72,7 @@ def calls(options: CallsOptions, ctx: AppContext) -> ExitCode:
             while True:
                 now = ctx.clock()
                 if now >= next_refresh:
-                    listed = _read(
-                        lambda: rtcm.list_calls(client),
-                        ctx,
-                        found,
-                        options.timeout,
-                        "list the active calls",
-                        "rtcm:read",
-                    )
+                    listed = look()
                     for call in listed:
                         seen.setdefault(call.call_id, now)
                     next_refresh = now + WATCH_INTERVAL
@@ -114,14 +104,7 @@ def hangup(options: HangupOptions, ctx: AppContext) -> ExitCode:
         if options.call_id:
             targets = [options.call_id.strip()]
         else:
-            active = _read(
-                lambda: rtcm.list_calls(client),
-                ctx,
-                found,
-                options.timeout,
-                "list the active calls",
-                "rtcm:read",
-            )
+            active = _active_calls(client, ctx, found, options.timeout)
             if not active:
                 targets = []
             elif options.all:
@@ -233,6 +216,16 @@ def _read(
         raise _problem(error, found, timeout, ctx, what, scope) from None
 
 
+def _active_calls(
+    client: SipgateClient, ctx: AppContext, found: FoundCredentials, timeout: float | None
+) -> list[ActiveCall]:
+    from sipgate_tui import rtcm
+
+    return _read(
+        lambda: rtcm.list_calls(client), ctx, found, timeout, "list the active calls", "rtcm:read"
+    )
+
+
 def _problem(
     error: ApiError,
     found: FoundCredentials,
@@ -241,18 +234,8 @@ def _problem(
     what: str,
     scope: str,
 ) -> AppError:
-    from sipgate_tui.problems import read_problem
-
     timeouts = timeouts_from_option(timeout)
-    return read_problem(
-        error,
-        what=what,
-        scope=scope,
-        connect_timeout=timeouts.connect,
-        read_timeout=timeouts.read,
-        credentials_source=found.source,
-        login_command=profile_command(ctx.options.profile, "login"),
-    )
+    return reading_problem(error, found=found, timeouts=timeouts, ctx=ctx, what=what, scope=scope)
 
 
 def _label(call: ActiveCall) -> str:

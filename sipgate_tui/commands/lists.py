@@ -10,11 +10,9 @@ from typing import TypeVar
 from sipgate_tui import render
 from sipgate_tui.account import list_devices, list_numbers
 from sipgate_tui.api import ApiError, SipgateClient
-from sipgate_tui.commands.common import timeouts_from_option
+from sipgate_tui.commands.common import reading_problem, timeouts_from_option
 from sipgate_tui.context import AppContext
-from sipgate_tui.credentials import profile_command
 from sipgate_tui.errors import AppError, ExitCode
-from sipgate_tui.problems import read_problem
 
 T = TypeVar("T")
 
@@ -81,14 +79,8 @@ def _fetch(
         with ctx.waiting(waiting):
             return fetch(client)
     except ApiError as error:
-        raise read_problem(
-            error,
-            what=what,
-            scope=scope,
-            connect_timeout=timeouts.connect,
-            read_timeout=timeouts.read,
-            credentials_source=found.source,
-            login_command=profile_command(ctx.options.profile, "login"),
+        raise reading_problem(
+            error, found=found, timeouts=timeouts, ctx=ctx, what=what, scope=scope
         ) from None
     finally:
         client.close()
