@@ -49,6 +49,9 @@ DEVICES = ("devices", *FAST)
 NUMBERS = ("numbers", *FAST)
 LOGIN = ("login", "--token-id", TOKEN_ID, "--token-stdin", *FAST)
 LOGOUT = ("logout",)
+CALLS = ("calls", *FAST)
+HANGUP = ("hangup", "c1", *FAST)
+HISTORY = ("history", *FAST)
 OLD_ITEM = encode_item(Credentials("token-OLD001", "0b8e6f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b"))
 CONFIG = '# mine\n[profiles.default]\nregion = "DE"  # home\n'
 
@@ -118,6 +121,20 @@ CASES: dict[str, Case] = {
     "login 404": Case(LOGIN, 4, "has nothing at", respond=r(404), keyring="item", stdin=TOKEN),
     "login 429": Case(LOGIN, 5, "Wait 8 s", respond=r(429, Retry_After="8"), keyring="item", stdin=TOKEN),
     "login 503": Case(LOGIN, 5, "HTTP 503", respond=r(503, Retry_After="0"), keyring="item", stdin=TOKEN),
+    # -- after the dial: calls, hangup, history -----------------------------------------------------
+    "calls 401": Case(CALLS, 3, "did not accept the token", respond=r(401, b"", "/calls")),
+    "calls 403": Case(CALLS, 4, "rtcm:read", respond=r(403, b"", "/calls")),
+    "calls 500": Case(CALLS, 5, "HTTP 500", respond=r(500, b"", "/calls", Retry_After="0")),
+    "calls not json": Case(CALLS, 5, "could not be read", respond=r(200, "<html>login</html>", "/calls")),
+    "hangup 403": Case(HANGUP, 4, "rtcm:write", respond=r(403, b"", "/calls/c1")),
+    "hangup 404": Case(HANGUP, 4, "No active call with the id c1", respond=r(404, b"", "/calls/c1")),
+    "hangup 503": Case(HANGUP, 5, "HTTP 503", respond=r(503, b"", "/calls/c1", Retry_After="0")),
+    "hangup no id, no terminal": Case(("hangup",), 2, "Which call?"),
+    "history 403": Case(HISTORY, 4, "not available here (HTTP 403)", respond=r(403, b"", "/history")),
+    "history 404": Case(HISTORY, 4, "not available here (HTTP 404)", respond=r(404, b"", "/history")),
+    "history 429": Case(HISTORY, 5, "Wait 9 s", respond=r(429, b"", "/history", Retry_After="9")),
+    "history refused": Case(HISTORY, 5, "refused the connection", server="refused"),
+    "calls silent": Case(CALLS, 5, "did not answer", server="silent"),
     # -- the network ---------------------------------------------------------------------------------
     "call refused": Case(CALL, 5, "refused the connection. The call was not placed", server="refused"),
     "call dns": Case(CALL, 5, "could not be resolved. The call was not placed", server="dns"),
