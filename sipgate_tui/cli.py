@@ -409,6 +409,15 @@ def config_show(typer_ctx: typer.Context, json_output: JsonOption = False) -> No
         _settings(typer_ctx, json_output, action="show")
 
 
+# The keys `config set/unset` take, for shell completion (settings_commands.KEYS is the
+# truth; a test keeps the two equal, and this module stays free of its heavy imports).
+SETTING_KEYS = ("default-device", "default-caller-id", "region", "history")
+
+
+def _complete_setting(incomplete: str) -> list[str]:
+    return [key for key in SETTING_KEYS if key.startswith(incomplete)]
+
+
 @config_app.command(
     "set",
     help="Set a setting: default-device (e.g. e0), default-caller-id (one of your numbers), "
@@ -418,7 +427,11 @@ def config_set(
     typer_ctx: typer.Context,
     key: Annotated[
         str,
-        typer.Argument(metavar="KEY", help="default-device, default-caller-id, region or history."),
+        typer.Argument(
+            metavar="KEY",
+            help="default-device, default-caller-id, region or history.",
+            autocompletion=_complete_setting,
+        ),
     ],
     value: Annotated[list[str], typer.Argument(metavar="VALUE", help="The new value.")],
     json_output: JsonOption = False,
@@ -438,7 +451,12 @@ def config_clear_recent(typer_ctx: typer.Context, json_output: JsonOption = Fals
 @config_app.command("unset", help="Remove a setting, so the built-in default applies again.")
 def config_unset(
     typer_ctx: typer.Context,
-    key: Annotated[str, typer.Argument(metavar="KEY", help="The setting to remove.")],
+    key: Annotated[
+        str,
+        typer.Argument(
+            metavar="KEY", help="The setting to remove.", autocompletion=_complete_setting
+        ),
+    ],
     json_output: JsonOption = False,
 ) -> None:
     """Unset (help text in the decorator)."""

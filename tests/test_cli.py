@@ -352,12 +352,25 @@ def test_shell_completion_installs_and_completes(
         f"source {script}; COMP_WORDS=(sipgate-tui hang); COMP_CWORD=1; "
         '_sipgate_tui_completion sipgate-tui; echo "${COMPREPLY[@]}"; '
         "COMP_WORDS=(sipgate-tui call --dev); COMP_CWORD=2; "
+        '_sipgate_tui_completion sipgate-tui; echo "${COMPREPLY[@]}"; '
+        "COMP_WORDS=(sipgate-tui config set default-); COMP_CWORD=3; "
         '_sipgate_tui_completion sipgate-tui; echo "${COMPREPLY[@]}"'
     )
     result = subprocess.run(
         ["bash", "-c", complete], env=env, capture_output=True, text=True, timeout=60
     )
-    assert result.stdout.split("\n")[:2] == ["hangup", "--device"]
+    assert result.stdout.split("\n")[:3] == [
+        "hangup",
+        "--device",
+        "default-device default-caller-id",
+    ]
+
+
+def test_completion_knows_every_setting() -> None:
+    from sipgate_tui.cli import SETTING_KEYS
+    from sipgate_tui.commands.settings_commands import KEYS
+
+    assert set(SETTING_KEYS) == set(KEYS)
 
 
 def test_after_the_dial_commands_as_scripts_see_them(
