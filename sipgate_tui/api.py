@@ -184,9 +184,15 @@ class SipgateClient:
             )
         return data
 
-    def delete(self, path: str) -> None:
-        """``DELETE {base}{path}`` (hanging up). Like every write, never retried."""
-        self._send("DELETE", self._url(path, None), None, is_write=False)
+    def delete(self, path: str, item: str) -> None:
+        """``DELETE {base}{path}/{item}`` (hanging up). Like every write, never retried.
+
+        ``item`` is escaped whole: an id with "/" in it stays one path segment.
+        """
+        from urllib.parse import quote
+
+        url = f"{self._url(path, None)}/{quote(item, safe='')}"
+        self._send("DELETE", url, None, is_write=False)
 
     def probe(self, path: str, params: dict[str, str | int] | None = None) -> int:
         """The HTTP status of ``GET {base}{path}``: a cheap way to learn whether a scope works.

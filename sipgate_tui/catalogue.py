@@ -56,8 +56,8 @@ CATALOGUE: dict[str, Entry] = {
     ),
     "confirmation-required": Entry(
         (E.USAGE,),
-        "A call without a terminal to confirm on.",
-        "Add --yes; --dry-run shows the request without sending.",
+        "A call (or `hangup --all`) without a terminal to confirm on.",
+        "Add --yes; for a call, --dry-run shows the request without sending.",
     ),
     "no-command": Entry(
         (E.USAGE,),
@@ -90,6 +90,17 @@ CATALOGUE: dict[str, Entry] = {
     ),
     "invalid-timeout": Entry(
         (E.USAGE,), "--timeout out of range.", "More than 0 and at most 600 seconds."
+    ),
+    "invalid-call-id": Entry(
+        (E.USAGE,),
+        "`hangup` with something that cannot be a call id (empty, spaces, a path step).",
+        "Copy the id from `sipgate-tui calls`.",
+    ),
+    "conflicting-options": Entry(
+        (E.USAGE,),
+        "Two options that exclude each other, such as `hangup CALL_ID --all` or "
+        "`calls --watch --json`.",
+        "Pick one of them.",
     ),
     "invalid-api-url": Entry(
         (E.USAGE,),

@@ -334,7 +334,13 @@ def numbers(
 )
 def calls(
     typer_ctx: typer.Context,
-    watch: Annotated[bool, _flag("--watch", help="Refresh every 2 s until q or Ctrl-C.")] = False,
+    watch: Annotated[
+        bool,
+        _flag(
+            "--watch",
+            help="Refresh every 2 s until q or Ctrl-C (without a terminal: print once).",
+        ),
+    ] = False,
     json_output: JsonOption = False,
     timeout: TimeoutOption = None,
 ) -> None:

@@ -737,7 +737,13 @@ def watch_result(state: WatchState, now: float, plan: CallPlan) -> RenderableTyp
             (f"sipgate-tui hangup {call_id}", "bold"),
         )
     if state.phase == "left":
-        return Text("Stopped watching; the call was accepted and may still connect.", style="dim")
+        return Group(
+            Text("Stopped watching; the call was accepted and may still connect.", style="dim"),
+            Text(
+                "If it does: `sipgate-tui calls` shows it, `sipgate-tui hangup` ends it.",
+                style="dim",
+            ),
+        )
     if state.phase == "lost":
         return Text(
             f"Stopped watching: {state.note}. The call itself was accepted.", style="yellow"
@@ -747,12 +753,15 @@ def watch_result(state: WatchState, now: float, plan: CallPlan) -> RenderableTyp
 
 def no_call_appeared(plan: CallPlan) -> RenderableType:
     """Nothing connected in time: the seed's first troubleshooting entry, as a checklist."""
+    from sipgate_tui.watch import NO_CALL_TIMEOUT
+
+    phone = who_rings(plan).removeprefix("your ")
     body = Group(
-        Text("sipgate accepted the call, but no call connected."),
+        Text(f"sipgate accepted the call, but no call connected within {NO_CALL_TIMEOUT:.0f} s."),
         Text(""),
         bullets(
             [
-                f"Did {plan.device_id} ring? If it rang and nobody answered, try again.",
+                f"Did {phone} ring? If it rang and nobody answered, try again.",
                 f"Is the phone {plan.device_id} switched on and connected (registered)? sipgate "
                 "accepts calls for offline phones, and then nothing rings. "
                 "`sipgate-tui devices` shows which phones are online.",
@@ -780,7 +789,11 @@ def calls_table(
     *,
     watching: bool = False,
 ) -> RenderableType:
-    """The account's established calls; ``watching`` adds how to stop the live refresh."""
+    """The account's established calls; ``watching`` adds how to stop the live refresh.
+
+    One participant per line and the id never wrapped, so each id stays whole and on the line
+    of its call (copyable, and findable with grep); a list instead of columns when narrow.
+    """
     from rich.table import Table
 
     rows = list(calls)
@@ -789,19 +802,17 @@ def calls_table(
     if not rows:
         return Group(Text("No active calls."), footer) if watching else Text("No active calls.")
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    # The id is what `hangup` takes: it must stay on one line to be copied whole.
     table.add_column("Call id", no_wrap=True)
-    for column in ("Participants", "Duration", "State"):
-        table.add_column(column, overflow="fold")
+    table.add_column("Participants", no_wrap=True, overflow="ellipsis")
+    table.add_column("Duration", no_wrap=True)
+    table.add_column("State", overflow="fold")
+    narrow: list[RenderableType] = []
     for call in rows:
-        people = (
-            ", ".join(
-                pretty_number(p.number) + (" (you)" if p.owner else "")
-                for p in call.participants
-                if p.number
-            )
-            or "–"
-        )
+        people = [
+            pretty_number(p.number) + (" (you)" if p.owner else "")
+            for p in call.participants
+            if p.number
+        ] or ["–"]
         since = (seen or {}).get(call.call_id)
         duration = _clock(now - since) if now is not None and since is not None else "–"
         flags = [
@@ -813,17 +824,32 @@ def calls_table(
             )
             if on
         ]
+        state = ", ".join(flags) or "active"
         table.add_row(
-            Text(call.call_id, style="bold"),
-            Text(people),
-            Text(duration),
-            Text(", ".join(flags) or "active"),
+            Text(call.call_id, style="bold"), Text("\n".join(people)), Text(duration), Text(state)
         )
-    return Group(table, footer)
+        narrow += [Text(call.call_id, style="bold"), Text(f"  {state} · {duration}")]
+        narrow += [Text(f"  {person}") for person in people]
+    return Group(_ByWidth(table, Group(*narrow)), footer)
+
+
+def _local_time(created: str | None) -> str:
+    """An API timestamp (ISO 8601, UTC) in the local time zone, to the minute."""
+    import datetime
+
+    if not created:
+        return "?"
+    try:
+        moment = datetime.datetime.fromisoformat(created.replace("Z", "+00:00"))
+    except ValueError:
+        return created[:25]
+    if moment.tzinfo is None:  # no zone given: sipgate's times are UTC
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 def history_table(entries: Iterable[HistoryEntry]) -> RenderableType:
-    """The last outgoing calls, newest first."""
+    """The last outgoing calls in sipgate's order, times in the local time zone."""
     from rich.table import Table
 
     rows = list(entries)
@@ -831,17 +857,17 @@ def history_table(entries: Iterable[HistoryEntry]) -> RenderableType:
         return Text("No outgoing calls in the history.")
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for column in ("To", "When", "Duration", "Status"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column, no_wrap=True)
+    narrow: list[RenderableType] = []
     for entry in rows:
-        when = (entry.created or "?").replace("T", " ").replace("Z", " UTC")[:23]
+        when = _local_time(entry.created)
         duration = _clock(entry.duration) if entry.duration is not None else "–"
-        table.add_row(
-            Text(pretty_number(entry.target), style="bold"),
-            Text(when),
-            Text(duration),
-            Text((entry.status or "?").lower()),
-        )
-    return table
+        status = (entry.status or "?").lower()
+        target = pretty_number(entry.target)
+        table.add_row(Text(target, style="bold"), Text(when), Text(duration), Text(status))
+        narrow.append(Text.assemble((target, "bold"), f"  {status}"))
+        narrow.append(Text(f"  {when} · {duration}"))
+    return _ByWidth(table, Group(*narrow), breakpoint=56)
 
 
 def hung_up(call_ids: Iterable[str], missing: Iterable[str]) -> RenderableType:

@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 CALL_SCOPES = frozenset({"sessions:calls:write", "sessions:write", "all"})
 ALL_READ_SCOPES = frozenset(
@@ -444,7 +444,7 @@ class SipgateSimulator:
         refused = _needs("rtcm:write", token)
         if refused:
             return refused
-        call_id = request.path.removeprefix("/calls/")
+        call_id = unquote(request.path.removeprefix("/calls/"))
         with self._lock:
             found = self.active_calls.pop(call_id, None)
             entry, since = self._ending.pop(call_id, ({}, time.monotonic()))

@@ -112,6 +112,14 @@ def follow(watch: CallWatch, io: WatchIO, *, poll_interval: float = POLL_INTERVA
         for key in io.pressed():
             if key in ("q", "c-c", "escape"):
                 return WatchState("left", state.call, state.connected_at)
+            if key == "h" and state.call is None:
+                state = WatchState(
+                    state.phase,
+                    None,
+                    state.connected_at,
+                    "Nothing to hang up yet: the call shows once the phone is picked up.",
+                )
+                continue
             if key == "h" and state.call is not None:
                 if io.hang_up is None:
                     state = WatchState(

@@ -310,3 +310,131 @@ def test_history_not_available_says_so_plainly(simulator: SipgateSimulator, stat
 def test_history_limit_is_checked(simulator: SipgateSimulator) -> None:
     with pytest.raises(AppError):
         history(HistoryOptions(limit=0), make_context(simulator.url))
+
+
+# -- what the newcomer trial of this feature found ------------------------------------------------
+
+
+def test_a_call_id_is_escaped_whole_so_it_cannot_point_elsewhere(
+    simulator: SipgateSimulator,
+) -> None:
+    with pytest.raises(AppError) as caught:
+        hangup(HangupOptions(call_id="../../v2/users/x"), make_context(simulator.url))
+    assert caught.value.code == "no-such-call"
+    [delete] = [r for r in simulator.requests if r.method == "DELETE"]
+    assert delete.path == "/calls/..%2F..%2Fv2%2Fusers%2Fx"
+
+
+@pytest.mark.parametrize("typed", ["..", ".", " ", "a b", "x\x1b[2J"])
+def test_what_cannot_be_a_call_id_is_refused_before_sending(
+    simulator: SipgateSimulator, typed: str
+) -> None:
+    with pytest.raises(AppError) as caught:
+        hangup(HangupOptions(call_id=typed), make_context(simulator.url))
+    assert (caught.value.code, caught.value.exit_code) == ("invalid-call-id", ExitCode.USAGE)
+    assert not [r for r in simulator.requests if r.method == "DELETE"]
+
+
+def test_hangup_all_without_a_terminal_needs_yes(picks_up: SipgateSimulator) -> None:
+    run(DIAL, make_context(picks_up.url))
+    with pytest.raises(AppError) as caught:
+        hangup(HangupOptions(all=True), make_context(picks_up.url))
+    assert caught.value.code == "confirmation-required"
+    assert "--all --yes" in caught.value.hint
+    assert len(picks_up.active_calls) == 1
+
+
+def test_hangup_all_shows_the_calls_before_asking(picks_up: SipgateSimulator) -> None:
+    run(DIAL, make_context(picks_up.url))
+    prompter = ScriptedPrompter([True])
+    ctx = make_context(picks_up.url, prompter=prompter, terminal=True)
+    hangup(HangupOptions(all=True), ctx)
+    assert "+49 1579 9912345" in output_of(ctx.out)
+    assert prompter.questions == ["Hang up this call?"]
+    assert picks_up.active_calls == {}
+
+
+def test_watch_and_json_exclude_each_other(simulator: SipgateSimulator) -> None:
+    with pytest.raises(AppError) as caught:
+        calls(CallsOptions(watch=True, json=True), make_context(simulator.url))
+    assert (caught.value.code, caught.value.exit_code) == ("conflicting-options", ExitCode.USAGE)
+
+
+def test_h_while_it_rings_says_there_is_nothing_to_hang_up_yet() -> None:
+    from sipgate_tui.watch import CallWatch, WatchIO, follow
+
+    clock = FakeTime()
+    notes: list[str | None] = []
+    keys = iter([[], ["h"], [], ["q"]])
+    state = follow(
+        CallWatch(session_id="s", callee="+4915799912345", before=set(), started=clock.now),
+        WatchIO(
+            fetch=list,
+            hang_up=lambda call_id: pytest.fail("nothing may be hung up"),
+            show=lambda state, now: notes.append(state.note),
+            pressed=lambda: next(keys, []),
+            clock=clock.clock,
+            sleep=clock.sleep,
+        ),
+    )
+    assert state.phase == "left"
+    assert any(note and "Nothing to hang up yet" in note for note in notes)
+
+
+def test_leaving_while_it_rings_says_how_to_find_the_call_later(
+    simulator: SipgateSimulator,
+) -> None:
+    simulator.phones_answer = False
+    shown, _ = dial(simulator, [[], ["q"]])
+    assert "may still connect" in shown and "sipgate-tui calls" in shown
+
+
+def test_the_timeout_panel_says_how_long_it_waited_and_names_the_phone(
+    simulator: SipgateSimulator,
+) -> None:
+    simulator.phones_answer = False
+    options = CallOptions(callee="0157 99912345", device="e0")
+    shown, _ = dial(simulator, [], options=options, prompter=ScriptedPrompter([True]))
+    assert "no call connected within 45 s" in shown
+    assert "Did Desk phone (e0) ring?" in shown
+
+
+def test_narrow_calls_and_history_keep_ids_whole(picks_up: SipgateSimulator) -> None:
+    picks_up.call_id_is_session_id = True
+    run(DIAL, make_context(picks_up.url))
+    call_id = picks_up.sessions[0]["sessionId"]
+    for command, options in ((calls, CallsOptions()), (history, HistoryOptions())):
+        ctx = make_context(picks_up.url, width=40)
+        command(options, ctx)
+        lines = output_of(ctx.out).splitlines()
+        assert max(len(line) for line in lines) <= 40
+        if command is calls:
+            assert call_id in lines
+
+
+def test_history_times_are_local(
+    simulator: SipgateSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    simulator.history = [
+        {
+            "id": "h1",
+            "source": "+492115550001",
+            "target": "+4915799912345",
+            "created": "2026-11-27T14:53:14Z",
+            "direction": "OUTGOING",
+            "type": "CALL",
+            "status": "PICKUP",
+            "duration": 12,
+        }
+    ]
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    try:
+        ctx = make_context(simulator.url)
+        history(HistoryOptions(), ctx)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert "2026-11-27 15:53" in output_of(ctx.out)

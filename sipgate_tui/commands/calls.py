@@ -51,9 +51,18 @@ class HistoryOptions:
 
 
 def calls(options: CallsOptions, ctx: AppContext) -> ExitCode:
-    """The account's established calls; with --watch, refreshed until Ctrl-C or q."""
+    """The account's established calls; with --watch, refreshed until Ctrl-C or q.
+
+    Without a terminal --watch prints the table once (a script has no q to press).
+    """
     from sipgate_tui import render
 
+    if options.watch and options.json:
+        raise InputError(
+            "conflicting-options",
+            "--watch redraws a table; --json prints one document: pick one.",
+            hint="For scripts: sipgate-tui calls --json, run as often as needed.",
+        )
     with _session(ctx, options.timeout) as (client, found):
 
         def look() -> list[ActiveCall]:
@@ -90,9 +99,17 @@ def hangup(options: HangupOptions, ctx: AppContext) -> ExitCode:
     from sipgate_tui.prompts import Option
 
     interactive = ctx.can_prompt(json_mode=options.json)
-    if options.call_id and options.all:
-        raise InputError("invalid-value", "Give a call id or --all, not both.")
-    if not options.call_id and not interactive and not (options.all and options.yes):
+    call_id = _checked_call_id(options.call_id) if options.call_id is not None else None
+    if call_id and options.all:
+        raise InputError("conflicting-options", "Give a call id or --all, not both.")
+    if options.all and not options.yes and not interactive:
+        raise InputError(
+            "confirmation-required",
+            "Not hanging up every call without confirmation: "
+            f"{ctx.why_no_prompts(json_mode=options.json)}.",
+            hint="Add --yes: sipgate-tui hangup --all --yes",
+        )
+    if not call_id and not options.all and not interactive:
         raise InputError(
             "missing-value",
             "Which call? Give its id (sipgate-tui calls lists them), or --all --yes: "
@@ -101,8 +118,8 @@ def hangup(options: HangupOptions, ctx: AppContext) -> ExitCode:
         )
     with _session(ctx, options.timeout) as (client, found):
         targets: list[str]
-        if options.call_id:
-            targets = [options.call_id.strip()]
+        if call_id:
+            targets = [call_id]
         else:
             active = _active_calls(client, ctx, found, options.timeout)
             if not active:
@@ -110,7 +127,9 @@ def hangup(options: HangupOptions, ctx: AppContext) -> ExitCode:
             elif options.all:
                 targets = [call.call_id for call in active]
                 if not options.yes:
-                    question = f"Hang up all {len(targets)} active call(s)?"
+                    ctx.show(render.calls_table(active))
+                    count = len(targets)
+                    question = f"Hang up {'this call' if count == 1 else f'all {count} calls'}?"
                     if not _confirm(ctx, question):
                         raise Cancelled("Cancelled. No call was hung up.")
             else:
@@ -214,6 +233,18 @@ def _read(
         return fetch()
     except ApiError as error:
         raise _problem(error, found, timeout, ctx, what, scope) from None
+
+
+def _checked_call_id(typed: str) -> str:
+    """A call id as typed, if it can be one: printable, no spaces, not a path step."""
+    text = typed.strip()
+    if not text or len(text) > 200 or text in (".", "..") or not text.isprintable() or " " in text:
+        raise InputError(
+            "invalid-call-id",
+            f"'{text[:40]}' is not a call id.",
+            hint="`sipgate-tui calls` lists the active calls and their ids.",
+        )
+    return text
 
 
 def _active_calls(
