@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sipgate_tui.rtcm import ActiveCall
 
@@ -80,7 +80,7 @@ class WatchIO:
     """What the loop needs from the outside world."""
 
     fetch: Callable[[], list[ActiveCall]]  # GET /calls
-    hang_up: Callable[[str], None] | None  # DELETE /calls/{id}; None: not allowed
+    hang_up: Callable[[str], None]  # DELETE /calls/{id}
     show: Callable[[WatchState, float], None]  # draw the live line
     pressed: Callable[[], list[str]]  # keys pressed since the last look
     clock: Callable[[], float]
@@ -112,36 +112,32 @@ def follow(watch: CallWatch, io: WatchIO, *, poll_interval: float = POLL_INTERVA
         for key in io.pressed():
             if key in ("q", "c-c", "escape"):
                 return WatchState("left", state.call, state.connected_at)
-            if key == "h" and state.call is None:
-                state = WatchState(
-                    state.phase,
-                    None,
-                    state.connected_at,
-                    "Nothing to hang up yet: the call shows once the phone is picked up.",
+            if key != "h":
+                continue
+            if state.call is None:
+                state = replace(
+                    state,
+                    note="Nothing to hang up yet: the call shows once the phone is picked up.",
                 )
                 continue
-            if key == "h" and state.call is not None:
-                if io.hang_up is None:
-                    state = WatchState(
-                        state.phase,
-                        state.call,
-                        state.connected_at,
-                        "Hanging up needs a token with rtcm:write.",
-                    )
-                    continue
-                try:
-                    io.hang_up(state.call.call_id)
-                except ApiError as error:
-                    state = WatchState(
-                        state.phase,
-                        state.call,
-                        state.connected_at,
-                        f"Could not hang up ({type(error).__name__}).",
-                    )
-                    continue
-                return WatchState("hung-up", state.call, state.connected_at)
+            try:
+                io.hang_up(state.call.call_id)
+            except ApiError as error:
+                state = replace(state, note=_hang_up_failed(error))
+                continue
+            return WatchState("hung-up", state.call, state.connected_at)
         io.show(state, now)
         io.sleep(TICK)
+
+
+def _hang_up_failed(error: Exception) -> str:
+    from sipgate_tui.api import HttpStatusError
+
+    if isinstance(error, HttpStatusError) and error.status == 403:
+        return "Hanging up needs a token with rtcm:write."
+    if isinstance(error, HttpStatusError) and error.status == 404:
+        return "sipgate no longer knows this call; it may just have ended."
+    return f"Could not hang up ({error})."
 
 
 @contextlib.contextmanager
