@@ -21,7 +21,7 @@ def screens() -> dict[str, tuple[str, Callable[[], object]]]:
     """file name -> (title, renderable factory)."""
     from sipgate_tui import render
     from sipgate_tui.account import parse_devices
-    from sipgate_tui.errors import AppError, ExitCode
+    from sipgate_tui.errors import AppError
     from sipgate_tui.numbers import parse_phone_number
     from sipgate_tui.plan import CallPlan
     from sipgate_tui.problems import CALL_STATUS_PROBLEMS
@@ -57,7 +57,6 @@ def screens() -> dict[str, tuple[str, Callable[[], object]]]:
                 AppError(
                     forbidden.code,
                     forbidden.message,
-                    exit_code=ExitCode.REFUSED,
                     hint=forbidden.hint.format(device="e0", login="sipgate-tui login"),
                     status=403,
                     detail="This endpoint requires a sipgate Classic PBX Account",

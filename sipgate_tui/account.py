@@ -10,6 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sipgate_tui.api import ApiError, SipgateClient, UserInfo
+from sipgate_tui.errors import InputError
+from sipgate_tui.numbers import parse_device_id
+from sipgate_tui.text import one_line
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,8 @@ def check_account(client: SipgateClient) -> AccountCheck:
             return False
         return None
 
+    # Here, not at the top: the thread pool's modules cost ~3 ms, and only login and status
+    # probe the scopes.
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=len(PROBED), thread_name_prefix="probe") as pool:
@@ -105,9 +110,6 @@ class Device:
     @property
     def can_call(self) -> bool:
         """Whether this device can ring first (e, x, y or p device ids)."""
-        from sipgate_tui.errors import InputError
-        from sipgate_tui.numbers import parse_device_id
-
         try:
             parse_device_id(self.id)
         except InputError:
@@ -143,7 +145,7 @@ def parse_devices(data: object) -> list[Device]:
     for item in items if isinstance(items, list) else []:
         if not isinstance(item, dict) or not isinstance(item.get("id"), str):
             continue
-        device_id = _clean(item["id"])
+        device_id = _clean_name(item["id"])
         if not device_id:
             continue
         alias = item.get("alias")
@@ -151,12 +153,12 @@ def parse_devices(data: object) -> list[Device]:
         devices.append(
             Device(
                 id=device_id,
-                alias=_clean(alias) if isinstance(alias, str) and alias.strip() else device_id,
-                type=_clean(item["type"]) if isinstance(item.get("type"), str) else None,
+                alias=_clean_name(alias) if isinstance(alias, str) and alias.strip() else device_id,
+                type=_clean_name(item["type"]) if isinstance(item.get("type"), str) else None,
                 online=item["online"] if isinstance(item.get("online"), bool) else None,
                 dnd=item["dnd"] if isinstance(item.get("dnd"), bool) else None,
                 phonelines=tuple(
-                    _clean(str(line.get("alias") or line.get("id")))
+                    _clean_name(str(line.get("alias") or line.get("id")))
                     for line in (lines if isinstance(lines, list) else [])
                     if isinstance(line, dict) and (line.get("alias") or line.get("id"))
                 ),
@@ -192,8 +194,8 @@ def parse_numbers_page(data: object) -> tuple[list[AccountNumber], int, int | No
         numbers.append(
             AccountNumber(
                 e164=number,
-                type=_clean(item["type"]) if isinstance(item.get("type"), str) else None,
-                rings=_clean(str(rings)) if isinstance(rings, (str, int)) and rings else None,
+                type=_clean_name(item["type"]) if isinstance(item.get("type"), str) else None,
+                rings=_clean_name(str(rings)) if isinstance(rings, (str, int)) and rings else None,
                 raw={**item, "number": number},
             )
         )
@@ -215,7 +217,6 @@ def normalise_api_number(value: object) -> str | None:
     return "+" + digits
 
 
-def _clean(text: str) -> str:
-    """Server text shown in a terminal: printable, one line, bounded."""
-    cleaned = "".join(ch if ch.isprintable() else " " for ch in text).strip()
-    return cleaned[:80]
+def _clean_name(text: str) -> str:
+    """A name or id from the account, as shown in pickers and tables."""
+    return one_line(text, 80)

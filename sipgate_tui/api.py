@@ -16,10 +16,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from sipgate_tui import __version__
 from sipgate_tui.options import DEFAULT_API_URL as DEFAULT_API_URL
+from sipgate_tui.text import one_line
 
 if TYPE_CHECKING:
     import requests
@@ -87,14 +88,74 @@ class ApiError(Exception):
 
 
 class HttpStatusError(ApiError):
-    """The API answered with a status that is not success."""
+    """The API answered with a status that is not success.
 
-    def __init__(self, status: int, url: str, detail: str | None, retry_after: int | None) -> None:
+    ``detail`` is the answer shortened for people; ``body`` is its text as sent (the token
+    redacted, at most KEPT_BODY_CHARS characters), for predicates such as
+    :func:`is_classic_pbx_refusal` that recognise what sipgate said.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        url: str,
+        detail: str | None,
+        retry_after: int | None,
+        *,
+        body: str = "",
+    ) -> None:
         super().__init__(f"HTTP {status} from {url}")
         self.status = status
         self.url = url
         self.detail = detail
         self.retry_after = retry_after
+        self.body = body[:KEPT_BODY_CHARS]
+
+
+KEPT_BODY_CHARS = 4096  # sipgate's refusals are one sentence; more is never needed to tell them
+_CLASSIC_PBX_REFUSAL = " this endpoint requires a sipgate classic pbx account "
+
+
+def is_classic_pbx_refusal(error: HttpStatusError) -> bool:
+    """Whether sipgate refused because the account is no Classic PBX account (a Neo one).
+
+    sipgate answers classic-only endpoints on Neo accounts with 403 and the plain-text body
+    "This endpoint requires a sipgate Classic PBX Account" (sipgate-api.md, "sipgate Neo
+    accounts"). The sentence counts in any case, spacing or punctuation, alone or inside JSON.
+    """
+    if error.status != 403:
+        return False
+    return any(_CLASSIC_PBX_REFUSAL in _as_words(text) for text in _texts_of(error.body))
+
+
+def _texts_of(body: str) -> list[str]:
+    """The body itself, and every string in it when it is JSON (escapes decoded)."""
+    texts = [body]
+    try:
+        stack: list[Any] = [json.loads(body)]
+    except (ValueError, RecursionError):
+        return texts
+    while stack:  # a loop, not recursion: the body is the server's, its nesting too
+        item = stack.pop()
+        if isinstance(item, str):
+            texts.append(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return texts
+
+
+def _as_words(text: str) -> str:
+    """``text`` in lower case, every run of non-letters and non-digits one space, padded."""
+    return " " + re.sub(r"[\W_]+", " ", text.casefold()).strip() + " "
+
+
+def _kept_body(body: bytes | None, redact: Callable[[str], str]) -> str:
+    """What an HttpStatusError keeps of the body: its text, redacted before it is cut."""
+    if not body:
+        return ""
+    return redact(body.decode("utf-8", errors="replace"))[:KEPT_BODY_CHARS]
 
 
 class NetworkError(ApiError):
@@ -189,8 +250,6 @@ class SipgateClient:
 
         ``item`` is escaped whole: an id with "/" in it stays one path segment.
         """
-        from urllib.parse import quote
-
         url = f"{self._url(path, None)}/{quote(item, safe='')}"
         self._send("DELETE", url, None, is_write=False)
 
@@ -213,8 +272,6 @@ class SipgateClient:
         return info
 
     def _url(self, path: str, params: dict[str, str | int] | None) -> str:
-        from urllib.parse import quote, urlencode
-
         url = self.base_url + quote(path, safe="/")
         return f"{url}?{urlencode(params)}" if params else url
 
@@ -246,15 +303,34 @@ class SipgateClient:
     def _send(
         self, method: str, url: str, payload: bytes | None, *, is_write: bool
     ) -> tuple[int, dict[str, str], bytes]:
-        import requests
-
+        """One request, never retried or redirected: (status, headers, body) of a success,
+        else the ApiError that says what happened (for writes: whether it may have arrived)."""
         headers = plain_headers(has_body=payload is not None, user_agent=self._user_agent)
         headers["Authorization"] = "Basic " + self._credentials.basic_token()
         request_id = next(_REQUEST_IDS)
         _log_request(request_id, method, url, headers, payload)
+        response = self._request(method, url, payload, headers, is_write=is_write)
+        answer = _read_answer(response)
+        _log_response(request_id, answer.status, answer.headers, answer.body, self._redact)
+        body = self._successful_body(url, answer, is_write=is_write)
+        return answer.status, answer.headers, body
+
+    def _request(
+        self,
+        method: str,
+        url: str,
+        payload: bytes | None,
+        headers: dict[str, str],
+        *,
+        is_write: bool,
+    ) -> requests.Response:
+        """Send the request; a failure before an answer arrives becomes a NetworkError, or,
+        for a write that may have reached sipgate, an OutcomeUnknownError."""
+        import requests
+
         host = _host(url)
         try:
-            response = self._http().request(
+            return self._http().request(
                 method,
                 url,
                 data=payload,
@@ -284,35 +360,30 @@ class SipgateClient:
             # InvalidURL and friends: our URL check should have caught these before sending.
             raise NetworkError("connection", host, type(error).__name__) from None
 
-        with response:
-            status = response.status_code
-            response_headers = {k.lower(): v for k, v in response.headers.items()}
-            too_large = False
-            try:
-                body: bytes | None = _read_capped(response)
-            except _BodyTooLarge:
-                body, too_large = None, True
-            except (requests.exceptions.RequestException, OSError):
-                body = None
-        _log_response(request_id, status, response_headers, body, self._redact)
+    def _successful_body(self, url: str, answer: _Answer, *, is_write: bool) -> bytes:
+        """The body of a complete success; else the error for a redirect, a failure status,
+        or a body too large or cut off."""
+        status, host = answer.status, _host(url)
         if 300 <= status < 400:
-            location = response_headers.get("location")
+            location = answer.headers.get("location")
             raise UnexpectedRedirectError(
-                status, url, _sanitise(self._redact(location), 200) if location else None
+                status, url, one_line(self._redact(location), 200) if location else None
             )
+        body = answer.body
         if not 200 <= status < 300:
             detail = (
                 TOO_LARGE
-                if too_large
-                else (_summarise_body(response_headers, body, self._redact) if body else None)
+                if answer.too_large
+                else (_summarise_body(answer.headers, body, self._redact) if body else None)
             )
             raise HttpStatusError(
                 status,
                 url,
                 detail,
-                _retry_after(response_headers.get("retry-after")),
+                _retry_after(answer.headers.get("retry-after")),
+                body=_kept_body(body, self._redact),
             )
-        if too_large:
+        if answer.too_large:
             if is_write:
                 raise OutcomeUnknownError("unreadable-response", host, TOO_LARGE)
             raise NetworkError("connection", host, TOO_LARGE)
@@ -320,7 +391,7 @@ class SipgateClient:
             if is_write:
                 raise OutcomeUnknownError("connection-lost", host, f"HTTP {status}, body cut off")
             raise NetworkError("connection", host, f"HTTP {status}, body cut off")
-        return status, response_headers, body
+        return body
 
     def _read(self, url: str) -> tuple[int, dict[str, str], bytes]:
         """A GET, retried once, politely, when sipgate is busy (429) or failing (5xx).
@@ -348,6 +419,32 @@ class SipgateClient:
         return text
 
 
+@dataclass(frozen=True)
+class _Answer:
+    """A response as read: the status, the headers (names in lower case), and the body (None
+    when the connection broke while reading it, or when it was too large to read)."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes | None
+    too_large: bool = False
+
+
+def _read_answer(response: requests.Response) -> _Answer:
+    """Read the whole response (at most MAX_BODY_BYTES of body) and close it."""
+    import requests
+
+    with response:
+        status = response.status_code
+        headers = {k.lower(): v for k, v in response.headers.items()}
+        try:
+            return _Answer(status, headers, _read_capped(response))
+        except _BodyTooLarge:
+            return _Answer(status, headers, None, too_large=True)
+        except (requests.exceptions.RequestException, OSError):
+            return _Answer(status, headers, None)
+
+
 class _BodyTooLarge(Exception):
     pass
 
@@ -362,7 +459,7 @@ def parse_session_id(data: Any) -> str | None:
         session_id = str(session_id)
     if not isinstance(session_id, str):
         return None
-    cleaned = _sanitise(session_id, limit=200)  # control characters alone are no session id
+    cleaned = one_line(session_id, limit=200)  # control characters alone are no session id
     return cleaned or None
 
 
@@ -379,7 +476,7 @@ def parse_userinfo(data: Any) -> UserInfo | None:
         return None
     domain = data.get("domain")
     return UserInfo(
-        user_id=user_id, domain=_sanitise(domain, 120) if isinstance(domain, str) else None
+        user_id=user_id, domain=one_line(domain, 120) if isinstance(domain, str) else None
     )
 
 
@@ -413,12 +510,12 @@ def _summarise_body(
         return "(empty body)"
     data = _decode_json(body)
     if data is not None:
-        return _sanitise(redact(_json_message(data)), limit)
+        return one_line(redact(_json_message(data)), limit)
     text = body.decode("utf-8", errors="replace")
     if "html" in headers.get("content-type", "") or text.lstrip()[:1] == "<":
         title = re.search(r"<title[^>]*>(.*?)</title>", text, re.I | re.S)
         text = title.group(1) if title else re.sub(r"<[^>]+>", " ", text)
-    return _sanitise(redact(text), limit)
+    return one_line(redact(text), limit)
 
 
 def _json_message(data: Any) -> str:
@@ -439,14 +536,6 @@ def _json_message(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False)
 
 
-def _sanitise(text: str, limit: int = 300) -> str:
-    """One line of printable text: server text must not move the cursor or fake our output."""
-    text = re.sub(r"\x1b\[[0-9;?]*[ -/]*[@-~]", "", text)  # ANSI CSI sequences
-    text = "".join(ch if ch.isprintable() else " " for ch in text)
-    text = re.sub(r"\s+", " ", text).strip()
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _retry_after(value: str | None) -> int | None:
     if not value:
         return None
@@ -454,6 +543,7 @@ def _retry_after(value: str | None) -> int | None:
     if re.fullmatch(r"[0-9]{1,9}", value):  # ASCII digits only: "¹".isdigit() is True too
         return int(value)
     try:
+        # Here, not at the top: email.utils costs ~20 ms, and dates in Retry-After are rare.
         from datetime import datetime, timezone
         from email.utils import parsedate_to_datetime
 
@@ -468,7 +558,7 @@ def _connection_failure_kind(error: BaseException) -> str | None:
 
     requests wraps urllib3 errors several layers deep; walk the whole chain.
     """
-    import socket
+    import socket  # loaded with requests anyway; ~5 ms that a dry run need not pay
 
     from urllib3.exceptions import NameResolutionError, NewConnectionError
 
@@ -542,7 +632,7 @@ def _log_response(
     log.debug("[%d] < HTTP %s", request_id, status)
     for name, value in headers.items():
         if name not in ("set-cookie", "authorization"):
-            log.debug("[%d] < %s: %s", request_id, name, _sanitise(redact(value), 200))
+            log.debug("[%d] < %s: %s", request_id, name, one_line(redact(value), 200))
     if body is not None:
-        text = _sanitise(redact(body.decode("utf-8", errors="replace")), 2000)
+        text = one_line(redact(body.decode("utf-8", errors="replace")), 2000)
         log.debug("[%d] < %s", request_id, text)

@@ -14,11 +14,13 @@ from dataclasses import replace
 from types import ModuleType
 from typing import TYPE_CHECKING, Annotated, Optional
 
-import typer
+# The CLI is built with Typer; __main__ answers --version before this module is imported.
+import typer  # noqa: TID253
 
 from sipgate_tui import __version__
 from sipgate_tui.errors import AppError, Cancelled, ExitCode
 from sipgate_tui.options import DEFAULT_API_URL, DEFAULT_PROFILE, GlobalOptions
+from sipgate_tui.setting_keys import SETTING_KEYS, names_in_words
 
 if TYPE_CHECKING:
     from sipgate_tui.context import AppContext
@@ -45,13 +47,25 @@ def _print_version(value: bool) -> None:
         raise typer.Exit()
 
 
+# typer.Option is typed to return Any, so that it can stand in as any parameter's default; inside
+# Annotated[...] it is what it really is, an OptionInfo, and these helpers say so.
+
+
 def _flag(*names: str, help: str, envvar: str | None = None) -> typer.models.OptionInfo:
     # metavar="" keeps Typer from printing a "<bool>" type after on/off flags in --help.
-    return typer.Option(*names, help=help, envvar=envvar, metavar="", show_default=False)
+    option: typer.models.OptionInfo = typer.Option(
+        *names, help=help, envvar=envvar, metavar="", show_default=False
+    )
+    return option
 
 
-def _value(*names: str, metavar: str, help: str, **extra: object) -> typer.models.OptionInfo:
-    return typer.Option(*names, metavar=metavar, help=help, **extra)  # type: ignore[arg-type]
+def _value(
+    *names: str, metavar: str, help: str, envvar: str | None = None, show_default: bool = True
+) -> typer.models.OptionInfo:
+    option: typer.models.OptionInfo = typer.Option(
+        *names, metavar=metavar, help=help, envvar=envvar, show_default=show_default
+    )
+    return option
 
 
 @app.callback()
@@ -105,11 +119,13 @@ def main_options(
     ] = None,
 ) -> None:
     """Global options; they go before the command (sipgate-tui --no-input call ...)."""
+    if typer_ctx.obj is not None:  # a dispatcher handed in as click's obj (see _dispatch)
+        typer_ctx.meta[_DISPATCH] = typer_ctx.obj
     typer_ctx.obj = GlobalOptions(api_url=api_url, no_input=no_input, debug=debug, profile=profile)
     if typer_ctx.invoked_subcommand is None:
         from sipgate_tui.commands import guided
 
-        _execute(typer_ctx, False, guided.run)
+        _dispatch(typer_ctx, Invocation(guided.run))
 
 
 JsonOption = Annotated[
@@ -222,7 +238,7 @@ def call(
         history=not no_history,
         wait=not no_wait,
     )
-    _execute(typer_ctx, json_output, lambda ctx: call_command.run(options, ctx))
+    _dispatch(typer_ctx, Invocation(call_command.run, options, json_mode=json_output))
 
 
 @app.command(
@@ -258,7 +274,7 @@ def login(
     options = login_command.LoginOptions(
         token_id=token_id, token_stdin=token_stdin, json=json_output, timeout=timeout
     )
-    _execute(typer_ctx, json_output, lambda ctx: login_command.run(options, ctx))
+    _dispatch(typer_ctx, Invocation(login_command.run, options, json_mode=json_output))
 
 
 @app.command(
@@ -275,7 +291,7 @@ def status(
     from sipgate_tui.commands import status as status_command
 
     options = status_command.StatusOptions(json=json_output, timeout=timeout)
-    _execute(typer_ctx, json_output, lambda ctx: status_command.run(options, ctx))
+    _dispatch(typer_ctx, Invocation(status_command.run, options, json_mode=json_output))
 
 
 @app.command(
@@ -289,7 +305,7 @@ def logout(typer_ctx: typer.Context, json_output: JsonOption = False) -> None:
     from sipgate_tui.commands import logout as logout_command
 
     options = logout_command.LogoutOptions(json=json_output)
-    _execute(typer_ctx, json_output, lambda ctx: logout_command.run(options, ctx))
+    _dispatch(typer_ctx, Invocation(logout_command.run, options, json_mode=json_output))
 
 
 @app.command(
@@ -305,7 +321,7 @@ def devices(
     from sipgate_tui.commands import lists
 
     options = lists.ListOptions(json=json_output, timeout=timeout)
-    _execute(typer_ctx, json_output, lambda ctx: lists.devices(options, ctx))
+    _dispatch(typer_ctx, Invocation(lists.devices, options, json_mode=json_output))
 
 
 @app.command(
@@ -321,7 +337,7 @@ def numbers(
     from sipgate_tui.commands import lists
 
     options = lists.ListOptions(json=json_output, timeout=timeout)
-    _execute(typer_ctx, json_output, lambda ctx: lists.numbers(options, ctx))
+    _dispatch(typer_ctx, Invocation(lists.numbers, options, json_mode=json_output))
 
 
 @app.command(
@@ -348,7 +364,7 @@ def calls(
     from sipgate_tui.commands import calls as calls_command
 
     options = calls_command.CallsOptions(json=json_output, watch=watch, timeout=timeout)
-    _execute(typer_ctx, json_output, lambda ctx: calls_command.calls(options, ctx))
+    _dispatch(typer_ctx, Invocation(calls_command.calls, options, json_mode=json_output))
 
 
 @app.command(
@@ -375,7 +391,7 @@ def hangup(
     options = calls_command.HangupOptions(
         call_id=call_id, all=all_calls, yes=yes, json=json_output, timeout=timeout
     )
-    _execute(typer_ctx, json_output, lambda ctx: calls_command.hangup(options, ctx))
+    _dispatch(typer_ctx, Invocation(calls_command.hangup, options, json_mode=json_output))
 
 
 @app.command(
@@ -394,7 +410,7 @@ def history(
     from sipgate_tui.commands import calls as calls_command
 
     options = calls_command.HistoryOptions(limit=limit, json=json_output, timeout=timeout)
-    _execute(typer_ctx, json_output, lambda ctx: calls_command.history(options, ctx))
+    _dispatch(typer_ctx, Invocation(calls_command.history, options, json_mode=json_output))
 
 
 config_app = typer.Typer(
@@ -415,19 +431,14 @@ def config_show(typer_ctx: typer.Context, json_output: JsonOption = False) -> No
         _settings(typer_ctx, json_output, action="show")
 
 
-# The keys `config set/unset` take, for shell completion (settings_commands.KEYS is the
-# truth; a test keeps the two equal, and this module stays free of its heavy imports).
-SETTING_KEYS = ("default-device", "default-caller-id", "region", "history")
-
-
 def _complete_setting(incomplete: str) -> list[str]:
-    return [key for key in SETTING_KEYS if key.startswith(incomplete)]
+    """The keys `config set/unset` take, for shell completion."""
+    return [key.name for key in SETTING_KEYS if key.name.startswith(incomplete)]
 
 
 @config_app.command(
     "set",
-    help="Set a setting: default-device (e.g. e0), default-caller-id (one of your numbers), "
-    "region (e.g. DE), history (true/false: remember recent numbers).",
+    help="Set a setting: " + ", ".join(f"{key.name} ({key.takes})" for key in SETTING_KEYS) + ".",
 )
 def config_set(
     typer_ctx: typer.Context,
@@ -435,7 +446,7 @@ def config_set(
         str,
         typer.Argument(
             metavar="KEY",
-            help="default-device, default-caller-id, region or history.",
+            help=names_in_words() + ".",
             autocompletion=_complete_setting,
         ),
     ],
@@ -473,7 +484,7 @@ def _settings(typer_ctx: typer.Context, json_output: bool, **fields: str) -> Non
     from sipgate_tui.commands import settings_commands
 
     options = settings_commands.ConfigOptions(json=json_output, **fields)
-    _execute(typer_ctx, json_output, lambda ctx: settings_commands.config(options, ctx))
+    _dispatch(typer_ctx, Invocation(settings_commands.config, options, json_mode=json_output))
 
 
 favourites_app = typer.Typer(
@@ -527,7 +538,7 @@ def _favourites(typer_ctx: typer.Context, json_output: bool, **fields: str) -> N
     from sipgate_tui.commands import settings_commands
 
     options = settings_commands.FavouriteOptions(json=json_output, **fields)
-    _execute(typer_ctx, json_output, lambda ctx: settings_commands.favourites(options, ctx))
+    _dispatch(typer_ctx, Invocation(settings_commands.favourites, options, json_mode=json_output))
 
 
 @app.command(
@@ -541,9 +552,63 @@ def _favourites(typer_ctx: typer.Context, json_output: bool, **fields: str) -> N
 )
 def demo(typer_ctx: typer.Context) -> None:
     """Demo (help text in the decorator)."""
-    from sipgate_tui import demo as demo_command
+    from sipgate_tui.commands import demo as demo_command
 
-    _execute(typer_ctx, False, demo_command.run, check_globals=False)
+    _dispatch(typer_ctx, Invocation(demo_command.run, check_globals=False))
+
+
+class Invocation:
+    """What one command line asks for: the command's run function, its options, ``--json``.
+
+    The Typer functions above only parse flags into options and build this; :func:`_dispatch`
+    hands it on. ``run`` is called as ``run(options, ctx)``, or ``run(ctx)`` for the commands
+    that take no options (the guided mode, the demo).
+    """
+
+    __slots__ = ("check_globals", "json_mode", "options", "run")
+
+    def __init__(
+        self,
+        run: Callable[..., ExitCode],
+        options: object = None,
+        *,
+        json_mode: bool = False,
+        check_globals: bool = True,  # the demo ignores --api-url and --profile: it has its own
+    ) -> None:
+        self.run = run
+        self.options = options
+        self.json_mode = json_mode
+        self.check_globals = check_globals
+
+    def __call__(self, ctx: "AppContext") -> ExitCode:
+        """Run the command on ``ctx``."""
+        return self.run(ctx) if self.options is None else self.run(self.options, ctx)
+
+    def __repr__(self) -> str:
+        return (
+            f"Invocation({self.run.__module__}.{self.run.__qualname__}, {self.options!r}, "
+            f"json_mode={self.json_mode}, check_globals={self.check_globals})"
+        )
+
+
+# Where main_options keeps a dispatcher handed in by the caller (click's meta is one dict
+# shared by the whole tree of contexts, so every subcommand finds it).
+_DISPATCH = "sipgate_tui.dispatch"
+
+
+def _dispatch(typer_ctx: typer.Context, invocation: Invocation) -> None:
+    """Carry out a parsed command line: run it with the real context, unless the caller of
+    ``app`` handed in its own dispatcher as click's ``obj``: ``app(args, obj=dispatch)``
+    with ``dispatch(typer_ctx, invocation)``. That is how a test sees the options a command
+    line produces (``typer_ctx.obj`` holds the global options) without running anything."""
+    dispatch: Callable[[typer.Context, Invocation], None] = typer_ctx.meta.get(
+        _DISPATCH, _execute_invocation
+    )
+    dispatch(typer_ctx, invocation)
+
+
+def _execute_invocation(typer_ctx: typer.Context, invocation: Invocation) -> None:
+    _execute(typer_ctx, invocation.json_mode, invocation, check_globals=invocation.check_globals)
 
 
 def _execute(
@@ -588,7 +653,6 @@ def _execute(
         bug = AppError(
             "internal-error",
             f"sipgate-tui hit a bug ({type(error).__name__}).",
-            exit_code=ExitCode.INTERNAL,
             hint="Run the command again with --debug to see the traceback, and report it.",
         )
         code = _report(ctx, json_mode, bug, render)
@@ -663,23 +727,23 @@ def main() -> None:
 def _usage_problem(error: typer.TyperException) -> AppError:
     message = error.format_message()
     command = getattr(getattr(error, "ctx", None), "command_path", None) or "sipgate-tui"
-    hint = f"Run `{command} --help` to see the options."
+    misplaced: str | None = None  # the hint for an option on the wrong side of the command
     for option in GLOBAL_OPTIONS:
         if f"No such option: {option}" in message:
             typed = command.split()[-1] if command != "sipgate-tui" else "status"
-            hint = (
+            misplaced = (
                 f"{option} is a global option: it goes before the command, e.g. "
                 f"sipgate-tui {option} … {typed}."
             )
     for option in COMMAND_OPTIONS:
         if f"No such option: {option}" in message and command == "sipgate-tui":
-            hint = (
+            misplaced = (
                 f"{option} belongs to a command: put it after it, e.g. sipgate-tui status {option}."
             )
-    if not hint.startswith("Run "):
-        # click's "(Possible options: ...)" guesses among the wrong command's options.
-        message = message.split(" (Possible options:")[0]
-    return AppError("usage", message, exit_code=ExitCode.USAGE, hint=hint)
+    if misplaced is None:
+        return AppError("usage", message, hint=f"Run `{command} --help` to see the options.")
+    # click's "(Possible options: ...)" guesses among the wrong command's options.
+    return AppError("usage", message.split(" (Possible options:")[0], hint=misplaced)
 
 
 def _show_usage_error(error: AppError, *, json_mode: bool) -> None:

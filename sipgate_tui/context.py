@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 from urllib.parse import urlsplit
 
 from sipgate_tui.api import DEFAULT_API_URL, SipgateClient, Timeouts
@@ -22,6 +22,7 @@ from sipgate_tui.credentials import (
     ENV_TOKEN,
     ENV_TOKEN_ID,
     Credentials,
+    CredentialStore,
     FoundCredentials,
     KeyringStore,
     resolve,
@@ -49,7 +50,7 @@ class AppContext:
     make_prompter: Callable[[], Prompter]
     find_credentials: Callable[[], FoundCredentials]
     make_client: Callable[[Credentials, Timeouts], SipgateClient]
-    make_store: Callable[[], KeyringStore]
+    make_store: Callable[[], CredentialStore]
     make_settings: Callable[[], SettingsStore]
     env: Mapping[str, str] = field(default_factory=dict)
     lookup_wait: float = 5.0  # seconds a picker waits for the account's lists
@@ -195,8 +196,79 @@ def keyring_timeout(env: Mapping[str, str]) -> float:
     return value
 
 
-def build_context(options: GlobalOptions, env: Mapping[str, str] | None = None) -> AppContext:
-    """Build the real dependencies for one run of the app."""
+def build_context(
+    options: GlobalOptions,
+    env: Mapping[str, str] | None = None,
+    *,
+    out: Console | None = None,
+    err: Console | None = None,
+    terminal: bool | None = None,
+    make_prompter: Callable[[], Prompter] | None = None,
+    make_store: Callable[[], CredentialStore] | None = None,
+    lookup_wait: float | None = None,
+    clock: Callable[[], float] | None = None,
+    sleep: Callable[[float], None] | None = None,
+    keys: Callable[[], AbstractContextManager[Callable[[], list[str]]]] | None = None,
+) -> AppContext:
+    """Build the real dependencies for one run of the app.
+
+    The product calls ``build_context(options)``. Each keyword replaces one piece of the outside
+    world and leaves the rest of the wiring real (tests hand in recording consoles, a scripted
+    prompter, a fake clock): ``None`` keeps the real piece. ``env`` (default: ``os.environ``)
+    is where credentials, the config and state directories and the keyring timeout come from;
+    the credential lookup uses ``make_store``, so a replaced store is the one it reads.
+    """
+    env = dict(os.environ if env is None else env)
+    store_factory = make_store or _keyring_store_factory(env)
+    if out is None or err is None:
+        console_class = _pipe_safe_console_class()
+        out = console_class(highlight=False) if out is None else out
+        err = console_class(stderr=True, highlight=False) if err is None else err
+    context = AppContext(
+        options=options,
+        out=out,
+        err=err,
+        terminal=_stdio_is_terminal() if terminal is None else terminal,
+        make_prompter=make_prompter or _questionary_prompter,
+        find_credentials=lambda: resolve(env, store_factory, options.profile),
+        make_client=lambda credentials, timeouts: SipgateClient(
+            options.api_url, credentials, timeouts=timeouts
+        ),
+        make_store=store_factory,
+        make_settings=lambda: SettingsStore(env, options.profile),
+        env=env,
+    )
+    _replace_time_and_keys(context, lookup_wait=lookup_wait, clock=clock, sleep=sleep, keys=keys)
+    return context
+
+
+def _replace_time_and_keys(
+    context: AppContext,
+    *,
+    lookup_wait: float | None,
+    clock: Callable[[], float] | None,
+    sleep: Callable[[float], None] | None,
+    keys: Callable[[], AbstractContextManager[Callable[[], list[str]]]] | None,
+) -> None:
+    # Set only what was handed in, so AppContext's own defaults stay the one place they live.
+    if lookup_wait is not None:
+        context.lookup_wait = lookup_wait
+    if clock is not None:
+        context.clock = clock
+    if sleep is not None:
+        context.sleep = sleep
+    if keys is not None:
+        context.keys = keys
+
+
+def _keyring_store_factory(env: Mapping[str, str]) -> Callable[[], KeyringStore]:
+    def make_store() -> KeyringStore:
+        return KeyringStore(timeout=keyring_timeout(env))
+
+    return make_store
+
+
+def _pipe_safe_console_class() -> type[Console]:
     from rich.console import Console
 
     class PipeSafeConsole(Console):
@@ -207,27 +279,11 @@ def build_context(options: GlobalOptions, env: Mapping[str, str] | None = None) 
 
             raise BrokenPipeError(errno.EPIPE, "Broken pipe")
 
-    env = dict(os.environ if env is None else env)
-    out = PipeSafeConsole(highlight=False)
-    err = PipeSafeConsole(stderr=True, highlight=False)
+    return PipeSafeConsole
 
-    def make_store() -> KeyringStore:
-        return KeyringStore(timeout=keyring_timeout(env))
 
-    return AppContext(
-        options=options,
-        out=out,
-        err=err,
-        terminal=_is_terminal(sys.stdin) and _is_terminal(sys.stdout),
-        make_prompter=_questionary_prompter,
-        find_credentials=lambda: resolve(env, make_store, options.profile),
-        make_client=lambda credentials, timeouts: SipgateClient(
-            options.api_url, credentials, timeouts=timeouts
-        ),
-        make_store=make_store,
-        make_settings=lambda: SettingsStore(env, options.profile),
-        env=env,
-    )
+def _stdio_is_terminal() -> bool:
+    return _is_terminal(sys.stdin) and _is_terminal(sys.stdout)
 
 
 def _terminal_keys() -> AbstractContextManager[Callable[[], list[str]]]:
@@ -254,8 +310,8 @@ def _silence_stdout(console: Console) -> None:
         pass
 
 
-def _is_terminal(stream: object) -> bool:
+def _is_terminal(stream: TextIO | None) -> bool:
     try:
-        return bool(stream is not None and stream.isatty())  # type: ignore[attr-defined]
+        return bool(stream is not None and stream.isatty())
     except (ValueError, OSError):  # a closed stream
         return False

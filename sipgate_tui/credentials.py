@@ -13,9 +13,9 @@ import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from sipgate_tui.errors import AppError, ExitCode
+from sipgate_tui.errors import AppError, InputError
 from sipgate_tui.options import DEFAULT_PROFILE as DEFAULT_PROFILE
 
 KEYRING_SERVICE = "sipgate-tui"
@@ -24,6 +24,27 @@ ENV_TOKEN_ID = "SIPGATE_TOKEN_ID"
 ENV_TOKEN = "SIPGATE_TOKEN"
 
 T = TypeVar("T")
+
+
+# The problems callers handle differently, told apart by type (never by comparing codes).
+class IncompleteCredentials(AppError):
+    """Only one of SIPGATE_TOKEN_ID and SIPGATE_TOKEN is set (``incomplete-credentials``)."""
+
+
+class CredentialsMissing(AppError):
+    """No token in the environment or the keyring (``credentials-missing``)."""
+
+
+class CredentialsCorrupted(AppError):
+    """The keyring item cannot be read as credentials (``credentials-corrupted``)."""
+
+
+class KeyringLocked(AppError):
+    """The keyring is locked (``keyring-locked``)."""
+
+
+class KeyringTimedOut(AppError):
+    """The keyring did not answer in time (``keyring-timeout``)."""
 
 
 @dataclass(frozen=True)
@@ -87,10 +108,9 @@ def from_environment(env: Mapping[str, str]) -> Credentials | None:
     if not token_id and not token:
         return None
     missing, present = (ENV_TOKEN, ENV_TOKEN_ID) if token_id else (ENV_TOKEN_ID, ENV_TOKEN)
-    raise AppError(
+    raise IncompleteCredentials(
         "incomplete-credentials",
         f"{present} is set, but {missing} is not.",
-        exit_code=ExitCode.CREDENTIALS,
         hint=f"Set both {ENV_TOKEN_ID} and {ENV_TOKEN}, or unset {present} to use the token "
         "stored by `sipgate-tui login`.",
     )
@@ -105,10 +125,9 @@ def decode_item(value: str, profile: str = DEFAULT_PROFILE) -> Credentials:
     token_id = data.get("token_id") if isinstance(data, dict) else None
     token = data.get("token") if isinstance(data, dict) else None
     if not (isinstance(token_id, str) and token_id.strip() and isinstance(token, str) and token):
-        raise AppError(
+        raise CredentialsCorrupted(
             "credentials-corrupted",
             f"The credentials stored in the keyring for profile {profile} cannot be read.",
-            exit_code=ExitCode.CREDENTIALS,
             hint=f"Store them again with `{profile_command(profile, 'login')}`.",
         )
     return Credentials(token_id.strip(), token.strip())
@@ -125,8 +144,6 @@ _PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
 def check_profile(name: str) -> str:
     """A profile name: letters, digits and ``_.@-``, at most 64 characters."""
     if not _PROFILE_NAME.fullmatch(name or ""):
-        from sipgate_tui.errors import InputError
-
         raise InputError(
             "invalid-profile",
             f"'{(name or '')[:40]}' cannot be a profile name.",
@@ -140,6 +157,33 @@ def profile_command(profile: str, command: str) -> str:
     if profile == DEFAULT_PROFILE:
         return f"sipgate-tui {command}"
     return f"sipgate-tui --profile {profile} {command}"
+
+
+class CredentialStore(Protocol):
+    """Where ``login`` keeps a token and ``resolve``, ``status`` and ``logout`` find it.
+
+    :class:`KeyringStore` is the real one; the demo has one that lives in memory.
+    """
+
+    def backend_name(self) -> str | None:
+        """The store's name for the user (a keyring backend's), or None if there is none."""
+        ...
+
+    def require_backend(self, *, for_removal: bool = False) -> str:
+        """The store's name; an AppError saying what to do when there is no store."""
+        ...
+
+    def read(self, profile: str) -> Credentials | None:
+        """The stored credentials for ``profile``; None when nothing is stored."""
+        ...
+
+    def write(self, profile: str, credentials: Credentials) -> None:
+        """Store (or replace) the credentials of ``profile``."""
+        ...
+
+    def delete(self, profile: str) -> bool:
+        """Remove the credentials of ``profile``; False when there were none."""
+        ...
 
 
 class KeyringStore:
@@ -186,14 +230,11 @@ class KeyringStore:
 
         try:
             self._timed("store the token in the keyring", put)
-        except AppError as error:
-            if error.code != "keyring-timeout":
-                raise
+        except KeyringTimedOut:
             raise AppError(
                 "keyring-write-unknown",
                 f"The keyring did not confirm within {self.timeout:g} s whether the token was "
                 "stored; it may or may not be there now.",
-                exit_code=ExitCode.ENVIRONMENT,
                 hint=f"Check with `{profile_command(profile, 'status')}` (unlock the keyring "
                 "if it asks), and log in again if the token is missing.",
             ) from None
@@ -223,34 +264,34 @@ def call_keyring(action: str, function: Callable[[], T], timeout: float) -> T:
     A locked or wedged Secret Service can block a D-Bus call forever; the daemon thread is
     abandoned rather than joined so the process can still exit.
     """
-    outcome: dict[str, Any] = {}
+    values: list[T] = []
+    errors: list[BaseException] = []
 
     def target() -> None:
         try:
-            outcome["value"] = function()
+            values.append(function())
         except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread
-            outcome["error"] = error
+            errors.append(error)
 
     worker = threading.Thread(target=target, name="keyring", daemon=True)
     worker.start()
     worker.join(timeout)
     if worker.is_alive():
-        raise AppError(
+        raise KeyringTimedOut(
             "keyring-timeout",
             f"The keyring did not answer within {timeout:g} s while trying to {action}.",
-            exit_code=ExitCode.ENVIRONMENT,
             hint="It may be locked and waiting for a password. Unlock it (log in to your "
             "desktop session) and try again, raise SIPGATE_TUI_KEYRING_TIMEOUT, or set "
             f"{ENV_TOKEN_ID} and {ENV_TOKEN} instead.",
         )
-    if "error" in outcome:
-        raise _keyring_problem(action, outcome["error"]) from None
-    return outcome["value"]
+    if errors:
+        raise _keyring_problem(action, errors[0]) from None
+    return values[0]
 
 
 def resolve(
     env: Mapping[str, str],
-    make_store: Callable[[], KeyringStore] | None,
+    make_store: Callable[[], CredentialStore] | None,
     profile: str = DEFAULT_PROFILE,
 ) -> FoundCredentials:
     """The credentials to use: the environment first, then the keyring; else exit code 3.
@@ -282,8 +323,6 @@ def no_keyring_error(for_removal: bool = False) -> AppError:
     return AppError(
         "keyring-unavailable",
         message,
-        exit_code=ExitCode.ENVIRONMENT,
-        title="No keyring available",
         hint="pick the way that fits this machine:\n"
         "• Desktop Linux (GNOME, Ubuntu, Debian): install the Secret Service with "
         "`sudo apt install gnome-keyring`, then sign out of your desktop and back in.\n"
@@ -295,7 +334,7 @@ def no_keyring_error(for_removal: bool = False) -> AppError:
     )
 
 
-def missing_credentials(profile: str, *, keyring_available: bool) -> AppError:
+def missing_credentials(profile: str, *, keyring_available: bool) -> CredentialsMissing:
     """The error for 'no credentials anywhere', with both ways to set them up."""
     login = profile_command(profile, "login")
     create = (
@@ -303,24 +342,20 @@ def missing_credentials(profile: str, *, keyring_available: bool) -> AppError:
         "Tokens) with the scope sessions:calls:write."
     )
     if keyring_available:
-        return AppError(
+        return CredentialsMissing(
             "credentials-missing",
             f"No sipgate credentials found: {ENV_TOKEN_ID} and {ENV_TOKEN} are not set and "
             "nothing is stored in the keyring.",
-            exit_code=ExitCode.CREDENTIALS,
-            title="No credentials yet",
             hint=(
                 "Set up a personal access token:\n"
                 f"• Run `{login}`: it guides you and keeps the token in your OS keyring.\n"
                 f"• Or set {ENV_TOKEN_ID} and {ENV_TOKEN} (handy on servers and in CI).\n" + create
             ),
         )
-    return AppError(
+    return CredentialsMissing(
         "credentials-missing",
         f"No sipgate credentials found: {ENV_TOKEN_ID} and {ENV_TOKEN} are not set, and this "
         "machine has no usable keyring to store a token in.",
-        exit_code=ExitCode.CREDENTIALS,
-        title="No credentials yet",
         hint=(
             "Set up a personal access token:\n"
             f"• Set {ENV_TOKEN_ID} and {ENV_TOKEN}: the way on servers, containers and CI.\n"
@@ -331,6 +366,21 @@ def missing_credentials(profile: str, *, keyring_available: bool) -> AppError:
 
 
 def _usable_backend_name() -> str | None:
+    try:
+        return _backend_name()
+    except Exception as error:  # noqa: BLE001 - every way of failing to load means the same
+        # The backend could not even be loaded (a bad PYTHON_KEYRING_BACKEND or keyringrc.cfg,
+        # a missing module): unlocking will not help.
+        raise AppError(
+            "keyring-error",
+            f"The keyring backend could not be loaded ({type(error).__name__}).",
+            hint="Check PYTHON_KEYRING_BACKEND and keyring's keyringrc.cfg; "
+            "`python -m keyring diagnose` shows what keyring uses. Or set "
+            f"{ENV_TOKEN_ID} and {ENV_TOKEN} instead.",
+        ) from None
+
+
+def _backend_name() -> str | None:
     import keyring
     from keyring.backends import chainer, fail
 
@@ -346,27 +396,29 @@ def _usable_backend_name() -> str | None:
 
 
 def _keyring_problem(action: str, error: BaseException) -> AppError:
-    if action == "find the keyring":
-        # The backend could not even be loaded (a bad PYTHON_KEYRING_BACKEND or keyringrc.cfg,
-        # a missing module): unlocking will not help.
-        return AppError(
-            "keyring-error",
-            f"The keyring backend could not be loaded ({type(error).__name__}).",
-            exit_code=ExitCode.ENVIRONMENT,
-            hint="Check PYTHON_KEYRING_BACKEND and keyring's keyringrc.cfg; "
-            "`python -m keyring diagnose` shows what keyring uses. Or set "
-            f"{ENV_TOKEN_ID} and {ENV_TOKEN} instead.",
-        )
-    locked = type(error).__name__ == "KeyringLocked"
-    if locked:
-        message = f"The keyring is locked, so sipgate-tui could not {action}."
-    else:
-        # The backend's own message can be long or odd; its type name is enough to search for.
-        message = f"The keyring failed while trying to {action} ({type(error).__name__})."
-    return AppError(
-        "keyring-locked" if locked else "keyring-error",
-        message,
-        exit_code=ExitCode.ENVIRONMENT,
-        hint="Unlock your keyring (log in to your desktop session) and try again, or set "
-        f"{ENV_TOKEN_ID} and {ENV_TOKEN} instead.",
+    if isinstance(error, AppError):  # already put into words where it happened
+        return error
+    hint = (
+        "Unlock your keyring (log in to your desktop session) and try again, or set "
+        f"{ENV_TOKEN_ID} and {ENV_TOKEN} instead."
     )
+    if _is_locked(error):
+        return KeyringLocked(
+            "keyring-locked",
+            f"The keyring is locked, so sipgate-tui could not {action}.",
+            hint=hint,
+        )
+    # The backend's own message can be long or odd; its type name is enough to search for.
+    return AppError(
+        "keyring-error",
+        f"The keyring failed while trying to {action} ({type(error).__name__}).",
+        hint=hint,
+    )
+
+
+def _is_locked(error: BaseException) -> bool:
+    try:
+        from keyring.errors import KeyringLocked as LibraryKeyringLocked
+    except ImportError:  # keyring did not even import: then it cannot have said "locked"
+        return False
+    return isinstance(error, LibraryKeyringLocked)

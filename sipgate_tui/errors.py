@@ -1,33 +1,33 @@
-"""The error type every command raises, and the exit codes every command uses.
+"""The error type every command raises; its exit code and title come from the catalogue.
 
-Nothing here imports anything heavy: the CLI layer needs these names on every path.
+Nothing here imports anything heavy (not even ``typing`` at run time): the CLI layer needs
+these names on every path.
 """
 
 from __future__ import annotations
 
-from enum import IntEnum
+from sipgate_tui.catalogue import problem
+from sipgate_tui.exit_codes import ExitCode as ExitCode
 
-
-class ExitCode(IntEnum):
-    """Process exit codes; stable, documented in the README, the same for every command."""
-
-    OK = 0
-    INTERNAL = 1  # a bug in sipgate-tui
-    USAGE = 2  # bad option or input
-    CREDENTIALS = 3  # credentials missing or rejected (401)
-    REFUSED = 4  # sipgate refused the request (400, 402, 403, 404, 405, 415)
-    NETWORK = 5  # DNS, refused, TLS, timeout before sending, 429, 5xx
-    OUTCOME_UNKNOWN = 6  # the call was sent but no (readable) answer came back
-    ENVIRONMENT = 7  # keyring unavailable, locked or timed out; config unreadable
-    CANCELLED = 130  # the user cancelled (Ctrl-C, Ctrl-D, "no")
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; mypy knows the name
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 
 class AppError(Exception):
     """A failure the user should see as one clear message with a hint and an exit code.
 
-    ``code`` is a stable kebab-case name that scripts may rely on (it appears in ``--json``).
-    ``detail`` is optional extra text from the server, already shortened and sanitised.
-    Messages never contain secrets: they are built from our own text and redacted server text.
+    ``code`` is a stable kebab-case name that scripts may rely on (it appears in ``--json``);
+    it must be in :data:`sipgate_tui.catalogue.CATALOGUE`, which gives the exit code and the
+    panel title (an unknown code raises :class:`~sipgate_tui.catalogue.UnknownProblemCode`).
+    ``after_call_sent`` says that the call request had already gone out, which changes the exit
+    code of some problems (a lost connection: 5 for a read, 6 after the POST). ``title``
+    replaces the catalogue's title where one situation needs its own. ``detail`` is optional
+    extra text from the server, already shortened and sanitised. Messages never contain
+    secrets: they are built from our own text and redacted server text.
+
+    Control flow tells problems apart by type (small subclasses where they are raised, such as
+    ``credentials.KeyringLocked``), never by comparing ``code`` or the words.
     """
 
     def __init__(
@@ -35,20 +35,35 @@ class AppError(Exception):
         code: str,
         message: str,
         *,
-        exit_code: ExitCode,
         hint: str | None = None,
         status: int | None = None,
         detail: str | None = None,
         title: str | None = None,
+        after_call_sent: bool = False,
     ) -> None:
+        entry = problem(code)
         super().__init__(message)
         self.code = code
         self.message = message
-        self.exit_code = exit_code
+        self.exit_code = entry.exit_code_for(after_call_sent=after_call_sent)
         self.hint = hint
         self.status = status
         self.detail = detail
-        self.title = title or _default_title(exit_code)
+        self.title = title or entry.title_for(after_call_sent=after_call_sent)
+
+    def reworded(self, message: str, *, hint: str | None = None) -> Self:
+        """A copy of this error, of the same type, with a new message (and hint, if given).
+
+        For a caller that knows more about what the failure meant (``Nothing was stored.``);
+        the code, exit code, title, status and detail stay as they were.
+        """
+        copy = type(self).__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        Exception.__init__(copy, message)
+        copy.message = message
+        if hint is not None:
+            copy.hint = hint
+        return copy
 
     def to_json(self) -> dict[str, object]:
         """The ``--json`` error document shared by every command."""
@@ -66,27 +81,16 @@ class AppError(Exception):
 
 
 class InputError(AppError):
-    """Input the user typed or passed that cannot be used (exit code 2)."""
+    """Input the user typed or passed that cannot be used (a usage problem: exit code 2)."""
 
     def __init__(self, code: str, message: str, *, hint: str | None = None) -> None:
-        super().__init__(code, message, exit_code=ExitCode.USAGE, hint=hint)
+        super().__init__(code, message, hint=hint)
+        if self.exit_code is not ExitCode.USAGE:
+            raise ValueError(f"{code!r} is not a usage problem: raise AppError for it")
 
 
 class Cancelled(AppError):
     """The user cancelled at a prompt or declined the confirmation (exit code 130)."""
 
     def __init__(self, message: str = "Cancelled. Nothing was sent.") -> None:
-        super().__init__("cancelled", message, exit_code=ExitCode.CANCELLED, title="Cancelled")
-
-
-def _default_title(exit_code: ExitCode) -> str:
-    return {
-        ExitCode.INTERNAL: "Internal error",
-        ExitCode.USAGE: "Cannot use this input",
-        ExitCode.CREDENTIALS: "Credentials problem",
-        ExitCode.REFUSED: "Refused by sipgate",
-        ExitCode.NETWORK: "Network or service problem",
-        ExitCode.OUTCOME_UNKNOWN: "Outcome unknown",
-        ExitCode.ENVIRONMENT: "Local environment problem",
-        ExitCode.CANCELLED: "Cancelled",
-    }.get(exit_code, "Error")
+        super().__init__("cancelled", message)

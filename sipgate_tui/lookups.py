@@ -15,6 +15,7 @@ from typing import Generic, TypeVar
 
 from sipgate_tui.account import AccountNumber, Device, list_devices, list_numbers
 from sipgate_tui.api import ApiError, HttpStatusError, SipgateClient
+from sipgate_tui.user_id import UserId
 
 T = TypeVar("T")
 
@@ -31,12 +32,12 @@ class Background(Generic[T]):
 
     def __init__(self, function: Callable[[], T], name: str) -> None:
         self._done = threading.Event()
-        self._value: T | None = None
+        self._value: list[T] = []  # the one value, once there is one (T itself may be None)
         self._error: BaseException | None = None
 
         def target() -> None:
             try:
-                self._value = function()
+                self._value.append(function())
             except BaseException as error:  # noqa: BLE001 - handed to whoever waits
                 self._error = error
             finally:
@@ -52,33 +53,27 @@ class Background(Generic[T]):
         """The value, or the exception the function raised. Call after ``wait`` said True."""
         if self._error is not None:
             raise self._error
-        return self._value  # type: ignore[return-value]
+        return self._value[0]
 
 
 class AccountLookups:
     """Devices and numbers of the account, fetched in the background."""
 
     def __init__(
-        self,
-        client: SipgateClient,
-        *,
-        cached_user_id: str | None,
-        remember_user_id: Callable[[str], None],
-        from_environment: bool = False,
+        self, client: SipgateClient, user: UserId, *, from_environment: bool = False
     ) -> None:
         self._client = client
+        self._user = user
         self._from_environment = from_environment
-        self._cached_user_id = cached_user_id
-        self._remember_user_id = remember_user_id
-        self._jobs: tuple[Background, Background, Background] | None = None
+        self._jobs: (
+            tuple[Background[str], Background[list[Device]], Background[list[AccountNumber]]] | None
+        ) = None
 
     def start(self) -> None:
         """Start fetching (once). Called when the first question is on screen, so the HTTP
         stack loads while the user reads it, not before it appears."""
         if self._jobs is None:
-            user = Background(
-                lambda: self._user_id(self._cached_user_id, self._remember_user_id), "user"
-            )
+            user = Background(self._user.get, "user")
             self._jobs = (
                 user,
                 Background(lambda: self._fetch_devices(user), "devices"),
@@ -96,13 +91,6 @@ class AccountLookups:
         self.start()
         assert self._jobs is not None
         return self._outcome(self._jobs[2], wait, "numbers:read", "your numbers", "the number")
-
-    def _user_id(self, cached: str | None, remember: Callable[[str], None]) -> str:
-        if cached:
-            return cached
-        user_id = self._client.userinfo().user_id
-        remember(user_id)
-        return user_id
 
     def _fetch_devices(self, user: Background[str]) -> list[Device]:
         user.wait(60)

@@ -10,8 +10,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sipgate_tui.errors import InputError
+from sipgate_tui.options import DEFAULT_REGION
+from sipgate_tui.text import one_line
+
+if TYPE_CHECKING:
+    import phonenumbers
+    from phonenumbers import PhoneNumber as LibPhoneNumber
 
 # The letters sipgate uses for devices that can place calls (sipgate-api.md, "Device ids").
 CALL_CAPABLE_DEVICE_KINDS = {
@@ -28,6 +35,9 @@ OTHER_DEVICE_KINDS = {
     "s": "SMS extension",
 }
 _DEVICE_ID = re.compile(r"[a-z](0|[1-9][0-9]*)")
+# A favourite's name is a word, so it can never look like a number, and short enough for a
+# table column.
+_FAVOURITE_NAME = re.compile(r"[^\W\d][\w.-]{0,39}")
 _MAX_INPUT = 100  # longer than any phone number or device id with generous formatting
 
 _NUMBER_TYPES = {
@@ -63,6 +73,12 @@ class PhoneNumber:
         """``+49 1579 9912345 (DE, mobile)``: the number as a person reads it."""
         extras = [part for part in (self.region, self.kind) if part]
         return f"{self.pretty} ({', '.join(extras)})" if extras else self.pretty
+
+
+def is_favourite_name(name: str) -> bool:
+    """Whether ``name`` may name a favourite: a word of up to 40 characters that starts with a
+    letter and is not shaped like a device id (``e0``)."""
+    return bool(_FAVOURITE_NAME.fullmatch(name)) and not re.fullmatch(r"[A-Za-z]\d+", name)
 
 
 def looks_like_device_id(text: str) -> bool:
@@ -135,9 +151,30 @@ def parse_phone_number(text: str, region: str, *, what: str = "number") -> Phone
     its data lags behind newly assigned ranges.
     """
     import phonenumbers
-    from phonenumbers import shortnumberinfo
 
     raw = (text or "").strip()
+    _refuse_what_is_no_number(raw, what)
+    shown = _shorten(raw)
+    if _is_short_emergency_number(re.sub(r"\D", "", raw), region):
+        raise _emergency(shown, what)
+    number, notes = _read_number(raw, region, shown)
+    number_region = phonenumbers.region_code_for_number(number)
+    _refuse_what_cannot_be_dialed(number, number_region or region, shown, what)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    pretty = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    kind, note = _kind_of(number, number_region, pretty, shown)
+    return PhoneNumber(
+        e164=e164,
+        pretty=pretty,
+        region=number_region if number_region not in (None, "ZZ", "001") else None,
+        kind=kind,
+        notes=(*notes, note) if note else tuple(notes),
+    )
+
+
+def _refuse_what_is_no_number(raw: str, what: str) -> None:
+    """Raise InputError for typed text that is no phone number before any parsing: nothing,
+    far too much, a device id, or letters."""
     if not raw:
         raise InputError("invalid-number", f"No {what} given.", hint=_NUMBER_EXAMPLES)
     shown = _shorten(raw)
@@ -155,9 +192,20 @@ def parse_phone_number(text: str, region: str, *, what: str = "number") -> Phone
             f"'{shown}' is not a phone number: it contains letters.",
             hint=_NUMBER_EXAMPLES,
         )
-    digits = re.sub(r"\D", "", raw)
-    if shortnumberinfo.is_emergency_number(digits, region) and len(digits) <= 4:
-        raise _emergency(shown, what)
+
+
+def _is_short_emergency_number(digits: str, region: str) -> bool:
+    """112, 110, 999 ...: short numbers the region uses for emergencies."""
+    from phonenumbers import shortnumberinfo
+
+    return len(digits) <= 4 and shortnumberinfo.is_emergency_number(digits, region)
+
+
+def _read_number(raw: str, region: str, shown: str) -> tuple[LibPhoneNumber, list[str]]:
+    """libphonenumber's reading of ``raw`` in ``region``, and a note when it was read as
+    international; InputError when it cannot be read at all."""
+    import phonenumbers
+
     notes: list[str] = []
     try:
         number = phonenumbers.parse(raw, region)
@@ -173,17 +221,23 @@ def parse_phone_number(text: str, region: str, *, what: str = "number") -> Phone
             f"'{shown}' is not a phone number ({_parse_reason(error)}).",
             hint=_NUMBER_EXAMPLES,
         ) from None
+    return number, notes
+
+
+def _refuse_what_cannot_be_dialed(
+    number: LibPhoneNumber, region: str, shown: str, what: str
+) -> None:
+    """Raise InputError for a read number the API cannot or must not dial: one with an
+    extension, an emergency number, one too short or too long for its country."""
+    import phonenumbers
+
     if number.extension:
         raise InputError(
             "invalid-number",
             f"'{shown}' has an extension, which cannot be dialed through the API.",
             hint="Leave out the extension (the part after 'ext' or ';').",
         )
-    national = str(number.national_number)
-    number_region = phonenumbers.region_code_for_number(number)
-    if len(national) <= 4 and shortnumberinfo.is_emergency_number(
-        national, number_region or region
-    ):
+    if _is_short_emergency_number(str(number.national_number), region):
         raise _emergency(shown, what)
     possible = phonenumbers.is_possible_number_with_reason(number)
     if possible == phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY:
@@ -198,14 +252,21 @@ def parse_phone_number(text: str, region: str, *, what: str = "number") -> Phone
             f"'{shown}' is not a phone number ({_possibility_reason(possible)}).",
             hint=_NUMBER_EXAMPLES,
         )
-    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    pretty = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-    kind = None
+
+
+def _kind_of(
+    number: LibPhoneNumber, number_region: str | None, pretty: str, shown: str
+) -> tuple[str | None, str | None]:
+    """The number's kind (mobile, landline ...) where its range is known, and a note worth
+    showing before dialing; InputError for a fragment that only looks like a new range."""
+    import phonenumbers
+
     if phonenumbers.is_valid_number(number):
         kind = _NUMBER_TYPES.get(phonenumbers.number_type(number))
         if kind == "premium-rate":
-            notes.append(f"{pretty} is a premium-rate number: calls to it can be expensive.")
-    elif len(national) < 7 or (
+            return kind, f"{pretty} is a premium-rate number: calls to it can be expensive."
+        return kind, None
+    if len(str(number.national_number)) < 7 or (
         number.italian_leading_zero and metadata_prefix(number_region) == "0"
     ):
         # Not a known range and short, or still carrying the trunk 0 after the country code
@@ -215,17 +276,8 @@ def parse_phone_number(text: str, region: str, *, what: str = "number") -> Phone
             f"'{shown}' looks incomplete: too short for a phone number.",
             hint=_NUMBER_EXAMPLES,
         )
-    else:
-        notes.append(
-            f"{pretty} is not in any number range sipgate-tui knows; it may be new, or mistyped."
-        )
-    return PhoneNumber(
-        e164=e164,
-        pretty=pretty,
-        region=number_region if number_region not in (None, "ZZ", "001") else None,
-        kind=kind,
-        notes=tuple(notes),
-    )
+    unknown = f"{pretty} is not in any number range sipgate-tui knows; it may be new, or mistyped."
+    return None, unknown
 
 
 _NUMBER_EXAMPLES = "Examples: +49 157 99912345, 0157 99912345 (with --region DE), 0049 15799912345."
@@ -235,15 +287,15 @@ def resolve_callee(
     text: str, region: str, favourites: Mapping[str, str]
 ) -> tuple[PhoneNumber, str | None]:
     """A typed callee: a favourite's name (any case) or a number. Returns (number, name)."""
-    from sipgate_tui.settings import FAVOURITE_NAME
-
     stripped = text.strip()
     # An exact name wins over one that differs only in case (mom before Mom).
     exact = [name for name in favourites if name == stripped]
     loose = [name for name in favourites if name.lower() == stripped.lower()]
     for name in exact or loose[:1]:
         return parse_phone_number(favourites[name], region, what="callee"), name
-    if FAVOURITE_NAME.fullmatch(stripped) and not any(ch.isdigit() for ch in stripped):
+    # A name-shaped text with digits ("0l57...") is more likely a mistyped number: the
+    # number parser says what is wrong with it.
+    if is_favourite_name(stripped) and not any(ch.isdigit() for ch in stripped):
         known = ", ".join(sorted(favourites)) or "none yet"
         raise InputError(
             "unknown-favourite",
@@ -252,11 +304,11 @@ def resolve_callee(
         )
     number = parse_phone_number(stripped, region, what="callee")
     # A number that is a favourite's is shown with its name, however it was typed.
-    name = next(
+    named = next(
         (name for name, saved in favourites.items() if _same_number(saved, number.e164, region)),
         None,
     )
-    return number, name
+    return number, named
 
 
 def _same_number(saved: str, e164: str, region: str) -> bool:
@@ -266,7 +318,7 @@ def _same_number(saved: str, e164: str, region: str) -> bool:
         return False
 
 
-def _as_international_if_unambiguous(raw: str, region: str):
+def _as_international_if_unambiguous(raw: str, region: str) -> LibPhoneNumber | None:
     """Read ``4915799912345`` as ``+4915799912345`` where it cannot be a full national number.
 
     sipgate's own API shows numbers as bare digits with the country code. In regions whose
@@ -327,7 +379,7 @@ def _contains_letters(raw: str) -> bool:
     return any(character.isalpha() for character in cleaned)
 
 
-def _parse_reason(error: Exception) -> str:
+def _parse_reason(error: phonenumbers.NumberParseException) -> str:
     import phonenumbers
 
     reasons = {
@@ -337,7 +389,7 @@ def _parse_reason(error: Exception) -> str:
         phonenumbers.NumberParseException.TOO_SHORT_NSN: "too short",
         phonenumbers.NumberParseException.TOO_LONG: "too long",
     }
-    return reasons.get(getattr(error, "error_type", None), "cannot be read")
+    return reasons.get(error.error_type, "cannot be read")
 
 
 def _possibility_reason(result: int) -> str:
@@ -353,5 +405,13 @@ def _possibility_reason(result: int) -> str:
 
 
 def _shorten(text: str, limit: int = 40) -> str:
-    printable = "".join(ch if ch.isprintable() else "?" for ch in (text or ""))
-    return printable if len(printable) <= limit else printable[: limit - 1] + "…"
+    """What the user typed, echoed in a message: printable, and short enough for one line."""
+    return one_line(text or "", limit, replacement="?")
+
+
+def pretty(number: str, region: str = DEFAULT_REGION) -> str:
+    """``+4915799912345`` -> ``+49 1579 9912345``; unchanged when it is no number."""
+    try:
+        return parse_phone_number(number, region).pretty
+    except InputError:
+        return number

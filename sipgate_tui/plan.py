@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from sipgate_tui.api import CallRequest
@@ -27,6 +27,11 @@ class CallPlan:
     callee_name: str | None = None  # the favourite's name, when called by name
     device_name: str | None = None  # the phone's name in the account, when known
     notes: tuple[str, ...] = field(default=())
+
+    def with_notes(self, *notes: str | None) -> CallPlan:
+        """This plan with more notes for the user (None: nothing to add)."""
+        added = tuple(note for note in notes if note)
+        return replace(self, notes=(*self.notes, *added)) if added else self
 
     @property
     def request(self) -> CallRequest:

@@ -1,7 +1,7 @@
-"""Turn client errors into what the user reads: cause, fix, next command, exit code.
+"""Turn client errors into what the user reads: cause, fix, next command.
 
-One table per kind of failure, so every message lives in one place and the README's
-troubleshooting section can be checked against it.
+One table per kind of failure, so every message lives in one place. The tables name problem
+codes; each code's exit code is in ``catalogue`` (a test checks every code here is there).
 """
 
 from __future__ import annotations
@@ -15,26 +15,30 @@ from sipgate_tui.api import (
     OutcomeUnknownError,
     UnexpectedRedirectError,
 )
-from sipgate_tui.errors import AppError, ExitCode
+from sipgate_tui.errors import AppError
 
 CALL_NOT_PLACED = "The call was not placed."
 
 
+class TokenRejected(AppError):
+    """sipgate did not accept the token id and token (HTTP 401, code ``unauthorized``)."""
+
+
 @dataclass(frozen=True)
 class StatusProblem:
-    """What an HTTP status means for the call request."""
+    """What an HTTP status means: the problem code (the catalogue has its exit code), words,
+    and the error type to raise (so callers can tell it apart without comparing codes)."""
 
     code: str
-    exit_code: ExitCode
     message: str
     hint: str
+    error_type: type[AppError] = AppError
 
 
 # POST /sessions/calls, from sipgate's docs (sipgate-api.md "Status codes for /sessions/calls").
 CALL_STATUS_PROBLEMS: dict[int, StatusProblem] = {
     400: StatusProblem(
         "bad-request",
-        ExitCode.REFUSED,
         "sipgate rejected the call request as invalid (HTTP 400).",
         "Check the values: the phone must be one of your device ids (such as e0), or a number "
         "given with --caller together with --device; the callee must be a full phone number. "
@@ -42,19 +46,17 @@ CALL_STATUS_PROBLEMS: dict[int, StatusProblem] = {
     ),
     401: StatusProblem(
         "unauthorized",
-        ExitCode.CREDENTIALS,
         "sipgate did not accept the token id and token (HTTP 401).",
         "{credentials_fix}",
+        TokenRejected,
     ),
     402: StatusProblem(
         "insufficient-balance",
-        ExitCode.REFUSED,
         "Your sipgate account balance is too low for this call (HTTP 402).",
         "Top up the balance in the sipgate web app, then try again.",
     ),
     403: StatusProblem(
         "forbidden",
-        ExitCode.REFUSED,
         "sipgate refused to place this call (HTTP 403).",
         "sipgate does not say which of these it is; check them in this order:\n"
         "• The token lacks the scope sessions:calls:write: create a token with it in the "
@@ -66,28 +68,24 @@ CALL_STATUS_PROBLEMS: dict[int, StatusProblem] = {
     ),
     404: StatusProblem(
         "not-found",
-        ExitCode.REFUSED,
         "The API address was not found (HTTP 404): {url}",
         "Check --api-url or SIPGATE_API_URL; sipgate's API lives at "
         "https://api.sipgate.com/v2 (leave both unset to use it).",
     ),
     405: StatusProblem(
         "method-not-allowed",
-        ExitCode.REFUSED,
         "The server does not accept this request at {url} (HTTP 405).",
         "The API address probably points to the wrong place: check --api-url or "
         "SIPGATE_API_URL (default https://api.sipgate.com/v2).",
     ),
     415: StatusProblem(
         "unsupported-media-type",
-        ExitCode.REFUSED,
         "The server did not accept the request's content type (HTTP 415).",
         "sipgate-tui sends Content-Type: application/json, so a proxy may have changed the "
         "request. Run the command with --debug to see what was sent.",
     ),
     429: StatusProblem(
         "rate-limited",
-        ExitCode.NETWORK,
         "sipgate is limiting requests right now (HTTP 429). " + CALL_NOT_PLACED,
         "Wait {wait} and try again.",
     ),
@@ -95,13 +93,11 @@ CALL_STATUS_PROBLEMS: dict[int, StatusProblem] = {
 
 SERVER_ERROR = StatusProblem(
     "server-error",
-    ExitCode.NETWORK,
     "sipgate had a problem on its side (HTTP {status}). The call was most likely not placed.",
     "If your phone rings anyway, the call went through. Otherwise wait a minute and try again.",
 )
 OTHER_STATUS = StatusProblem(
     "unexpected-status",
-    ExitCode.REFUSED,
     "sipgate answered with an unexpected status (HTTP {status}). " + CALL_NOT_PLACED,
     "Check --api-url or SIPGATE_API_URL, and run the command with --debug to see the answer.",
 )
@@ -164,40 +160,35 @@ NOTHING_SENT = {"dns", "refused", "connection-failed", "connect-timeout", "tls",
 READ_STATUS_PROBLEMS: dict[int, StatusProblem] = {
     401: StatusProblem(
         "unauthorized",
-        ExitCode.CREDENTIALS,
         "sipgate did not accept the token id and token (HTTP 401).",
         CALL_STATUS_PROBLEMS[401].hint,
+        TokenRejected,
     ),
     403: StatusProblem(
         "forbidden",
-        ExitCode.REFUSED,
         "sipgate did not let this token {what} (HTTP 403).",
         "The token probably lacks the scope {scope}: create a token with it in the sipgate web "
         "app and {store_it}. Some account types do not offer this at all.",
     ),
     404: StatusProblem(
         "not-found",
-        ExitCode.REFUSED,
         "sipgate has nothing at {url} (HTTP 404).",
         "Check --api-url or SIPGATE_API_URL (default https://api.sipgate.com/v2). Some "
         "account types do not offer this endpoint.",
     ),
     429: StatusProblem(
         "rate-limited",
-        ExitCode.NETWORK,
         "sipgate is limiting requests right now (HTTP 429).",
         "Wait {wait} and try again.",
     ),
 }
 READ_SERVER_ERROR = StatusProblem(
     "server-error",
-    ExitCode.NETWORK,
     "sipgate had a problem on its side (HTTP {status}).",
     "Wait a minute and try again.",
 )
 READ_OTHER_STATUS = StatusProblem(
     "unexpected-status",
-    ExitCode.REFUSED,
     "sipgate answered with an unexpected status (HTTP {status}).",
     OTHER_STATUS.hint,
 )
@@ -245,9 +236,9 @@ def call_problem(
         return AppError(
             code,
             message.format(host=error.host, **timing),
-            exit_code=ExitCode.OUTCOME_UNKNOWN,
             hint=UNKNOWN_OUTCOME_HINT,
             detail=error.detail,
+            after_call_sent=True,
         )
     if isinstance(error, NetworkError):
         return _network_problem(
@@ -315,10 +306,9 @@ def _status_problem(
         "store_it": store_it,
         **extra,
     }
-    return AppError(
+    return entry.error_type(
         entry.code,
         entry.message.format(**fields),
-        exit_code=entry.exit_code,
         hint=entry.hint.format(**fields),
         status=error.status,
         detail=error.detail,
@@ -331,7 +321,6 @@ def _network_problem(error: NetworkError, timing: dict[str, float], suffix: str 
         code,
         message.format(host=error.host, detail=error.detail or "handshake failed", **timing)
         + suffix,
-        exit_code=ExitCode.NETWORK,
         hint=hint,
         detail=error.detail if error.kind != "tls" else None,
     )
@@ -343,7 +332,6 @@ def _redirect_problem(error: UnexpectedRedirectError, suffix: str) -> AppError:
         "unexpected-redirect",
         f"The API answered with a redirect{target} (HTTP {error.status}), which sipgate-tui "
         "never follows, so nothing is ever sent twice or to another server." + suffix,
-        exit_code=ExitCode.NETWORK,
         hint="Check the API address (--api-url or SIPGATE_API_URL); sipgate's is "
         "https://api.sipgate.com/v2. A captive portal (hotel or train Wi-Fi) can also "
         "cause this.",

@@ -6,11 +6,16 @@ Ctrl-D at any prompt become :class:`Cancelled`, which the CLI turns into exit co
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sipgate_tui.errors import Cancelled
+
+if TYPE_CHECKING:
+    from prompt_toolkit.formatted_text import FormattedText, StyleAndTextTuples
+    from prompt_toolkit.key_binding import KeyBindings
 
 Validator = Callable[[str], "str | None"]  # returns an error message, or None when fine
 
@@ -111,8 +116,13 @@ class QuestionaryPrompter:
         shown = _Once(on_shown)
         if live_hint is not None or on_shown is not None:
             hint = live_hint or (lambda text: "")
-            # The right prompt is drawn with the question: the moment to run on_shown.
-            extra["rprompt"] = lambda: shown() or _live_text(hint, _current_text())
+
+            def right_prompt() -> Any:
+                # The right prompt is drawn with the question: the moment to run on_shown.
+                shown()
+                return _live_text(hint, _current_text())
+
+            extra["rprompt"] = right_prompt
         if placeholder:
             # In parentheses, so it cannot pass for typed text where colours are off
             # (NO_COLOR); and gone once the prompt is done, so it never reads as the answer.
@@ -203,25 +213,53 @@ def _confirm_question(message: str, default: bool, *, qmark: str = "?", **io: An
     alone, while a lone Enter still takes the default. y and n answer at once, as usual;
     Ctrl-D cancels like Ctrl-C."""
     from prompt_toolkit import PromptSession
-    from prompt_toolkit.formatted_text import to_formatted_text
-    from prompt_toolkit.key_binding import KeyBindings
-    from prompt_toolkit.keys import Keys
-    from questionary.constants import NO, NO_OR_YES, YES, YES_OR_NO
     from questionary.question import Question
     from questionary.styles import merge_styles_default
 
-    status: dict[str, Any] = {"answer": None, "complete": False}
+    state = _Confirmation(default)
+    session: PromptSession[bool] = PromptSession(
+        lambda: _confirm_tokens(qmark, message, state),
+        key_bindings=_confirm_bindings(state),
+        style=merge_styles_default([None]),
+        **io,
+    )
+    return Question(session.app)
 
-    def tokens() -> Any:
-        parts = [("class:qmark", qmark), ("class:question", f" {message} ")]
-        if not status["complete"]:
-            parts.append(("class:instruction", f"{YES_OR_NO if default else NO_OR_YES} "))
-        if status["answer"] is not None:
-            parts.append(("class:answer", YES if status["answer"] else NO))
-        return to_formatted_text(parts)
+
+class _Confirmation:
+    """Where a yes/no question stands: the answer shown (None: none picked, so Enter takes
+    the default) and whether it is answered."""
+
+    def __init__(self, default: bool) -> None:
+        self.default = default
+        self.answer: bool | None = None
+        self.complete = False
+
+    def chosen(self) -> bool:
+        """What Enter takes now."""
+        return self.default if self.answer is None else self.answer
+
+
+def _confirm_tokens(qmark: str, message: str, state: _Confirmation) -> FormattedText:
+    """The question's line as drawn now: the question, the y/n hint until answered, the answer."""
+    from prompt_toolkit.formatted_text import to_formatted_text
+    from questionary.constants import NO, NO_OR_YES, YES, YES_OR_NO
+
+    parts: StyleAndTextTuples = [("class:qmark", qmark), ("class:question", f" {message} ")]
+    if not state.complete:
+        parts.append(("class:instruction", f"{YES_OR_NO if state.default else NO_OR_YES} "))
+    if state.answer is not None:
+        parts.append(("class:answer", YES if state.answer else NO))
+    return to_formatted_text(parts)
+
+
+def _confirm_bindings(state: _Confirmation) -> KeyBindings:
+    """The keys of a yes/no question (see :func:`_confirm_question`); no other text is typed."""
+    from prompt_toolkit.key_binding import KeyBindings
+    from prompt_toolkit.keys import Keys
 
     def finish(event: Any, answer: bool) -> None:
-        status["answer"], status["complete"] = answer, True
+        state.answer, state.complete = answer, True
         event.app.exit(result=answer)
 
     bindings = KeyBindings()
@@ -251,35 +289,31 @@ def _confirm_question(message: str, default: bool, *, qmark: str = "?", **io: An
     @bindings.add(Keys.Down)
     @bindings.add(Keys.Tab)
     def _switch(event: Any) -> None:
-        current = default if status["answer"] is None else status["answer"]
-        status["answer"] = not current
+        state.answer = not state.chosen()
 
     @bindings.add(Keys.ControlH)
     def _back(event: Any) -> None:
-        status["answer"] = None
+        state.answer = None
 
     @bindings.add(Keys.ControlM, eager=True)
     def _enter(event: Any) -> None:
-        finish(event, default if status["answer"] is None else status["answer"])
+        finish(event, state.chosen())
 
     @bindings.add(Keys.Any)
     def _other(event: Any) -> None:
         """No other text."""
 
-    session = PromptSession(tokens, key_bindings=bindings, style=merge_styles_default([None]), **io)
-    return Question(session.app)
+    return bindings
 
 
 def _discard_typeahead(pipe: Any) -> None:
-    import sys
-
     from prompt_toolkit.input.typeahead import clear_typeahead
 
     if pipe is not None:  # tests: a pipe input has no kernel buffer to flush
         clear_typeahead(pipe)
         return
     try:
-        import termios
+        import termios  # POSIX only: the ImportError below is Windows
 
         from prompt_toolkit.input.defaults import create_input
 

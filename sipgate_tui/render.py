@@ -6,6 +6,7 @@ markup, so a ``[bold]`` in a server message is shown as typed and cannot restyle
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -19,8 +20,10 @@ from rich.padding import Padding
 from rich.panel import Panel
 from rich.text import Text
 
+from sipgate_tui.account import SCOPES
+from sipgate_tui.credentials import IncompleteCredentials
 from sipgate_tui.errors import AppError, ExitCode
-from sipgate_tui.numbers import describe_device
+from sipgate_tui.numbers import describe_device, pretty
 from sipgate_tui.options import DEFAULT_REGION
 from sipgate_tui.plan import CallPlan
 
@@ -28,6 +31,14 @@ if TYPE_CHECKING:
     from sipgate_tui.account import AccountNumber, Device
     from sipgate_tui.rtcm import ActiveCall, HistoryEntry
     from sipgate_tui.watch import WatchState
+
+# The tones of the app's output; everything else is bold, dim or plain.
+OK = "green"  # accepted, saved, connected
+WARN = "yellow"  # notes and warnings worth reading, cancellations
+ERROR = "red"  # problems
+INFO = "cyan"  # summaries, questions answered, hints
+DEMO = "magenta"  # the demo's badge and panels
+NEUTRAL = "blue"  # a dry run: nothing happened
 
 MAX_WIDTH = 88  # readable line length; narrower terminals shrink panels further
 
@@ -49,7 +60,7 @@ def _panel(body: RenderableType, title: str, style: str) -> RenderableType:
     label = BADGE.get()
     heading = Text(title, style=f"bold {style}")
     if label:
-        heading = Text.assemble((f" {label} ", "bold reverse magenta"), " ", heading)
+        heading = Text.assemble((f" {label} ", f"bold reverse {DEMO}"), " ", heading)
     return Constrain(
         Panel(
             body,
@@ -130,12 +141,12 @@ def shown_number(plan: CallPlan) -> str:
 
 def info(line: str) -> RenderableType:
     """A one-line hint, such as why a picker fell back to typed input."""
-    return Text.assemble(("i ", "bold cyan"), (line, "cyan"))
+    return Text.assemble(("i ", f"bold {INFO}"), (line, INFO))
 
 
 def notes(lines: Iterable[str]) -> RenderableType:
     """Warnings worth reading before or after dialing, one per line."""
-    return Group(*(Text.assemble(("! ", "bold yellow"), (line, "yellow")) for line in lines))
+    return Group(*(Text.assemble(("! ", f"bold {WARN}"), (line, WARN)) for line in lines))
 
 
 def _call_rows(plan: CallPlan) -> list[tuple[str, Text | str]]:
@@ -155,7 +166,7 @@ def call_summary(plan: CallPlan) -> RenderableType:
     parts: list[RenderableType] = [_rows(_call_rows(plan))]
     if plan.notes:
         parts += [Text(""), notes(plan.notes)]
-    return _panel(Group(*parts), "Ready to call", "cyan")
+    return _panel(Group(*parts), "Ready to call", INFO)
 
 
 def call_accepted(
@@ -183,7 +194,7 @@ def call_accepted(
             ]
         ),
     )
-    parts: list[RenderableType] = [_panel(body, "✓ Call accepted", "green")]
+    parts: list[RenderableType] = [_panel(body, "✓ Call accepted", OK)]
     if show_hints:
         parts.append(hints)
     if plan.notes and show_notes:
@@ -202,23 +213,28 @@ def dry_run(
     lines.append("\n")
     lines.append(json.dumps(body, indent=2))
     footer = Text("Dry run: nothing was sent and no call was placed.", style="italic")
-    return _panel(Group(lines, Text(""), footer), "Dry run", "blue")
+    return _panel(Group(lines, Text(""), footer), "Dry run", NEUTRAL)
 
 
 def problem(error: AppError) -> RenderableType:
     """An error panel: what happened, what the server said (briefly), and what to do."""
-    style = "yellow" if error.exit_code in (ExitCode.CANCELLED,) else "red"
-    parts: list[RenderableType] = [Text(error.message)]
+    style = WARN if error.exit_code in (ExitCode.CANCELLED,) else ERROR
+    return _panel(Group(*_problem_lines(error)), error.title, style)
+
+
+def _problem_lines(error: AppError, *, style: str = "") -> list[RenderableType]:
+    """What happened (in ``style``), what sipgate said (briefly), and what to do."""
+    parts: list[RenderableType] = [Text(error.message, style=style)]
     if error.detail:
         parts.append(Text.assemble(("sipgate said: ", "bold"), error.detail))
     if error.hint:
         parts += [Text(""), _hint(error.hint)]
-    return _panel(Group(*parts), error.title, style)
+    return parts
 
 
 def cancelled(error: AppError) -> RenderableType:
     """One line for a user who cancelled: no panel, they know what they did."""
-    return Text(error.message, style="yellow")
+    return Text(error.message, style=WARN)
 
 
 def internal_error(summary: str) -> RenderableType:
@@ -227,7 +243,6 @@ def internal_error(summary: str) -> RenderableType:
         AppError(
             "internal-error",
             f"sipgate-tui hit a bug: {summary}",
-            exit_code=ExitCode.INTERNAL,
             hint="Run the command again with --debug to see the traceback, and report it.",
         )
     )
@@ -239,8 +254,6 @@ def internal_error(summary: str) -> RenderableType:
 def login_intro(profile: str) -> RenderableType:
     """Where to create a token and which scopes to tick, before asking for it."""
     from rich.table import Table
-
-    from sipgate_tui.account import SCOPES
 
     wide = Table.grid(padding=(0, 2))
     wide.add_column(style="bold", no_wrap=True)
@@ -274,7 +287,7 @@ def login_intro(profile: str) -> RenderableType:
         ),
     )
     title = "Log in to sipgate" + ("" if profile == "default" else f" · profile {profile}")
-    return _panel(body, title, "cyan")
+    return _panel(body, title, INFO)
 
 
 def scope_report(
@@ -282,8 +295,6 @@ def scope_report(
 ) -> RenderableType:
     """One line per scope: granted, not granted, or not checkable; then how to add scopes."""
     from rich.table import Table
-
-    from sipgate_tui.account import SCOPES
 
     grid = Table.grid(padding=(0, 2))
     grid.add_column(no_wrap=True)
@@ -294,19 +305,19 @@ def scope_report(
     for scope in SCOPES:
         granted = scopes.get(scope.name)
         if scope.probe is None:
-            mark = Text("?", style="yellow")
+            mark = Text("?", style=WARN)
             what = Text.assemble(
                 scope.used_for, ("  (cannot be checked without side effects)", "dim")
             )
         elif granted:
-            mark, what = Text("✓", style="green"), Text(scope.used_for)
+            mark, what = Text("✓", style=OK), Text(scope.used_for)
         elif granted is None:
-            mark = Text("?", style="yellow")
+            mark = Text("?", style=WARN)
             what = Text.assemble(scope.used_for, ("  (could not be checked)", "dim"))
         else:
             missing = True
-            mark = Text("✗", style="red")
-            what = Text.assemble(scope.used_for, ("  not granted", "red"))
+            mark = Text("✗", style=ERROR)
+            what = Text.assemble(scope.used_for, ("  not granted", ERROR))
         grid.add_row(mark, scope.name, what)
         narrow.append(Text.assemble(mark, " ", (scope.name, "bold")))
         narrow.append(Padding(what, (0, 0, 0, 2)))
@@ -354,7 +365,7 @@ def login_done(
         scope_report(scopes, login_command),
     )
     title = "✓ Logged in" + ("" if profile == "default" else f" · profile {profile}")
-    return _panel(body, title, "green")
+    return _panel(body, title, OK)
 
 
 def status_report(
@@ -376,24 +387,13 @@ def status_report(
 
     ``valid`` is None when it could not be checked (no network, keyring trouble).
     """
-    origins = {
-        "env": "the environment (SIPGATE_TOKEN_ID and SIPGATE_TOKEN)",
-        "keyring": f"your keyring ({backend}), item sipgate-tui / {profile}",
-    }
-    if source is None and problem is not None and problem.code == "incomplete-credentials":
-        found = "incomplete (environment)"
-    else:
-        found = origins.get(source or "", "none found")
-    rows: list[tuple[str, Text | str]] = [("Credentials", found)]
+    origin = _credentials_origin(source, backend, profile, problem)
+    rows: list[tuple[str, Text | str]] = [("Credentials", origin)]
     if token_id:
         rows += [("Token id", token_id), ("Token", token_masked or "••••")]
-    if valid:
-        who = f"{user_id}" + (f" · {domain}" if domain else "")
-        rows.append(("sipgate", Text.assemble(("✓ ", "green"), f"token accepted: user {who}")))
-    elif valid is False and source:
-        rows.append(("sipgate", Text.assemble(("✗ ", "red"), "token not accepted")))
-    elif valid is None and source:
-        rows.append(("sipgate", Text.assemble(("? ", "yellow"), "could not be checked")))
+    verdict = _sipgate_verdict(valid, source, user_id, domain)
+    if verdict is not None:
+        rows.append(("sipgate", verdict))
     rows.append(("API", api_url))
     parts: list[RenderableType] = [_rows(rows)]
     if valid:
@@ -411,13 +411,36 @@ def status_report(
             ),
         ]
     if problem is not None:
-        parts += [Text(""), Text(problem.message, style="red")]
-        if problem.detail:
-            parts.append(Text.assemble(("sipgate said: ", "bold"), problem.detail))
-        if problem.hint:
-            parts += [Text(""), _hint(problem.hint)]
+        parts += [Text(""), *_problem_lines(problem, style=ERROR)]
     title = "sipgate-tui status" + ("" if profile == "default" else f" · profile {profile}")
-    return _panel(Group(*parts), title, "green" if valid else "red" if valid is False else "yellow")
+    return _panel(Group(*parts), title, OK if valid else ERROR if valid is False else WARN)
+
+
+def _credentials_origin(
+    source: str | None, backend: str | None, profile: str, problem: AppError | None
+) -> str:
+    """Where status found the credentials, in words."""
+    if source is None and isinstance(problem, IncompleteCredentials):
+        return "incomplete (environment)"
+    origins = {
+        "env": "the environment (SIPGATE_TOKEN_ID and SIPGATE_TOKEN)",
+        "keyring": f"your keyring ({backend}), item sipgate-tui / {profile}",
+    }
+    return origins.get(source or "", "none found")
+
+
+def _sipgate_verdict(
+    valid: bool | None, source: str | None, user_id: str | None, domain: str | None
+) -> Text | None:
+    """What sipgate said about the token; None when there was no token to ask about."""
+    if valid:
+        who = f"{user_id}" + (f" · {domain}" if domain else "")
+        return Text.assemble(("✓ ", OK), f"token accepted: user {who}")
+    if valid is False and source:
+        return Text.assemble(("✗ ", ERROR), "token not accepted")
+    if valid is None and source:
+        return Text.assemble(("? ", WARN), "could not be checked")
+    return None
 
 
 def logout_done(
@@ -427,7 +450,7 @@ def logout_done(
     if removed:
         lines = [
             Text.assemble(
-                ("✓ ", "green"),
+                ("✓ ", OK),
                 f"Removed the token {removed} of profile {profile} from your keyring ({backend}).",
             )
         ]
@@ -446,7 +469,7 @@ def logout_done(
             Text(
                 "SIPGATE_TOKEN_ID / SIPGATE_TOKEN are set in your environment and are still "
                 "used until you unset them.",
-                style="yellow",
+                style=WARN,
             )
         )
     return Group(*lines)
@@ -458,7 +481,7 @@ def logout_done(
 def _yes_no(value: bool | None, yes: str, no: str, *, no_style: str = "") -> Text:
     if value is None:
         return Text("?", style="dim")
-    return Text(yes, style="green") if value else Text(no, style=no_style)
+    return Text(yes, style=OK) if value else Text(no, style=no_style)
 
 
 class _ByWidth:
@@ -485,7 +508,7 @@ def devices_table(devices: Iterable[Device]) -> RenderableType:
     narrow: list[RenderableType] = []
     for device in rows:
         style = "" if device.can_call else "dim"
-        online = _yes_no(device.online, "online", "OFFLINE", no_style="bold red")
+        online = _yes_no(device.online, "online", "OFFLINE", no_style=f"bold {ERROR}")
         table.add_row(
             Text(device.id, style="bold"),
             Text(device.alias),
@@ -511,7 +534,7 @@ def devices_table(devices: Iterable[Device]) -> RenderableType:
             Text(
                 f"Offline phones ({', '.join(offline)}) do not ring: sipgate accepts calls for "
                 "them, but nothing happens until they are connected.",
-                style="yellow",
+                style=WARN,
             )
         )
     parts.append(Text("Use an id with: sipgate-tui call NUMBER --device ID", style="dim"))
@@ -528,7 +551,7 @@ def numbers_table(numbers: Iterable[AccountNumber]) -> RenderableType:
     rows = list(numbers)
     for number in rows:
         table.add_row(
-            Text(pretty_number(number.e164), style="bold"),
+            Text(pretty(number.e164), style="bold"),
             Text((number.type or "?").lower()),
             Text(number.rings or "–"),
         )
@@ -565,24 +588,12 @@ def config_view(
         _rows([("Config file", config_path), ("Recent numbers", state_path)]),
         Text(""),
         Text(
-            "Change with: sipgate-tui config set KEY VALUE  (keys: default-device, "
-            "default-caller-id, region, history)",
+            f"Change with: sipgate-tui config set KEY VALUE  (keys: {', '.join(values)})",
             style="dim",
         ),
     )
     title = f"Settings · profile {profile}" + (f" · {changed}" if changed else "")
-    return _panel(body, title, "green" if changed else "cyan")
-
-
-def pretty_number(e164: str) -> str:
-    """``+4915799912345`` -> ``+49 1579 9912345`` (unchanged when it is no number)."""
-    from sipgate_tui.errors import InputError
-    from sipgate_tui.numbers import parse_phone_number
-
-    try:
-        return parse_phone_number(e164, "DE").pretty
-    except InputError:
-        return e164
+    return _panel(body, title, OK if changed else INFO)
 
 
 def favourites_view(favourites: Mapping[str, str], *, message: str | None) -> RenderableType:
@@ -591,13 +602,13 @@ def favourites_view(favourites: Mapping[str, str], *, message: str | None) -> Re
 
     parts: list[RenderableType] = []
     if message:
-        parts.append(Text.assemble(("✓ ", "green"), message))
+        parts.append(Text.assemble(("✓ ", OK), message))
     if favourites:
         table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
         table.add_column("Name", style="bold")
         table.add_column("Number")
         for name, number in sorted(favourites.items(), key=lambda item: item[0].lower()):
-            table.add_row(Text(name), Text(pretty_number(number)))
+            table.add_row(Text(name), Text(pretty(number)))
         parts.append(table)
     else:
         parts.append(
@@ -636,26 +647,26 @@ def demo_intro(*, why_recorded: str | None, token_id: str) -> RenderableType:
             ]
         ),
     )
-    return _panel(body, "sipgate-tui demo", "magenta")
+    return _panel(body, "sipgate-tui demo", DEMO)
 
 
 def demo_answer(question: str, answer: str) -> RenderableType:
     """A question of the recorded walkthrough, answered as if typed."""
     label = BADGE.get()
-    prefix = (f"{label} ", "bold magenta") if label else ""
-    return Text.assemble(prefix, ("? ", "bold cyan"), (question, "bold"), " ", (answer, "yellow"))
+    prefix = (f"{label} ", f"bold {DEMO}") if label else ""
+    return Text.assemble(prefix, ("? ", f"bold {INFO}"), (question, "bold"), " ", (answer, WARN))
 
 
 def demo_menu(question: str, titles: Iterable[str], chosen: int) -> RenderableType:
     """A picker of the recorded walkthrough, with the choice highlighted."""
     label = BADGE.get()
-    prefix = (f"{label} ", "bold magenta") if label else ""
+    prefix = (f"{label} ", f"bold {DEMO}") if label else ""
     lines = [
-        Text.assemble(prefix, ("? ", "bold cyan"), (question, "bold"), (" (↑/↓, Enter)", "dim"))
+        Text.assemble(prefix, ("? ", f"bold {INFO}"), (question, "bold"), (" (↑/↓, Enter)", "dim"))
     ]
     for index, title in enumerate(titles):
         pointer = " » " if index == chosen else "   "
-        lines.append(Text(pointer + title, style="bold cyan" if index == chosen else ""))
+        lines.append(Text(pointer + title, style=f"bold {INFO}" if index == chosen else ""))
     return Group(*lines)
 
 
@@ -663,7 +674,7 @@ def demo_done(received: Mapping[str, object]) -> RenderableType:
     """The end: what the simulated sipgate received, and how to do it for real."""
     body = Group(
         Text("The simulated sipgate received this call request:"),
-        Text(json.dumps(received, indent=2), style="cyan"),
+        Text(json.dumps(received, indent=2), style=INFO),
         Text(""),
         Text(
             "For real: create a personal access token in the sipgate web app, then run "
@@ -671,7 +682,7 @@ def demo_done(received: Mapping[str, object]) -> RenderableType:
             style="bold",
         ),
     )
-    return _panel(body, "Demo finished", "magenta")
+    return _panel(body, "Demo finished", DEMO)
 
 
 # -- after the dial ------------------------------------------------------------------------------
@@ -701,11 +712,10 @@ def live_status(
     keys = "h hang up · q leave it running" if can_hang_up else "q leave it running"
     if state.phase == "connected" and state.call is not None:
         line = Text.assemble(
-            ("● ", "bold green"),
+            ("● ", f"bold {OK}"),
             "Connected to ",
             (
-                ", ".join(pretty_number(n) for n in state.call.other_numbers())
-                or plan.callee.pretty,
+                ", ".join(pretty(n) for n in state.call.other_numbers()) or plan.callee.pretty,
                 "bold",
             ),
             f" · {_clock(now - (state.connected_at or now))}   ",
@@ -714,25 +724,27 @@ def live_status(
     else:
         frame = _SPINNER_FRAMES[int(max(now - started, 0) / 0.1) % len(_SPINNER_FRAMES)]
         line = Text.assemble(
-            (f"{frame} ", "bold cyan"),
+            (f"{frame} ", f"bold {INFO}"),
             f"Ringing {who_rings(plan)}… pick up",
             (f" · {_clock(now - started)}   ", "dim"),
             ("q stop watching", "dim"),
         )
-    return Group(line, Text(state.note, style="yellow")) if state.note else line
+    return Group(line, Text(state.note, style=WARN)) if state.note else line
 
 
-def watch_result(state: WatchState, now: float, plan: CallPlan) -> RenderableType:
-    """How the watch ended."""
+def watch_result(
+    state: WatchState, now: float, plan: CallPlan, *, timeout: float
+) -> RenderableType:
+    """How the watch ended (``timeout``: how long it waited for the call to connect)."""
     call_id = state.call.call_id if state.call else None
     took = _clock(now - state.connected_at) if state.connected_at is not None else None
     if state.phase == "ended":
-        return Text.assemble(("✓ ", "green"), f"The call ended after {took}.")
+        return Text.assemble(("✓ ", OK), f"The call ended after {took}.")
     if state.phase == "hung-up":
-        return Text.assemble(("✓ ", "green"), f"You hung up after {took}.")
+        return Text.assemble(("✓ ", OK), f"You hung up after {took}.")
     if state.phase == "left" and call_id:
         return Text.assemble(
-            ("● ", "green"),
+            ("● ", OK),
             "The call goes on. Hang up later with: ",
             (f"sipgate-tui hangup {call_id}", "bold"),
         )
@@ -745,19 +757,16 @@ def watch_result(state: WatchState, now: float, plan: CallPlan) -> RenderableTyp
             ),
         )
     if state.phase == "lost":
-        return Text(
-            f"Stopped watching: {state.note}. The call itself was accepted.", style="yellow"
-        )
-    return no_call_appeared(plan)
+        return Text(f"Stopped watching: {state.note}. The call itself was accepted.", style=WARN)
+    return no_call_appeared(plan, timeout)
 
 
-def no_call_appeared(plan: CallPlan) -> RenderableType:
-    """Nothing connected in time: the seed's first troubleshooting entry, as a checklist."""
-    from sipgate_tui.watch import NO_CALL_TIMEOUT
-
+def no_call_appeared(plan: CallPlan, timeout: float) -> RenderableType:
+    """Nothing connected within ``timeout`` seconds: the seed's first troubleshooting entry,
+    as a checklist."""
     phone = who_rings(plan).removeprefix("your ")
     body = Group(
-        Text(f"sipgate accepted the call, but no call connected within {NO_CALL_TIMEOUT:.0f} s."),
+        Text(f"sipgate accepted the call, but no call connected within {timeout:.0f} s."),
         Text(""),
         bullets(
             [
@@ -770,7 +779,7 @@ def no_call_appeared(plan: CallPlan) -> RenderableType:
             ]
         ),
     )
-    return _panel(body, "No call connected", "yellow")
+    return _panel(body, "No call connected", WARN)
 
 
 def rtcm_tip() -> RenderableType:
@@ -809,9 +818,7 @@ def calls_table(
     narrow: list[RenderableType] = []
     for call in rows:
         people = [
-            pretty_number(p.number) + (" (you)" if p.owner else "")
-            for p in call.participants
-            if p.number
+            pretty(p.number) + (" (you)" if p.owner else "") for p in call.participants if p.number
         ] or ["–"]
         since = (seen or {}).get(call.call_id)
         duration = _clock(now - since) if now is not None and since is not None else "–"
@@ -835,8 +842,6 @@ def calls_table(
 
 def _local_time(created: str | None) -> str:
     """An API timestamp (ISO 8601, UTC) in the local time zone, to the minute."""
-    import datetime
-
     if not created:
         return "?"
     try:
@@ -863,7 +868,7 @@ def history_table(entries: Iterable[HistoryEntry]) -> RenderableType:
         when = _local_time(entry.created)
         duration = _clock(entry.duration) if entry.duration is not None else "–"
         status = (entry.status or "?").lower()
-        target = pretty_number(entry.target)
+        target = pretty(entry.target)
         table.add_row(Text(target, style="bold"), Text(when), Text(duration), Text(status))
         narrow.append(Text.assemble((target, "bold"), f"  {status}"))
         narrow.append(Text(f"  {when} · {duration}"))
@@ -872,6 +877,6 @@ def history_table(entries: Iterable[HistoryEntry]) -> RenderableType:
 
 def hung_up(call_ids: Iterable[str], missing: Iterable[str]) -> RenderableType:
     """What hangup did."""
-    lines = [Text.assemble(("✓ ", "green"), f"Hung up {call_id}.") for call_id in call_ids]
-    lines += [Text(f"{call_id} was no longer active.", style="yellow") for call_id in missing]
+    lines = [Text.assemble(("✓ ", OK), f"Hung up {call_id}.") for call_id in call_ids]
+    lines += [Text(f"{call_id} was no longer active.", style=WARN) for call_id in missing]
     return Group(*lines) if lines else Text("No active calls to hang up.")

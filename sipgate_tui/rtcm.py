@@ -12,6 +12,7 @@ from typing import Any
 
 from sipgate_tui.account import normalise_api_number
 from sipgate_tui.api import SipgateClient
+from sipgate_tui.text import one_line
 
 HISTORY_PAGE = 100
 MAX_HISTORY = 1000  # the API's own cap for limit
@@ -121,12 +122,12 @@ def parse_history_page(data: object) -> tuple[list[HistoryEntry], int, int | Non
         status = item.get("callStatus") or item.get("status")
         entries.append(
             HistoryEntry(
-                target=number or "".join(ch for ch in str(target) if ch.isprintable())[:40],
+                target=number or one_line(str(target), 40),
                 created=created if isinstance(created, str) and created.isprintable() else None,
                 duration=duration
                 if isinstance(duration, int) and duration >= 0 and not isinstance(duration, bool)
                 else None,
-                status=str(status)[:30] if isinstance(status, str) else None,
+                status=one_line(status, 30) if isinstance(status, str) else None,
                 raw=item,
             )
         )

@@ -19,20 +19,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sipgate_tui.errors import AppError, ExitCode, InputError
+from sipgate_tui.errors import AppError, InputError
+from sipgate_tui.numbers import is_favourite_name, parse_device_id, parse_phone_number, parse_region
 from sipgate_tui.options import DEFAULT_REGION
+from sipgate_tui.setting_keys import SETTING_KEYS
 
 APP_NAME = "sipgate-tui"
 CONFIG_FILE = "config.toml"
 STATE_FILE = "state.json"
 MAX_RECENT = 20
 _E164 = re.compile(r"\+[1-9][0-9]{5,14}")
-FAVOURITE_NAME = re.compile(r"[^\W\d][\w.-]{0,39}")  # a word, so it can never look like a number
-
-
-def is_favourite_name(name: str) -> bool:
-    """A word starting with a letter, and not shaped like a device id (``e0``)."""
-    return bool(FAVOURITE_NAME.fullmatch(name)) and not re.fullmatch(r"[A-Za-z]\d+", name)
 
 
 @dataclass(frozen=True)
@@ -63,6 +59,11 @@ class ProfileState:
     last_device: str | None = None
     user_id: str | None = None  # cached from /authorization/userinfo, per token id
     user_token_id: str | None = None
+
+    def user_id_for(self, token_id: str) -> str | None:
+        """The cached user id, if it was learnt with this token id: another token (after a
+        new login, or in the environment) may belong to another user."""
+        return self.user_id if self.user_id and self.user_token_id == token_id else None
 
 
 def config_dir(env: Mapping[str, str]) -> Path:
@@ -156,7 +157,6 @@ class SettingsStore:
             raise AppError(
                 "config-unreadable",
                 f"The config file {self.config_path} is not valid TOML: {error}.",
-                exit_code=ExitCode.ENVIRONMENT,
                 hint="Fix that line in an editor (or move the file away to start over). "
                 "sipgate-tui never overwrites a file it cannot read.",
             ) from None
@@ -176,16 +176,8 @@ class SettingsStore:
 
     def _validate(self, table: Mapping[str, Any]) -> ProfileSettings:
         """Check every value of a profile table; errors name the key they are about."""
-        from sipgate_tui.numbers import parse_device_id, parse_phone_number, parse_region
-
         prefix = f"profiles.{self.profile}"
-        unknown = set(table) - {
-            "default_device",
-            "default_caller_id",
-            "region",
-            "history",
-            "favourites",
-        }
+        unknown = set(table) - {key.field for key in SETTING_KEYS} - {"favourites"}
         if unknown:
             raise self._bad_value(f"{prefix}.{sorted(unknown)[0]}", "is not a known setting")
         values: dict[str, Any] = {}
@@ -242,7 +234,6 @@ class SettingsStore:
         return AppError(
             "config-invalid",
             f"In {self.config_path}, {key} {problem.rstrip('.')}.",
-            exit_code=ExitCode.ENVIRONMENT,
             hint=f"Fix it in an editor, or change it with {how}.",
         )
 
@@ -300,31 +291,42 @@ class SettingsStore:
             raise self._damaged_state("it has an unexpected shape")
         return entry
 
-    def remember_call(self, number: str, device: str, pretty: str = "") -> None:
-        """Put ``number`` first in the recent list (bounded) and remember the phone used."""
+    def remember(
+        self,
+        *,
+        call: tuple[str, str, str] | None = None,
+        user: tuple[str, str] | None = None,
+    ) -> None:
+        """Remember, in one write, a call (number, device, pretty: put first in the recent
+        numbers, bounded) and/or a user id learnt for a token id (token id, user id)."""
         from datetime import datetime, timezone
 
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
 
         def change(entry: dict[str, Any]) -> None:
-            recent = [
-                item
-                for item in entry.get("recent", [])
-                if isinstance(item, dict) and item.get("number") != number
-            ]
-            newest = {"number": number, "at": now, "pretty": pretty or number}
-            entry["recent"] = [newest, *recent][:MAX_RECENT]
-            entry["last_device"] = device
+            if call is not None:
+                number, device, pretty = call
+                recent = [
+                    item
+                    for item in entry.get("recent", [])
+                    if isinstance(item, dict) and item.get("number") != number
+                ]
+                newest = {"number": number, "at": now, "pretty": pretty or number}
+                entry["recent"] = [newest, *recent][:MAX_RECENT]
+                entry["last_device"] = device
+            if user is not None:
+                entry["user_token_id"], entry["user_id"] = user
 
-        self._edit_state(change)
+        if call is not None or user is not None:
+            self._edit_state(change)
+
+    def remember_call(self, number: str, device: str, pretty: str = "") -> None:
+        """Put ``number`` first in the recent list (bounded) and remember the phone used."""
+        self.remember(call=(number, device, pretty))
 
     def remember_user(self, token_id: str, user_id: str) -> None:
         """Cache the user id of a token id, saving a request on later calls."""
-
-        def change(entry: dict[str, Any]) -> None:
-            entry["user_id"], entry["user_token_id"] = user_id, token_id
-
-        self._edit_state(change)
+        self.remember(user=(token_id, user_id))
 
     def _read_state(self) -> dict[str, Any]:
         text = self._read_text(self.state_path)
@@ -344,7 +346,6 @@ class SettingsStore:
             f"The state file {self.state_path} is damaged ({where}); recent numbers are not "
             "used or updated. Delete it to start a fresh list (it holds only recent numbers, "
             "the last phone and a cached user id).",
-            exit_code=ExitCode.ENVIRONMENT,
             hint=f"Delete {self.state_path}; it is rebuilt on the next call.",
         )
 
@@ -367,7 +368,6 @@ class SettingsStore:
             raise AppError(
                 "settings-unreadable",
                 f"Cannot read {path}: {getattr(error, 'strerror', None) or error}.",
-                exit_code=ExitCode.ENVIRONMENT,
                 hint="Check the file's permissions, or move it away.",
             ) from None
 
@@ -399,7 +399,6 @@ def _atomic_write(path: Path, text: str) -> None:
         raise AppError(
             "settings-unwritable",
             f"Cannot write {path}: {error.strerror or error}.",
-            exit_code=ExitCode.ENVIRONMENT,
             hint="Check that the directory exists and is writable (or set "
             "SIPGATE_TUI_CONFIG_DIR / SIPGATE_TUI_STATE_DIR to one that is).",
         ) from None

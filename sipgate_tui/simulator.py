@@ -20,6 +20,7 @@ import base64
 import json
 import re
 import secrets
+import sys
 import threading
 import time
 from collections.abc import Iterable
@@ -177,7 +178,9 @@ class SipgateSimulator:
     @property
     def url(self) -> str:
         """Base URL of the simulated API, e.g. ``http://127.0.0.1:40123/v2``."""
-        host, port = self._server.server_address[:2]
+        # The bound socket's own address (what server_address holds, typed without the
+        # bytes host that typeshed allows there): the port is the one the OS picked.
+        host, port = self._server.socket.getsockname()[:2]
         return f"http://{host}:{port}/v2"
 
     def start(self) -> SipgateSimulator:
@@ -473,8 +476,6 @@ class _QuietServer(ThreadingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that hangs up mid-answer (as tests of huge bodies do) is not news.
-        import sys
-
         if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
             super().handle_error(request, client_address)
 

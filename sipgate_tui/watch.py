@@ -13,6 +13,7 @@ import contextlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 
+from sipgate_tui.api import ApiError, HttpStatusError
 from sipgate_tui.rtcm import ActiveCall
 
 POLL_INTERVAL = 1.0  # seconds between two GET /calls
@@ -93,8 +94,6 @@ def follow(watch: CallWatch, io: WatchIO, *, poll_interval: float = POLL_INTERVA
     Never raises for the call's sake: trouble while watching ends the watch with ``lost``
     (the call itself was accepted and goes on).
     """
-    from sipgate_tui.api import ApiError
-
     next_poll = io.clock()
     state = watch.state
     while True:
@@ -131,8 +130,6 @@ def follow(watch: CallWatch, io: WatchIO, *, poll_interval: float = POLL_INTERVA
 
 
 def _hang_up_failed(error: Exception) -> str:
-    from sipgate_tui.api import HttpStatusError
-
     if isinstance(error, HttpStatusError) and error.status == 403:
         return "Hanging up needs a token with rtcm:write."
     if isinstance(error, HttpStatusError) and error.status == 404:

@@ -1,15 +1,16 @@
-"""Shared fixtures: the loopback simulator, an in-memory keyring, a clean environment."""
+"""Shared fixtures: the loopback simulator, an in-memory keyring, a clean environment; and the
+check that every scripted prompter used all its answers."""
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import keyring
 import pytest
-from helpers import MemoryKeyring
+from helpers import MemoryKeyring, ScriptedPrompter
 from hypothesis import settings
 
 from sipgate_tui.simulator import SipgateSimulator
@@ -19,6 +20,23 @@ from sipgate_tui.simulator import SipgateSimulator
 settings.register_profile("sipgate-tui", derandomize=True, deadline=None)
 settings.register_profile("explore", deadline=None, max_examples=2000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "sipgate-tui"))
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    ScriptedPrompter.made.clear()  # only the prompters of the test about to run
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    """After a test that passed, fail it if a scripted prompter kept answers it never gave.
+
+    A test that failed already keeps its own failure (the yield re-raises it), which says more
+    than the answers it left over.
+    """
+    result = yield
+    for prompter in ScriptedPrompter.made:
+        prompter.check_all_answers_used()
+    return result
 
 
 @pytest.fixture(autouse=True)

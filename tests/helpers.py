@@ -1,5 +1,7 @@
-"""Test doubles that are real parts: an in-memory keyring backend, misbehaving servers, a
-scripted prompter, and a context builder. Nothing here patches a library."""
+"""Test doubles that are real parts: in-memory keyring backends, a scripted prompter, a fake
+clock, recording consoles, and ``make_context``, which builds the product's own context
+(``build_context``) with those put in. Nothing here patches a library. The misbehaving
+servers live in ``servers.py``."""
 
 from __future__ import annotations
 
@@ -8,26 +10,20 @@ import contextlib
 import io
 import os
 import shutil
-import socket
-import ssl
 import subprocess
 import tempfile
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from keyring.backend import KeyringBackend
 from keyring.errors import KeyringLocked, PasswordDeleteError
 from rich.console import Console
 
-from sipgate_tui.api import SipgateClient
-from sipgate_tui.context import AppContext, GlobalOptions
-from sipgate_tui.credentials import KeyringStore, resolve
+from sipgate_tui.context import AppContext, GlobalOptions, build_context
 from sipgate_tui.errors import Cancelled
-from sipgate_tui.settings import SettingsStore
 
 TOKEN_ID = "token-SIM001"
 TOKEN = "5f0c2a4e-8b1d-4c6f-9e3a-7d2b1c0e9f84"
@@ -78,9 +74,17 @@ class ScriptedPrompter:
     Each text answer is checked by the prompt's own validator, as the real prompt would on
     Enter; rejected answers are recorded in ``rejected`` and the next scripted answer is used.
     A select is answered with an option's position (int) or a fragment of its title (str).
+
+    A question the script does not expect fails the test, and so does an answer never used
+    (checked after each test by ``conftest.py``, like gh's httpmock with stubs never used):
+    a script with answers left over tests a flow the command no longer takes.
     """
 
+    # Every prompter made during the running test, for the check after it.
+    made: ClassVar[list[ScriptedPrompter]] = []
+
     def __init__(self, answers: Iterable[Any]) -> None:
+        ScriptedPrompter.made.append(self)
         self.answers = deque(answers)
         self.questions: list[str] = []
         self.rejected: list[tuple[str, str]] = []
@@ -89,6 +93,14 @@ class ScriptedPrompter:
         self.suggestions: list[list[Any]] = []
         self.menus: list[list[str]] = []
         self.defaults: list[str | None] = []
+
+    def check_all_answers_used(self) -> None:
+        """Fail if the script holds answers no question took."""
+        if self.answers:
+            raise AssertionError(
+                f"answers never used: {list(self.answers)!r}; the questions asked were "
+                f"{self.questions!r}"
+            )
 
     def _next(self, message: str) -> Any:
         self.questions.append(message)
@@ -195,6 +207,9 @@ def _scratch_directory() -> Path:
     return Path(tempfile.mkdtemp(dir=_SCRATCH_ROOT[0]))
 
 
+CREDENTIALS_ENV = {"SIPGATE_TOKEN_ID": TOKEN_ID, "SIPGATE_TOKEN": TOKEN}
+
+
 def make_context(
     api_url: str,
     *,
@@ -210,176 +225,38 @@ def make_context(
     keys: Any = None,
     time_source: FakeTime | None = None,
 ) -> AppContext:
-    """An AppContext wired to a loopback API, recording consoles and a scripted prompter."""
-    environment = dict(
-        env if env is not None else {"SIPGATE_TOKEN_ID": TOKEN_ID, "SIPGATE_TOKEN": TOKEN}
-    )
-    options = GlobalOptions(api_url=api_url, no_input=no_input, profile=profile)
-    time_source = time_source or FakeTime()
-    if settings_dir is None:  # never the developer's own config: a fresh directory per call
+    """The product's own context (``build_context``) for a loopback API, with recording
+    consoles, a scripted prompter and simulated time put in.
+
+    ``env`` defaults to the test token. Settings and state go to a fresh directory (never the
+    developer's own) and the keyring timeout is set, both through the environment variables
+    the app reads; a variable in ``env`` wins over them.
+    """
+    if settings_dir is None:
         settings_dir = _scratch_directory()
-    settings_env = {
+    environment = {
         "SIPGATE_TUI_CONFIG_DIR": str(settings_dir / "config"),
         "SIPGATE_TUI_STATE_DIR": str(settings_dir / "state"),
+        "SIPGATE_TUI_KEYRING_TIMEOUT": str(keyring_timeout),
+        **(CREDENTIALS_ENV if env is None else env),
     }
+    time_source = time_source or FakeTime()
 
     def no_prompter() -> Any:
         raise AssertionError("the command tried to prompt")
 
-    return AppContext(
-        options=options,
+    return build_context(
+        GlobalOptions(api_url=api_url, no_input=no_input, profile=profile),
+        environment,
         out=recording_console(width),
         err=recording_console(width),
         terminal=terminal,
         make_prompter=(lambda: prompter) if prompter is not None else no_prompter,
-        find_credentials=lambda: resolve(
-            environment, lambda: KeyringStore(timeout=keyring_timeout), options.profile
-        ),
-        make_client=lambda credentials, timeouts: SipgateClient(
-            api_url, credentials, timeouts=timeouts
-        ),
-        make_store=lambda: KeyringStore(timeout=keyring_timeout),
-        make_settings=lambda: SettingsStore(settings_env, profile),
-        env=environment,
         lookup_wait=lookup_wait,
         clock=time_source.clock,
         sleep=time_source.sleep,
         keys=keys or (lambda: pressing([["q"]])),
     )
-
-
-# -- misbehaving servers ---------------------------------------------------------------------
-
-
-class SilentServer:
-    """Accepts connections and reads, but never answers (read timeouts)."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.connections: list[socket.socket] = []
-        self.received = bytearray()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.sock.getsockname()[1]}/v2"
-
-    def _run(self) -> None:
-        self.sock.settimeout(0.1)
-        while not self._stop.is_set():
-            try:
-                connection, _ = self.sock.accept()
-            except (TimeoutError, OSError):
-                continue
-            self.connections.append(connection)
-            connection.settimeout(0.5)
-            with contextlib.suppress(OSError):
-                self.received += connection.recv(65536)
-
-    def __enter__(self) -> SilentServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        for connection in self.connections:
-            connection.close()
-        self.sock.close()
-
-
-class HangUpServer(SilentServer):
-    """Reads the request, then closes the connection without any answer."""
-
-    def _run(self) -> None:
-        self.sock.settimeout(0.1)
-        while not self._stop.is_set():
-            try:
-                connection, _ = self.sock.accept()
-            except (TimeoutError, OSError):
-                continue
-            connection.settimeout(2)
-            with contextlib.suppress(OSError):
-                self.received += connection.recv(65536)
-            connection.close()
-
-
-class FullBacklog:
-    """An address whose listen queue is full, so new connections hang (connect timeouts)."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(0)
-        self.fillers = []
-        for _ in range(3):
-            filler = socket.socket()
-            filler.setblocking(False)
-            with contextlib.suppress(BlockingIOError):
-                filler.connect(self.sock.getsockname())
-            self.fillers.append(filler)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.sock.getsockname()[1]}/v2"
-
-    def __enter__(self) -> FullBacklog:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for filler in self.fillers:
-            filler.close()
-        self.sock.close()
-
-
-def closed_port_url() -> str:
-    """A loopback URL on which nothing listens (connection refused)."""
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
-    return f"http://127.0.0.1:{port}/v2"
-
-
-class UntrustedTlsServer:
-    """An HTTPS server with a certificate from a CA the client does not trust."""
-
-    def __init__(self) -> None:
-        import trustme
-
-        ca = trustme.CA()
-        certificate = ca.issue_cert("127.0.0.1", "localhost")
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        certificate.configure_cert(context)
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        self._thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        return f"https://127.0.0.1:{self.server.server_address[1]}/v2"
-
-    def __enter__(self) -> UntrustedTlsServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 class FailingWriteKeyring(MemoryKeyring):

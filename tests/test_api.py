@@ -7,15 +7,8 @@ import json
 import logging
 
 import pytest
-from helpers import (
-    TOKEN,
-    TOKEN_ID,
-    FullBacklog,
-    HangUpServer,
-    SilentServer,
-    UntrustedTlsServer,
-    closed_port_url,
-)
+from helpers import TOKEN, TOKEN_ID
+from servers import FullBacklog, HangUpServer, SilentServer, UntrustedTlsServer, closed_port_url
 
 from sipgate_tui import __version__
 from sipgate_tui.api import (

@@ -270,6 +270,40 @@ def test_the_user_id_is_looked_up_once(simulator: SipgateSimulator, tmp_path: Pa
     assert [r.path for r in simulator.requests].count("/authorization/userinfo") == 1
 
 
+def test_a_one_shot_dial_learns_the_user_id_once_and_then_never_asks_again(
+    simulator: SipgateSimulator, tmp_path: Path
+) -> None:
+    one_shot = CallOptions(callee="0157 99912345", device="e0", yes=True, json=True)
+    for _ in range(3):
+        run(one_shot, make_context(simulator.url, settings_dir=tmp_path))
+    paths = [r.path for r in simulator.requests]
+    assert paths.count("/authorization/userinfo") == 1  # the first dial's device check asked
+    assert len(simulator.call_requests()) == 3
+    assert settings_store(tmp_path).load_state().user_id_for(TOKEN_ID) == "w0"
+
+
+def test_a_one_shot_dial_with_a_known_user_id_makes_no_userinfo_request(
+    simulator: SipgateSimulator, tmp_path: Path
+) -> None:
+    settings_store(tmp_path).remember_user(TOKEN_ID, "w0")
+    ctx = make_context(simulator.url, settings_dir=tmp_path)
+    run(CallOptions(callee="0157 99912345", device="e0", yes=True), ctx)
+    paths = [r.path for r in simulator.requests]
+    assert "/authorization/userinfo" not in paths
+    assert paths.count("/sessions/calls") == 1
+
+
+def test_a_cached_user_id_of_another_token_is_not_used(
+    simulator: SipgateSimulator, tmp_path: Path
+) -> None:
+    settings_store(tmp_path).remember_user("token-OTHER1", "w9")
+    ctx = make_context(simulator.url, settings_dir=tmp_path)
+    run(CallOptions(callee="0157 99912345", device="e0", yes=True), ctx)
+    paths = [r.path for r in simulator.requests]
+    assert "/w9/devices" not in paths and "/authorization/userinfo" in paths
+    assert settings_store(tmp_path).load_state().user_id_for(TOKEN_ID) == "w0"
+
+
 def test_an_offline_device_given_as_option_can_be_swapped_for_another(
     simulator: SipgateSimulator, tmp_path: Path
 ) -> None:

@@ -247,8 +247,8 @@ def test_every_value_given_on_a_terminal_still_shows_the_summary_and_confirms(
 def test_ctrl_c_at_any_prompt_cancels_and_sends_nothing(
     typing_simulator: SipgateSimulator, cancel_at: int
 ) -> None:
-    answers: list[object] = ["0157 99912345", "e0", "", True]
-    answers[cancel_at] = KeyboardInterrupt
+    # The answers up to the Ctrl-C, none after: the prompter fails on answers never used.
+    answers: list[object] = [*["0157 99912345", "e0", "", True][:cancel_at], KeyboardInterrupt]
     ctx = make_context(typing_simulator.url, prompter=ScriptedPrompter(answers), terminal=True)
     with pytest.raises(Cancelled) as caught:
         run(CallOptions(), ctx)

@@ -366,13 +366,6 @@ def test_shell_completion_installs_and_completes(
     ]
 
 
-def test_completion_knows_every_setting() -> None:
-    from sipgate_tui.cli import SETTING_KEYS
-    from sipgate_tui.commands.settings_commands import KEYS
-
-    assert set(SETTING_KEYS) == set(KEYS)
-
-
 def test_after_the_dial_commands_as_scripts_see_them(
     console_script: str, env: dict[str, str], simulator: SipgateSimulator
 ) -> None:

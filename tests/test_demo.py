@@ -12,7 +12,7 @@ import pexpect
 import pytest
 from helpers import make_context, output_of
 
-from sipgate_tui import demo
+from sipgate_tui.commands import demo
 from sipgate_tui.errors import ExitCode
 from sipgate_tui.simulator import SipgateSimulator
 

@@ -1,22 +1,29 @@
-"""The README's troubleshooting and exit-code sections cannot drift from the code."""
+"""The README's generated sections, the problem codes in the code and the registry agree.
+
+The registry (``sipgate_tui.catalogue``) is the one place a problem code's exit code is written;
+these tests read the package's syntax trees to find every code it raises and check each one is
+registered, and that nothing registered is raised nowhere.
+"""
 
 from __future__ import annotations
 
-import re
+import ast
+from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
-from sipgate_tui.catalogue import CATALOGUE, EXIT_CODES, render_into
+from sipgate_tui.catalogue import CATALOGUE, render_into
 from sipgate_tui.errors import ExitCode
 from sipgate_tui.problems import NETWORK_PROBLEMS, UNKNOWN_OUTCOME_PROBLEMS
 
 ROOT = Path(__file__).parent.parent
 PACKAGE = ROOT / "sipgate_tui"
-SOURCES = {
-    path: path.read_text(encoding="utf-8")
-    for path in PACKAGE.rglob("*.py")
-    if path.name != "catalogue.py"
+TREES = {
+    path.relative_to(ROOT).as_posix(): ast.parse(path.read_text(encoding="utf-8"))
+    for path in sorted(PACKAGE.rglob("*.py"))
 }
-CODE = r'"([a-z][a-z0-9]*(?:-[a-z0-9]+)*)"'
+# Besides AppError and its subclasses: the table rows whose first argument is a problem code.
+CODE_TAKERS = {"StatusProblem"}
 
 
 def test_the_readme_sections_are_generated_from_the_catalogue() -> None:
@@ -26,51 +33,120 @@ def test_the_readme_sections_are_generated_from_the_catalogue() -> None:
     )
 
 
-def test_every_exit_code_is_documented() -> None:
-    assert set(EXIT_CODES) == set(ExitCode)
+def test_every_exit_code_has_a_title_and_a_meaning() -> None:
+    for exit_code in ExitCode:
+        assert exit_code.title and exit_code.meaning, exit_code
 
 
-def codes_with_exit_codes() -> dict[str, set[ExitCode]]:
-    """Problem codes used in the package, with the exit codes they are raised with."""
-    found: dict[str, set[ExitCode]] = {}
-    for text in SOURCES.values():
-        for match in re.finditer(r"(AppError|InputError|StatusProblem)\(\s*" + CODE, text):
-            kind, code = match.groups()
-            if kind == "InputError":
-                found.setdefault(code, set()).add(ExitCode.USAGE)
-                continue
-            call = text[match.end() : match.end() + 700]
-            exit_code = re.search(r"ExitCode\.([A-Z_]+)", call)
-            found.setdefault(code, set())
-            if exit_code and "exit_code=error.exit_code" not in call[: exit_code.start()]:
-                found[code].add(ExitCode[exit_code.group(1)])
-        # codes chosen by a condition: AppError("a" if x else "b", ...)
-        for match in re.finditer(r"AppError\(\s*" + CODE + r" if .+? else " + CODE, text):
-            for code in match.groups():
-                found.setdefault(code, set())
-    for code, _message, *_rest in NETWORK_PROBLEMS.values():
-        found.setdefault(code, set()).add(ExitCode.NETWORK)
-    for code, _message in UNKNOWN_OUTCOME_PROBLEMS.values():
-        found.setdefault(code, set()).add(ExitCode.OUTCOME_UNKNOWN)
-    found.setdefault("cancelled", set()).add(ExitCode.CANCELLED)
+def _name(node: ast.expr) -> str | None:
+    """``AppError`` for ``AppError`` and ``errors.AppError``; None for anything else."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return None
+
+
+def error_classes() -> dict[str, bool]:
+    """AppError and every class in the package derived from it, however indirectly, each
+    with whether its constructor takes the code first (Cancelled's takes only the message)."""
+    classes = {"AppError": True}
+    definitions = [
+        node for tree in TREES.values() for node in ast.walk(tree) if isinstance(node, ast.ClassDef)
+    ]
+    grown = True
+    while grown:
+        grown = False
+        for node in definitions:
+            bases = [name for name in map(_name, node.bases) if name in classes]
+            if node.name not in classes and bases:
+                classes[node.name] = _takes_code_first(node, inherited=classes[bases[0]])
+                grown = True
+    return classes
+
+
+def _takes_code_first(node: ast.ClassDef, *, inherited: bool) -> bool:
+    for item in node.body:
+        if isinstance(item, ast.FunctionDef) and item.name == "__init__":
+            parameters = item.args.posonlyargs + item.args.args
+            return len(parameters) > 1 and parameters[1].arg == "code"
+    return inherited
+
+
+def _literal_codes(node: ast.expr) -> Iterator[str]:
+    """The problem codes written in ``node``: a string, or either side of ``a if x else b``."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        yield node.value
+    elif isinstance(node, ast.IfExp):
+        yield from _literal_codes(node.body)
+        yield from _literal_codes(node.orelse)
+
+
+def _is_super_init(call: ast.Call) -> bool:
+    function = call.func
+    return (
+        isinstance(function, ast.Attribute)
+        and function.attr == "__init__"
+        and isinstance(function.value, ast.Call)
+        and _name(function.value.func) == "super"
+    )
+
+
+def _code_arguments(tree: ast.Module, classes: dict[str, bool]) -> Iterator[tuple[str, ast.expr]]:
+    """(type, first argument) of every call in ``tree`` whose first argument is a problem code."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and node.name in classes:
+            # Cancelled names its code in super().__init__("cancelled", ...).
+            for call in ast.walk(node):
+                if isinstance(call, ast.Call) and _is_super_init(call) and call.args:
+                    yield node.name, call.args[0]
+        elif isinstance(node, ast.Call) and node.args:
+            kind = _name(node.func)
+            if kind is not None and (classes.get(kind) or kind in CODE_TAKERS):
+                yield kind, node.args[0]
+
+
+def raised_codes() -> dict[str, set[str]]:
+    """Every literal problem code in the package, with the types it is raised as.
+
+    Found in calls of AppError, its subclasses and StatusProblem, in ``super().__init__(...)``
+    inside AppError's subclasses, and in problems.py's tables of network problems.
+    """
+    classes = error_classes()
+    found: dict[str, set[str]] = {}
+    for tree in TREES.values():
+        for kind, argument in _code_arguments(tree, classes):
+            for code in _literal_codes(argument):
+                found.setdefault(code, set()).add(kind)
+    for code, *_words in [*NETWORK_PROBLEMS.values(), *UNKNOWN_OUTCOME_PROBLEMS.values()]:
+        found.setdefault(code, set()).add("problems table")
     return found
 
 
-def test_every_problem_in_the_code_is_in_the_catalogue_with_its_exit_code() -> None:
-    found = codes_with_exit_codes()
-    missing = set(found) - set(CATALOGUE)
+def test_the_walk_sees_the_error_types_and_the_codes() -> None:
+    # A walk that found nothing would pass the tests below vacuously.
+    assert {"InputError", "Cancelled", "KeyringLocked", "TokenRejected"} <= set(error_classes())
+    found = raised_codes()
+    assert {"cancelled", "usage", "keyring-locked", "no-response", "forbidden"} <= set(found)
+
+
+def test_every_problem_code_in_the_package_is_in_the_registry() -> None:
+    missing = set(raised_codes()) - set(CATALOGUE)
     assert not missing, f"add these to sipgate_tui/catalogue.py: {sorted(missing)}"
-    for code, exits in found.items():
-        assert exits <= set(CATALOGUE[code].exit_codes), (code, exits)
 
 
-def test_the_catalogue_has_no_stale_entries() -> None:
-    every_source = "\n".join(SOURCES.values())
-    stale = [code for code in CATALOGUE if f'"{code}"' not in every_source]
-    assert not stale, f"no longer raised anywhere: {stale}"
+def test_every_input_error_is_a_usage_problem() -> None:
+    for code, kinds in raised_codes().items():
+        if "InputError" in kinds:
+            assert CATALOGUE[code].exit_codes == (ExitCode.USAGE,), code
 
 
-def _generator():
+def test_the_registry_has_no_stale_entries() -> None:
+    stale = set(CATALOGUE) - set(raised_codes())
+    assert not stale, f"no longer raised anywhere: {sorted(stale)}"
+
+
+def _generator() -> ModuleType:
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("docs_generate", ROOT / "docs" / "generate.py")

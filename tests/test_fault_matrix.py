@@ -24,17 +24,8 @@ from pathlib import Path
 
 import pexpect
 import pytest
-from helpers import (
-    TOKEN,
-    TOKEN_ID,
-    FullBacklog,
-    HangUpServer,
-    SilentServer,
-    UntrustedTlsServer,
-    closed_port_url,
-    flat,
-    read_only_directory,
-)
+from helpers import TOKEN, TOKEN_ID, flat, read_only_directory
+from servers import FullBacklog, HangUpServer, SilentServer, UntrustedTlsServer, closed_port_url
 
 from sipgate_tui.credentials import Credentials, encode_item
 from sipgate_tui.simulator import SipgateSimulator

@@ -108,8 +108,8 @@ def test_giving_up_after_a_rejection_stores_nothing(
 def test_ctrl_c_at_a_login_prompt_stores_nothing(
     simulator: SipgateSimulator, memory_keyring: MemoryKeyring, cancel_at: int
 ) -> None:
-    answers: list[object] = [TOKEN_ID, TOKEN]
-    answers[cancel_at] = KeyboardInterrupt
+    # The answers up to the Ctrl-C, none after: the prompter fails on answers never used.
+    answers: list[object] = [*[TOKEN_ID, TOKEN][:cancel_at], KeyboardInterrupt]
     _, ctx = interactive(simulator, answers)
     with pytest.raises(Cancelled):
         run(LoginOptions(), ctx)

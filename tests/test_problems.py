@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from helpers import (
-    FullBacklog,
-    HangUpServer,
-    SilentServer,
-    UntrustedTlsServer,
-    closed_port_url,
-    make_context,
-    output_of,
-    recording_console,
-)
+from helpers import make_context, output_of, recording_console
+from servers import FullBacklog, HangUpServer, SilentServer, UntrustedTlsServer, closed_port_url
 
 from sipgate_tui import render
+from sipgate_tui.api import (
+    KEPT_BODY_CHARS,
+    CallRequest,
+    HttpStatusError,
+    SipgateClient,
+    Timeouts,
+    is_classic_pbx_refusal,
+)
 from sipgate_tui.commands.call import CallOptions, run
+from sipgate_tui.credentials import Credentials
 from sipgate_tui.errors import AppError, ExitCode
-from sipgate_tui.simulator import SipgateSimulator
+from sipgate_tui.problems import TokenRejected, read_problem
+from sipgate_tui.simulator import DEFAULT_TOKEN, DEFAULT_TOKEN_ID, SipgateSimulator
 
 CALL = CallOptions(callee="0157 99912345", device="e0", yes=True, timeout=0.4)
 
@@ -189,3 +193,95 @@ def test_server_text_cannot_inject_rich_markup(simulator: SipgateSimulator) -> N
     simulator.respond_with(400, "[red]not markup[/red] [link=http://evil]x[/link]")
     text = panel_text(failure(simulator.url))
     assert "[red]not markup[/red]" in text
+
+
+def test_a_rejected_token_is_its_own_type_for_the_call_and_for_reads(
+    simulator: SipgateSimulator,
+) -> None:
+    simulator.respond_with(401, b"")
+    assert isinstance(failure(simulator.url), TokenRejected)
+    with pytest.raises(HttpStatusError) as caught:
+        _client(simulator).get_json("/authorization/userinfo")
+    problem = read_problem(
+        caught.value,
+        what="check the token",
+        scope=None,
+        connect_timeout=1,
+        read_timeout=1,
+        credentials_source=None,
+    )
+    assert isinstance(problem, TokenRejected)
+    assert (problem.code, problem.exit_code) == ("unauthorized", ExitCode.CREDENTIALS)
+
+
+# -- recognising what sipgate says: the Classic-PBX refusal of a Neo account -----------------
+
+CLASSIC_ONLY = "This endpoint requires a sipgate Classic PBX Account"
+
+
+def _client(simulator: SipgateSimulator) -> SipgateClient:
+    credentials = Credentials(DEFAULT_TOKEN_ID, DEFAULT_TOKEN)
+    return SipgateClient(simulator.url, credentials, timeouts=Timeouts(1, 1))
+
+
+Body = bytes | str | dict[str, Any]
+
+
+def _refusal(simulator: SipgateSimulator, status: int, body: Body) -> HttpStatusError:
+    simulator.respond_with(status, body, path="/groups")
+    with pytest.raises(HttpStatusError) as caught:
+        _client(simulator).get_json("/groups")
+    return caught.value
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        CLASSIC_ONLY,  # what sipgate sends: plain text
+        CLASSIC_ONLY + ".\n",
+        "  this endpoint   requires a SIPGATE classic-pbx account ",
+        {"message": CLASSIC_ONLY},
+        {"errors": [{"title": "Forbidden", "detail": CLASSIC_ONLY}]},
+        '"This endpoint requires a sipgate Classic PBX Account"',  # a JSON string
+        '{"message": "This endpoint requires a sipgate Classic PBX \\u0041ccount"}',
+    ],
+    ids=["plain", "trailing", "case-and-spaces", "json", "json-errors", "json-string", "escaped"],
+)
+def test_the_classic_pbx_refusal_is_recognised_on_the_raw_body(
+    simulator: SipgateSimulator, body: Body
+) -> None:
+    assert is_classic_pbx_refusal(_refusal(simulator, 403, body))
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (403, b""),
+        (403, {"errors": [{"title": "Forbidden", "detail": "missing scope groups:read"}]}),
+        (403, "This endpoint requires a sipgate Classic PBX Accountant"),
+        (401, CLASSIC_ONLY),  # anything but 403 tells nothing (sipgate-api.md)
+        (500, CLASSIC_ONLY),
+    ],
+    ids=["empty", "scope", "other-word", "401", "500"],
+)
+def test_other_refusals_are_not_taken_for_it(
+    simulator: SipgateSimulator, status: int, body: Body
+) -> None:
+    assert not is_classic_pbx_refusal(_refusal(simulator, status, body))
+
+
+def test_the_call_request_keeps_the_body_for_the_predicate_too(
+    simulator: SipgateSimulator,
+) -> None:
+    simulator.respond_with(403, CLASSIC_ONLY)
+    with pytest.raises(HttpStatusError) as caught:
+        _client(simulator).place_call(CallRequest(caller="e0", callee="+4915799912345"))
+    assert is_classic_pbx_refusal(caught.value)
+
+
+def test_the_kept_body_is_bounded_and_never_holds_the_token(
+    simulator: SipgateSimulator,
+) -> None:
+    error = _refusal(simulator, 403, f"you sent {DEFAULT_TOKEN}; " + "x" * (3 * KEPT_BODY_CHARS))
+    assert len(error.body) == KEPT_BODY_CHARS
+    assert DEFAULT_TOKEN not in error.body and error.body.startswith("you sent ••••; ")

@@ -13,12 +13,12 @@ from helpers import (
     LockedKeyring,
     MemoryKeyring,
     ScriptedPrompter,
-    closed_port_url,
     flat,
     make_context,
     output_of,
 )
 from keyring.backends import fail
+from servers import closed_port_url
 
 from sipgate_tui.commands import guided
 from sipgate_tui.commands.logout import LogoutOptions

@@ -158,7 +158,7 @@ def test_a_40_column_terminal_without_colour(
 def test_ctrl_c_while_the_request_is_on_its_way_says_it_may_have_been_placed(
     console_script: str, env: dict[str, str]
 ) -> None:
-    from helpers import SilentServer
+    from servers import SilentServer
 
     with SilentServer() as server:
         child = spawn(

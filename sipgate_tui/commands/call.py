@@ -1,21 +1,24 @@
-"""``sipgate-tui call``: ask what is missing, show the call, confirm, place it, show the outcome."""
+"""``sipgate-tui call``: where a call is assembled, placed and followed.
+
+:func:`run` reads as the phases of one call over a :class:`CallDraft` (what is known so far):
+settings, draft from the options, connect, ask what is missing, confirm, dial, remember,
+report, follow. The questions live in ``call_questions``; what runs beside the POST and after
+it (the look at the calls, the device check, the live view) in ``after_dial``.
+"""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
-from sipgate_tui.api import ApiError, SipgateClient, Timeouts, plain_headers
-from sipgate_tui.commands.common import timeouts_from_option
-from sipgate_tui.credentials import (
-    Credentials,
-    FoundCredentials,
-    from_environment,
-    profile_command,
-)
+from sipgate_tui.api import ApiError, Timeouts, plain_headers
+from sipgate_tui.commands.after_dial import CallsBefore, DeviceCheck, follow_call
+from sipgate_tui.commands.common import Session, open_session, timeouts_from_option
+from sipgate_tui.credentials import Credentials, from_environment, profile_command
 from sipgate_tui.errors import AppError, Cancelled, ExitCode, InputError
+from sipgate_tui.lookups import AccountLookups
 from sipgate_tui.numbers import (
     PhoneNumber,
     looks_like_device_id,
@@ -27,15 +30,16 @@ from sipgate_tui.numbers import (
 from sipgate_tui.options import DEFAULT_REGION
 from sipgate_tui.plan import CallPlan, ChosenDevice, offline_warning
 from sipgate_tui.settings import ProfileSettings, ProfileState, SettingsStore
+from sipgate_tui.user_id import UserId, remember_learnt
 
 if TYPE_CHECKING:
     from sipgate_tui.context import AppContext
-    from sipgate_tui.lookups import AccountLookups, Background
     from sipgate_tui.prompts import Prompter
 
-# Imported where they are needed, so a one-shot dial does not pay for the questions, the
-# account lookups or the error tables (measured with benchmarks/run.py): render (Rich),
-# call_questions, lookups, problems.
+# Imported where they are needed, so a one-shot dial does not pay for the questions or the
+# error tables (measured with benchmarks/run.py): render (Rich), call_questions, problems.
+
+NO_CALL = "Cancelled. No call was placed."
 
 
 @dataclass(frozen=True)
@@ -55,9 +59,45 @@ class CallOptions:
     wait: bool = True  # follow the call live after the dial (terminal only; --no-wait: off)
 
 
-T = TypeVar("T")
-OFFLINE_CHECK_GRACE = 0.3  # seconds the result may wait for a device check still running
-SNAPSHOT_HEAD_START = 1.0  # seconds the dial may wait for its look at the calls before it
+@dataclass(frozen=True)
+class CallSetup:
+    """What a call starts from: the profile's settings and state, and whether to ask."""
+
+    store: SettingsStore
+    settings: ProfileSettings
+    state: ProfileState
+    region: str
+    timeouts: Timeouts
+    interactive: bool
+    remember: bool  # add the number to the recent numbers afterwards
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CallDraft:
+    """What is known about the call so far; the phases fill in the rest."""
+
+    device: ChosenDevice | None = None  # the phone that rings first
+    callee: PhoneNumber | None = None
+    callee_name: str | None = None  # the name the callee was given by (a favourite)
+    caller_id: PhoneNumber | None = None  # None: the phone's own number is shown
+    ring_number: PhoneNumber | None = None  # --caller: a number that rings instead
+    ask_caller_id: bool = False  # whether the caller ID is still a question
+    notes: tuple[str, ...] = ()
+
+    def plan(self) -> CallPlan:
+        """The call to show and send; only once the device and the callee are known."""
+        assert self.device is not None and self.callee is not None, "asked or checked before"
+        numbers = (self.ring_number, self.callee, self.caller_id)
+        return CallPlan(
+            device_id=self.device.id,
+            callee=self.callee,
+            ring_number=self.ring_number,
+            caller_id=self.caller_id,
+            callee_name=self.callee_name,
+            device_name=self.device.device.alias if self.device.device else None,
+            notes=self.notes + tuple(note for n in numbers if n for note in n.notes),
+        )
 
 
 def run(options: CallOptions, ctx: AppContext) -> ExitCode:
@@ -65,21 +105,83 @@ def run(options: CallOptions, ctx: AppContext) -> ExitCode:
 
     Values come from the options, else from the profile's config, else from questions.
     """
+    setup = _settings(options, ctx)
+    draft = _draft_from_options(options, setup)
+    if not setup.interactive:
+        _check_unattended(options, draft, ctx)
+    if options.dry_run:  # needs no credentials (it may show the environment's token id)
+        if _will_ask(options, setup, draft):
+            draft = _ask_missing(ctx, ctx.make_prompter(), setup, draft, None)
+        _show_dry_run(draft.plan(), ctx, options.json)
+        return ExitCode.OK
+    # Credentials before any question, so nobody answers three prompts only to learn that
+    # nothing can be sent.
+    with open_session(ctx, setup.timeouts) as session:
+        _call(options, ctx, setup, draft, session)
+    return ExitCode.OK
+
+
+def _call(
+    options: CallOptions, ctx: AppContext, setup: CallSetup, draft: CallDraft, session: Session
+) -> None:
+    """Connect, ask, confirm, dial, remember, report, follow."""
+    user = UserId(session.client, setup.state.user_id_for(session.token_id))
+    asking = _will_ask(options, setup, draft)
+    prompter = ctx.make_prompter() if asking or not options.yes else None
+    lookups = None
+    if asking:
+        assert prompter is not None
+        # The account's lists load while the user reads the first question.
+        lookups = _start_lookups(session, user)
+        draft = _ask_missing(ctx, prompter, setup, draft, lookups)
+    plan = draft.plan()
+    # Following the call needs the calls that exist before the dial; fetched while the
+    # summary is on screen (or alongside the POST), it adds no wait.
+    before = CallsBefore(session.client) if _may_follow(options, ctx) else None
+    if prompter is not None and not options.yes:
+        plan = _confirm(ctx, prompter, plan, draft, lookups)
+        if before is not None:
+            before.head_start()
+    # Scripts get the offline check too, but alongside the POST: it never delays it.
+    check = None
+    if not asking and plan.ring_number is None:
+        check = DeviceCheck(session.client, user, plan.device_id)
+    session_id = _dial(ctx, session, plan)
+    plan = plan.with_notes(check.warning() if check else None)
+    plan = _remember(setup, session, plan, user)
+    _report(ctx, options, plan, session_id, before)
+    if before is not None:
+        follow_call(ctx, session.client, plan, session_id, before)
+
+
+# -- settings and the draft ----------------------------------------------------------------
+
+
+def _settings(options: CallOptions, ctx: AppContext) -> CallSetup:
     store = ctx.make_settings()
     settings = store.load()
     # The built-in DE needs no check (and no phonenumbers import before the first question).
     region = parse_region(options.region) if options.region else settings.region or DEFAULT_REGION
     timeouts = timeouts_from_option(options.timeout)
     interactive = ctx.can_prompt(json_mode=options.json)
-    notes: list[str] = []
-    state, remember = _load_state(store, options.history and settings.history, notes)
+    notes: tuple[str, ...] = ()
+    remember = options.history and settings.history
+    try:
+        state = store.load_state()
+    except AppError as error:  # a damaged file is reported once and then left alone
+        state, remember, notes = ProfileState(), False, (error.message,)
     if not remember:  # history off: what was remembered is not offered either
         state = replace(state, recent=(), last_device=None)
+    return CallSetup(store, settings, state, region, timeouts, interactive, remember, notes)
 
+
+def _draft_from_options(options: CallOptions, setup: CallSetup) -> CallDraft:
+    region, settings = setup.region, setup.settings
+    notes = setup.notes
     device = parse_device_id(options.device) if options.device is not None else None
-    if device is None and not interactive and settings.default_device:
+    if device is None and not setup.interactive and settings.default_device:
         device = settings.default_device
-        notes.append(f"The phone is {device}, the default-device in {store.config_path}.")
+        notes += (f"The phone is {device}, the default-device in {setup.store.config_path}.",)
     ring_number = _parse_ring_number(options.caller, region)
     callee, callee_name = (
         resolve_callee(options.callee, region, settings.favourites)
@@ -87,373 +189,135 @@ def run(options: CallOptions, ctx: AppContext) -> ExitCode:
         else (None, None)
     )
     caller_id = _parse_caller_id(options.caller_id, region)
-    ask_caller_id_too = interactive and (device is None or callee is None)
-    if options.caller_id is None and not ask_caller_id_too and settings.default_caller_id:
+    ask_caller_id = (
+        setup.interactive and options.caller_id is None and (device is None or callee is None)
+    )
+    if options.caller_id is None and not ask_caller_id and settings.default_caller_id:
         caller_id = parse_phone_number(settings.default_caller_id, region, what="caller ID")
+    return CallDraft(
+        device=ChosenDevice(device) if device is not None else None,
+        callee=callee,
+        callee_name=callee_name,
+        caller_id=caller_id,
+        ring_number=ring_number,
+        ask_caller_id=ask_caller_id,
+        notes=notes,
+    )
 
-    if not interactive:
-        reason = ctx.why_no_prompts(json_mode=options.json)
-        _require_values(
-            callee=callee, device=device, with_caller=ring_number is not None, reason=reason
-        )
-        if not (options.yes or options.dry_run):
-            raise InputError(
-                "confirmation-required",
-                f"Not placing a call without confirmation: {reason}.",
-                hint="A call costs money, so scripts must say so: add --yes (or -y). "
-                "Use --dry-run to see the request without sending it.",
-            )
 
-    # Credentials before any question, so nobody answers three prompts only to learn that
-    # nothing can be sent. A dry run needs none (it may show the environment's token id).
-    found = None if options.dry_run else ctx.find_credentials()
-    client = ctx.make_client(found.credentials, timeouts) if found else None
-    try:
-        # With questions to ask, the account's lists load while the user reads the first one.
-        # With --yes (or no terminal) the device check runs alongside the POST instead.
-        will_ask = interactive and (device is None or callee is None or not options.yes)
-        lookups = None
-        if client is not None and found is not None and will_ask:
-            lookups = _start_lookups(client, store, state, found)
-
-        chosen: ChosenDevice | None = None
-        if will_ask:
-            prompter = ctx.make_prompter()
-            asked = {
-                "device": device,
-                "callee": callee,
-                "callee_name": callee_name,
-                "caller_id": caller_id,
-            }
-            chosen, callee, callee_name, caller_id = _ask(
-                lambda: _ask_missing(
-                    ctx,
-                    prompter,
-                    lookups,
-                    options,
-                    settings,
-                    state,
-                    region,
-                    **asked,
-                    through_number=ring_number is not None,
-                    ask_caller_id=ask_caller_id_too,
-                )
-            )
-            device = chosen.id
-        assert device is not None and callee is not None  # guaranteed by the checks above
-
-        plan = CallPlan(
-            device_id=device,
-            callee=callee,
-            ring_number=ring_number,
-            caller_id=caller_id,
-            callee_name=callee_name,
-            device_name=chosen.device.alias if chosen and chosen.device else None,
-            notes=tuple(notes)
-            + tuple(
-                note
-                for number in (ring_number, callee, caller_id)
-                if number
-                for note in number.notes
-            ),
+def _check_unattended(options: CallOptions, draft: CallDraft, ctx: AppContext) -> None:
+    """Without a terminal every value must be given, and a real call needs --yes."""
+    reason = ctx.why_no_prompts(json_mode=options.json)
+    _require_values(draft, reason=reason)
+    if not (options.yes or options.dry_run):
+        raise InputError(
+            "confirmation-required",
+            f"Not placing a call without confirmation: {reason}.",
+            hint="A call costs money, so scripts must say so: add --yes (or -y). "
+            "Use --dry-run to see the request without sending it.",
         )
 
-        if options.dry_run:
-            _show_dry_run(plan, ctx, options.json)
-            return ExitCode.OK
 
-        # Following the call needs the calls that exist before the dial; fetched while the
-        # summary is on screen (or alongside the POST), it adds no wait.
-        snapshot = None
-        if client is not None and options.wait and not options.json and ctx.terminal:
-            snapshot = _calls_before(client)
-
-        summary_shown = False
-        if not options.yes:
-            if chosen is not None and chosen.device is None and lookups is not None:
-                # The list may have arrived while the other questions were answered.
-                chosen, plan = _late_device_check(ctx, lookups, chosen, plan)
-            from sipgate_tui import render
-
-            ctx.show(render.call_summary(plan))
-            summary_shown = True
-            # No is the default, and keys typed ahead are discarded: an Enter too many must
-            # not place a call nobody has looked at.
-            if not _ask(lambda: ctx.make_prompter().confirm("Place this call?", default=False)):
-                raise Cancelled(NO_CALL)
-
-        assert found is not None and client is not None
-        # Scripts get the offline check too, but alongside the POST: it never delays it.
-        check = None
-        if not will_ask and ring_number is None:
-            check = _background_offline_check(
-                client, store, state, found.credentials.token_id, device
-            )
-        if snapshot is not None and summary_shown:
-            # Normally long done while the summary was read. A snapshot that lands after the
-            # POST could count the new call as an old one, so it gets a short head start.
-            # With --yes it runs alongside the POST instead, never delaying it: a call shows
-            # only once someone picks up, seconds after any answer to that one GET.
-            snapshot.wait(SNAPSHOT_HEAD_START)
-        session_id = _place(ctx, client, plan, found.source, timeouts)
-        if check is not None:
-            if not check.wait(OFFLINE_CHECK_GRACE):
-                warning = f"Whether {device} is online could not be checked in time."
-            else:
-                warning = check.result()
-            if warning:
-                plan = replace(plan, notes=(*plan.notes, warning))
-
-        if remember:
-            try:
-                store.remember_call(plan.callee.e164, device, plan.callee.pretty)
-            except AppError as error:
-                plan = replace(plan, notes=(*plan.notes, f"Not remembered: {error.message}"))
-
-        if options.json:
-            ctx.emit_json(
-                {
-                    "ok": True,
-                    "sessionId": session_id,
-                    "request": plan.request.body(),
-                    "warnings": list(plan.notes),
-                }
-            )
-        else:
-            from sipgate_tui import render
-
-            ctx.show(
-                render.call_accepted(
-                    plan,
-                    session_id,
-                    show_notes=not summary_shown,
-                    show_hints=not _will_follow(snapshot),
-                )
-            )
-            if snapshot is not None:
-                _follow_call(ctx, client, plan, session_id, snapshot)
-    finally:
-        if client is not None:
-            client.close()
-    return ExitCode.OK
+def _will_ask(options: CallOptions, setup: CallSetup, draft: CallDraft) -> bool:
+    """Whether anything is asked before the summary: a missing value, or (without --yes)
+    the checks of a given phone that come with the questions."""
+    missing = draft.device is None or draft.callee is None
+    return setup.interactive and (missing or not options.yes)
 
 
-NO_CALL = "Cancelled. No call was placed."
+def _may_follow(options: CallOptions, ctx: AppContext) -> bool:
+    return options.wait and not options.json and ctx.terminal
 
 
-def _ask(question: Callable[[], T]) -> T:
-    """Ask, saying on Ctrl-C that no call was placed (the generic message cannot know)."""
-    try:
-        return question()
-    except Cancelled:
-        raise Cancelled(NO_CALL) from None
+# -- connect and ask -------------------------------------------------------------------------
 
 
-def _late_device_check(
-    ctx: AppContext, lookups: AccountLookups, chosen: ChosenDevice, plan: CallPlan
-) -> tuple[ChosenDevice, CallPlan]:
-    from sipgate_tui.commands.call_questions import check_device
-
-    checked, unknown, _ = check_device(ctx, lookups, chosen.id, wait=0)
-    warning = unknown or offline_warning(checked)
-    if warning is None:
-        return checked, plan
-    return checked, replace(plan, notes=(*plan.notes, warning))
+def _start_lookups(session: Session, user: UserId) -> AccountLookups:
+    return AccountLookups(session.client, user, from_environment=session.found.source == "env")
 
 
 def _ask_missing(
     ctx: AppContext,
     prompter: Prompter,
+    setup: CallSetup,
+    draft: CallDraft,
     lookups: AccountLookups | None,
-    options: CallOptions,
-    settings: ProfileSettings,
-    state: ProfileState,
-    region: str,
-    *,
-    device: str | None,
-    callee: PhoneNumber | None,
-    callee_name: str | None,
-    caller_id: PhoneNumber | None,
-    through_number: bool,
-    ask_caller_id: bool,
-) -> tuple[ChosenDevice, PhoneNumber, str | None, PhoneNumber | None]:
+) -> CallDraft:
     """Ask for what the command line left open; warn before an offline or unknown phone."""
     from sipgate_tui.commands import call_questions as questions
 
-    # Whom to call comes first: it needs nothing from the account, so it appears at once, and
-    # the account's lists load (starting when it is on screen) while it is answered.
-    if callee is None:
-        callee, callee_name = questions.ask_callee(
+    settings, region = setup.settings, setup.region
+    with _cancel_means_no_call():
+        # Whom to call comes first: it needs nothing from the account, so it appears at
+        # once, and the account's lists load (starting when it is on screen) meanwhile.
+        if draft.callee is None:
+            callee, name = questions.ask_callee(
+                prompter,
+                region,
+                favourites=settings.favourites,
+                recent=setup.state.recent,
+                on_shown=lookups.start if lookups is not None else None,
+            )
+            draft = replace(draft, callee=callee, callee_name=name)
+        device = questions.settle_device(
+            ctx,
             prompter,
-            region,
-            favourites=settings.favourites,
-            recent=state.recent,
-            on_shown=lookups.start if lookups is not None else None,
+            lookups,
+            draft.device,
+            preferred=settings.default_device or setup.state.last_device,
+            through_number=draft.ring_number is not None,
         )
-    preferred = settings.default_device or state.last_device
-    chosen: ChosenDevice | None = None
-    if device is not None:
-        chosen, warning, listed = questions.check_device(ctx, lookups, device)
-        warning = warning or offline_warning(chosen)
-        if warning and not questions.confirm_offline(
-            ctx, prompter, warning, can_pick_another=listed
-        ):
-            chosen = None  # pick another one
-    while chosen is None:
-        chosen = questions.ask_device(
-            ctx, prompter, lookups, preferred=preferred, through_number=through_number
-        )
-        warning = offline_warning(chosen)
-        if chosen.device is None and lookups is not None:
-            # Typed rather than picked: the list may know it after all (or not at all).
-            chosen, unknown, _ = questions.check_device(ctx, lookups, chosen.id, wait=0.5)
-            warning = unknown or offline_warning(chosen)
-        if warning and not questions.confirm_offline(ctx, prompter, warning, can_pick_another=True):
-            chosen, preferred = None, None
-    if ask_caller_id and options.caller_id is None:
-        caller_id = questions.ask_caller_id(
-            ctx, prompter, lookups, region, preferred=settings.default_caller_id
-        )
-    return chosen, callee, callee_name, caller_id
+        draft = replace(draft, device=device)
+        if draft.ask_caller_id:
+            caller_id = questions.ask_caller_id(
+                ctx, prompter, lookups, region, preferred=settings.default_caller_id
+            )
+            draft = replace(draft, caller_id=caller_id)
+    return draft
 
 
-def _load_state(store: SettingsStore, wanted: bool, notes: list[str]) -> tuple[ProfileState, bool]:
-    """The remembered state; a damaged file is reported once and then left alone."""
+@contextlib.contextmanager
+def _cancel_means_no_call() -> Iterator[None]:
+    """On Ctrl-C at a question, say that no call was placed (the generic message cannot)."""
     try:
-        return store.load_state(), wanted
-    except AppError as error:
-        notes.append(error.message)
-        return ProfileState(), False
+        yield
+    except Cancelled:
+        raise Cancelled(NO_CALL) from None
 
 
-def _start_lookups(
-    client: SipgateClient, store: SettingsStore, state: ProfileState, found: FoundCredentials
-) -> AccountLookups:
-    from sipgate_tui.lookups import AccountLookups
-
-    token_id = found.credentials.token_id
-    cached = state.user_id if state.user_token_id == token_id else None
-
-    def remember(user_id: str) -> None:
-        with contextlib.suppress(AppError):
-            store.remember_user(token_id, user_id)
-
-    return AccountLookups(
-        client,
-        cached_user_id=cached,
-        remember_user_id=remember,
-        from_environment=found.source == "env",
-    )
+# -- confirm, dial, remember, report -------------------------------------------------------
 
 
-def _background_offline_check(
-    client: SipgateClient, store: SettingsStore, state: ProfileState, token_id: str, device: str
-) -> Background[str | None]:
-    """Look up the device while the POST is on its way; a warning if it is offline."""
-    from sipgate_tui.account import list_devices
-    from sipgate_tui.lookups import Background
-
-    cached = state.user_id if state.user_token_id == token_id else None
-
-    def check() -> str | None:
-        # Only ever a warning: whatever goes wrong here must not touch the call's outcome.
-        try:
-            user_id = cached or client.userinfo().user_id
-            known = next((d for d in list_devices(client, user_id) if d.id == device), None)
-        except ApiError:
-            return None
-        return offline_warning(ChosenDevice(device, known)) if known else None
-
-    return Background(check, "offline-check")
-
-
-def _calls_before(client: SipgateClient) -> Background[set[str]]:
-    from sipgate_tui.lookups import Background
-    from sipgate_tui.rtcm import list_calls
-
-    return Background(lambda: {call.call_id for call in list_calls(client)}, "calls-before")
-
-
-def _will_follow(snapshot: Background[set[str]] | None) -> bool:
-    """Whether the live view will run: the look before the dial is in and succeeded."""
-    if snapshot is None or not snapshot.wait(0):
-        return False
-    try:
-        snapshot.result()
-    except Exception:  # noqa: BLE001 - any failure means no live view; _follow_call says why
-        return False
-    return True
-
-
-def _follow_call(
+def _confirm(
     ctx: AppContext,
-    client: SipgateClient,
+    prompter: Prompter,
     plan: CallPlan,
-    session_id: str,
-    snapshot: Background[set[str]],
-) -> None:
-    """After the dial: a live line until the call connects and ends, or why it did not.
+    draft: CallDraft,
+    lookups: AccountLookups | None,
+) -> CallPlan:
+    """The summary and the question; raises Cancelled unless the user says yes."""
+    from sipgate_tui import render
 
-    Needs rtcm:read (without it: one line on what it would show). Whatever happens here, the
-    call was accepted: nothing in the watch changes the exit code.
-    """
-    from sipgate_tui import render, rtcm
-    from sipgate_tui.api import HttpStatusError
-    from sipgate_tui.watch import CallWatch, WatchIO, follow
+    if lookups is not None and draft.device is not None and draft.device.device is None:
+        # The list may have arrived while the other questions were answered.
+        from sipgate_tui.commands.call_questions import check_device
 
-    if not snapshot.wait(2.0):
-        return
-    try:
-        before = snapshot.result()
-    except HttpStatusError as error:
-        if error.status in (401, 403):
-            ctx.show(render.rtcm_tip())
-        return
-    except ApiError:
-        return
-    hang_up_allowed = {"yes": True}
-
-    def hang_up(call_id: str) -> None:
-        try:
-            rtcm.hang_up(client, call_id)
-        except HttpStatusError as error:
-            if error.status == 403:
-                hang_up_allowed["yes"] = False
-            raise
-
-    watch = CallWatch(
-        session_id=session_id, callee=plan.callee.e164, before=before, started=ctx.clock()
-    )
-    with ctx.keys() as pressed, ctx.live() as live:
-        state = follow(
-            watch,
-            WatchIO(
-                fetch=lambda: rtcm.list_calls(client),
-                hang_up=hang_up,
-                show=lambda state, now: live(
-                    render.live_status(
-                        state,
-                        now,
-                        plan,
-                        can_hang_up=hang_up_allowed["yes"],
-                        started=watch.started,
-                    )
-                ),
-                pressed=pressed,
-                clock=ctx.clock,
-                sleep=ctx.sleep,
-            ),
-        )
-    ctx.show(render.watch_result(state, ctx.clock(), plan))
+        checked, unknown, _ = check_device(ctx, lookups, draft.device.id, wait=0)
+        plan = plan.with_notes(unknown or offline_warning(checked))
+    ctx.show(render.call_summary(plan))
+    # No is the default, and keys typed ahead are discarded: an Enter too many must not
+    # place a call nobody has looked at.
+    with _cancel_means_no_call():
+        if not prompter.confirm("Place this call?", default=False):
+            raise Cancelled(NO_CALL)
+    return plan
 
 
-def _place(
-    ctx: AppContext, client: SipgateClient, plan: CallPlan, source: str, timeouts: Timeouts
-) -> str:
+def _dial(ctx: AppContext, session: Session, plan: CallPlan) -> str:
     """Send the call request once; every failure becomes the user-facing problem."""
     try:
         with ctx.waiting(f"Placing the call: ringing {plan.device_id} first…"):
-            return client.place_call(plan.request)
+            return session.client.place_call(plan.request)
     except KeyboardInterrupt:
         from sipgate_tui.problems import UNKNOWN_OUTCOME_HINT
 
@@ -461,8 +325,8 @@ def _place(
         raise AppError(
             "interrupted",
             "Interrupted while the call request was on its way: the call may have been placed.",
-            exit_code=ExitCode.OUTCOME_UNKNOWN,
             hint=UNKNOWN_OUTCOME_HINT,
+            after_call_sent=True,
         ) from None
     except ApiError as error:
         from sipgate_tui.problems import call_problem
@@ -470,11 +334,58 @@ def _place(
         raise call_problem(
             error,
             device=plan.device_id,
-            connect_timeout=timeouts.connect,
-            read_timeout=timeouts.read,
-            credentials_source=source,
+            connect_timeout=session.timeouts.connect,
+            read_timeout=session.timeouts.read,
+            credentials_source=session.found.source,
             login_command=profile_command(ctx.options.profile, "login"),
         ) from None
+
+
+def _remember(setup: CallSetup, session: Session, plan: CallPlan, user: UserId) -> CallPlan:
+    """The number as the newest recent one, and a user id learnt on the way: one write, from
+    this thread (lookups never write the state file, so no update is lost)."""
+    if not setup.remember:
+        remember_learnt(setup.store, session.token_id, user)
+        return plan
+    learnt = (session.token_id, user.learnt) if user.learnt else None
+    try:
+        setup.store.remember(
+            call=(plan.callee.e164, plan.device_id, plan.callee.pretty), user=learnt
+        )
+    except AppError as error:
+        return plan.with_notes(f"Not remembered: {error.message}")
+    return plan
+
+
+def _report(
+    ctx: AppContext,
+    options: CallOptions,
+    plan: CallPlan,
+    session_id: str,
+    before: CallsBefore | None,
+) -> None:
+    if options.json:
+        ctx.emit_json(
+            {
+                "ok": True,
+                "sessionId": session_id,
+                "request": plan.request.body(),
+                "warnings": list(plan.notes),
+            }
+        )
+        return
+    from sipgate_tui import render
+
+    ctx.show(
+        render.call_accepted(
+            plan,
+            session_id,
+            # Without --yes the summary showed the notes already.
+            show_notes=options.yes,
+            # A followed call explains a silent phone itself.
+            show_hints=not (before is not None and before.ready()),
+        )
+    )
 
 
 # -- values from options -------------------------------------------------------------------
@@ -499,13 +410,12 @@ def _parse_caller_id(text: str | None, region: str) -> PhoneNumber | None:
     return parse_phone_number(text, region, what="caller ID")
 
 
-def _require_values(
-    *, callee: PhoneNumber | None, device: str | None, with_caller: bool, reason: str
-) -> None:
+def _require_values(draft: CallDraft, *, reason: str) -> None:
     missing = []
-    if callee is None:
+    if draft.callee is None:
         missing.append("whom to call (the CALLEE argument)")
-    if device is None:
+    if draft.device is None:
+        with_caller = draft.ring_number is not None
         missing.append("--device" + (" (required with --caller)" if with_caller else ""))
     if missing:
         raise InputError(

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from types import ModuleType
 
@@ -15,9 +16,10 @@ from sipgate_tui.numbers import (
     describe_device,
     parse_device_id,
     parse_phone_number,
+    pretty,
     resolve_callee,
 )
-from sipgate_tui.plan import ChosenDevice
+from sipgate_tui.plan import ChosenDevice, offline_warning
 from sipgate_tui.prompts import LiveHint, Option, Prompter, Suggestion, Validator
 from sipgate_tui.settings import Recent
 
@@ -68,6 +70,37 @@ def ask_device(
     device_id = parse_device_id(typed)
     known = devices if isinstance(devices, list) else []
     return ChosenDevice(device_id, next((d for d in known if d.id == device_id), None))
+
+
+def settle_device(
+    ctx: AppContext,
+    prompter: Prompter,
+    lookups: AccountLookups | None,
+    given: ChosenDevice | None,
+    *,
+    preferred: str | None,
+    through_number: bool,
+) -> ChosenDevice:
+    """The phone that rings first: the one given (checked against the account), else picked;
+    an offline or unknown phone is called only when the user says so."""
+    chosen: ChosenDevice | None = None
+    if given is not None:
+        chosen, warning, listed = check_device(ctx, lookups, given.id)
+        warning = warning or offline_warning(chosen)
+        if warning and not confirm_offline(ctx, prompter, warning, can_pick_another=listed):
+            chosen = None  # pick another one
+    while chosen is None:
+        chosen = ask_device(
+            ctx, prompter, lookups, preferred=preferred, through_number=through_number
+        )
+        warning = offline_warning(chosen)
+        if chosen.device is None and lookups is not None:
+            # Typed rather than picked: the list may know it after all (or not at all).
+            chosen, unknown, _ = check_device(ctx, lookups, chosen.id, wait=0.5)
+            warning = unknown or offline_warning(chosen)
+        if warning and not confirm_offline(ctx, prompter, warning, can_pick_another=True):
+            chosen, preferred = None, None
+    return chosen
 
 
 def check_device(
@@ -124,7 +157,7 @@ def ask_callee(
     # Nothing here may need phonenumbers before the question is on screen: favourites' notes
     # are formatted when shown, recent numbers come formatted from the state file.
     suggestions = [
-        Suggestion(name, note=lambda number=number: _pretty(number, region), also_matches=number)
+        Suggestion(name, note=functools.partial(pretty, number, region), also_matches=number)
         for name, number in sorted(favourites.items())
     ] + [
         Suggestion(
@@ -197,7 +230,7 @@ def ask_caller_id(
     answer = prompter.text(
         "Which number should they see?",
         validate=_validator(parse),
-        default=_pretty(preferred, region) if preferred else "",
+        default=pretty(preferred, region) if preferred else "",
         placeholder="Enter: the phone's own number",
         live_hint=_live(lambda text: _known_number(parse(text))),
     )
@@ -232,16 +265,9 @@ def _live(describe: Callable[[str], str | None], when_empty: str | None = None) 
     return live
 
 
-def _pretty(number: str, region: str) -> str:
-    try:
-        return parse_phone_number(number, region).pretty
-    except InputError:
-        return number
-
-
 def _number_label(number: AccountNumber, region: str) -> str:
     extras = [part for part in (number.type and number.type.lower(), number.rings) if part]
-    return _pretty(number.e164, region) + (f"  ({', '.join(extras)})" if extras else "")
+    return pretty(number.e164, region) + (f"  ({', '.join(extras)})" if extras else "")
 
 
 def _render() -> ModuleType:  # imported when first needed: Rich is heavy

@@ -5,17 +5,20 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
+from sipgate_tui import rtcm
 from sipgate_tui.api import ApiError, HttpStatusError, SipgateClient
 from sipgate_tui.commands.common import reading_problem, timeouts_from_option
 from sipgate_tui.context import AppContext
 from sipgate_tui.credentials import FoundCredentials
 from sipgate_tui.errors import AppError, Cancelled, ExitCode, InputError
+from sipgate_tui.numbers import pretty
+from sipgate_tui.prompts import Option
+from sipgate_tui.rtcm import ActiveCall
 
-if TYPE_CHECKING:
-    from sipgate_tui.prompts import Option
-    from sipgate_tui.rtcm import ActiveCall
+# render (and with it Rich's tables and panels) is imported where a table is drawn: --json
+# answers never need it.
 
 T = TypeVar("T")
 WATCH_INTERVAL = 2.0  # seconds between two refreshes of `calls --watch`
@@ -95,9 +98,30 @@ def calls(options: CallsOptions, ctx: AppContext) -> ExitCode:
 
 def hangup(options: HangupOptions, ctx: AppContext) -> ExitCode:
     """Hang up one call, a picked one, or (with --all, confirmed) every active call."""
-    from sipgate_tui import render, rtcm
-    from sipgate_tui.prompts import Option
+    from sipgate_tui import render
 
+    call_id = _checked_hangup_options(options, ctx)
+    with _session(ctx, options.timeout) as (client, found):
+        targets = [call_id] if call_id else _pick_calls(client, ctx, found, options)
+        done, missing = _hang_up_each(client, targets, ctx, found, options.timeout)
+    if missing and not done:
+        # The error document (or panel) is the whole answer: nothing else was printed.
+        raise AppError(
+            "no-such-call",
+            f"No active call with the id {missing[0]} (it may have ended already).",
+            hint="`sipgate-tui calls` lists the active calls.",
+            status=404,
+        )
+    if options.json:
+        ctx.emit_json({"ok": True, "hungUp": done, "notFound": missing})
+    else:
+        ctx.show(render.hung_up(done, missing))
+    return ExitCode.OK
+
+
+def _checked_hangup_options(options: HangupOptions, ctx: AppContext) -> str | None:
+    """The call id given, if any; InputError for options that cannot go together, or that
+    leave a question to ask where none may be asked."""
     interactive = ctx.can_prompt(json_mode=options.json)
     call_id = _checked_call_id(options.call_id) if options.call_id is not None else None
     if call_id and options.all:
@@ -116,63 +140,62 @@ def hangup(options: HangupOptions, ctx: AppContext) -> ExitCode:
             f"{ctx.why_no_prompts(json_mode=options.json)}.",
             hint="For example: sipgate-tui hangup CALL_ID",
         )
-    with _session(ctx, options.timeout) as (client, found):
-        targets: list[str]
-        if call_id:
-            targets = [call_id]
-        else:
-            active = _active_calls(client, ctx, found, options.timeout)
-            if not active:
-                targets = []
-            elif options.all:
-                targets = [call.call_id for call in active]
-                if not options.yes:
-                    ctx.show(render.calls_table(active))
-                    count = len(targets)
-                    question = f"Hang up {'this call' if count == 1 else f'all {count} calls'}?"
-                    if not _confirm(ctx, question):
-                        raise Cancelled("Cancelled. No call was hung up.")
-            else:
-                choices = [Option(_label(call), call.call_id) for call in active]
-                choices.append(Option("Cancel", None))
-                picked = _select(ctx, "Which call do you want to hang up?", choices)
-                if picked is None:
-                    raise Cancelled("Cancelled. No call was hung up.")
-                targets = [str(picked)]
-        done, missing = [], []
-        for call_id in targets:
-            try:
-                rtcm.hang_up(client, call_id)
-                done.append(call_id)
-            except HttpStatusError as error:
-                if error.status != 404:
-                    raise _problem(
-                        error, found, options.timeout, ctx, "hang up calls", "rtcm:write"
-                    ) from None
-                missing.append(call_id)
-            except ApiError as error:
-                raise _problem(
-                    error, found, options.timeout, ctx, "hang up calls", "rtcm:write"
-                ) from None
-    if missing and not done:
-        # The error document (or panel) is the whole answer: nothing else was printed.
-        raise AppError(
-            "no-such-call",
-            f"No active call with the id {missing[0]} (it may have ended already).",
-            exit_code=ExitCode.REFUSED,
-            hint="`sipgate-tui calls` lists the active calls.",
-            status=404,
-        )
-    if options.json:
-        ctx.emit_json({"ok": True, "hungUp": done, "notFound": missing})
-    else:
-        ctx.show(render.hung_up(done, missing))
-    return ExitCode.OK
+    return call_id
+
+
+def _pick_calls(
+    client: SipgateClient, ctx: AppContext, found: FoundCredentials, options: HangupOptions
+) -> list[str]:
+    """The ids of the active calls to hang up: all of them (shown and confirmed unless --yes)
+    or the one picked from a list; Cancelled when the user backs out."""
+    from sipgate_tui import render
+
+    active = _active_calls(client, ctx, found, options.timeout)
+    if not active:
+        return []
+    if options.all:
+        targets = [call.call_id for call in active]
+        if not options.yes:
+            ctx.show(render.calls_table(active))
+            count = len(targets)
+            question = f"Hang up {'this call' if count == 1 else f'all {count} calls'}?"
+            if not _confirm(ctx, question):
+                raise Cancelled("Cancelled. No call was hung up.")
+        return targets
+    choices = [Option(_label(call), call.call_id) for call in active]
+    choices.append(Option("Cancel", None))
+    picked = _select(ctx, "Which call do you want to hang up?", choices)
+    if picked is None:
+        raise Cancelled("Cancelled. No call was hung up.")
+    return [str(picked)]
+
+
+def _hang_up_each(
+    client: SipgateClient,
+    call_ids: list[str],
+    ctx: AppContext,
+    found: FoundCredentials,
+    timeout: float | None,
+) -> tuple[list[str], list[str]]:
+    """Hang up each call in turn: (the ids hung up, the ids sipgate did not know)."""
+    done: list[str] = []
+    missing: list[str] = []
+    for call_id in call_ids:
+        try:
+            rtcm.hang_up(client, call_id)
+            done.append(call_id)
+        except HttpStatusError as error:
+            if error.status != 404:
+                raise _problem(error, found, timeout, ctx, "hang up calls", "rtcm:write") from None
+            missing.append(call_id)
+        except ApiError as error:
+            raise _problem(error, found, timeout, ctx, "hang up calls", "rtcm:write") from None
+    return done, missing
 
 
 def history(options: HistoryOptions, ctx: AppContext) -> ExitCode:
     """The last outgoing calls, newest first."""
-    from sipgate_tui import render, rtcm
+    from sipgate_tui import render
 
     if not 1 <= options.limit <= rtcm.MAX_HISTORY:
         raise InputError("invalid-value", f"--limit must be 1 to {rtcm.MAX_HISTORY}.")
@@ -184,7 +207,6 @@ def history(options: HistoryOptions, ctx: AppContext) -> ExitCode:
                 raise AppError(
                     "history-unavailable",
                     f"The call history is not available here (HTTP {error.status}).",
-                    exit_code=ExitCode.REFUSED,
                     hint="The token needs the scope history:read; newer sipgate accounts "
                     "('neo') keep their history elsewhere, and then the API has none. The "
                     "sipgate web app shows it either way.",
@@ -250,8 +272,6 @@ def _checked_call_id(typed: str) -> str:
 def _active_calls(
     client: SipgateClient, ctx: AppContext, found: FoundCredentials, timeout: float | None
 ) -> list[ActiveCall]:
-    from sipgate_tui import rtcm
-
     return _read(
         lambda: rtcm.list_calls(client), ctx, found, timeout, "list the active calls", "rtcm:read"
     )
@@ -270,9 +290,7 @@ def _problem(
 
 
 def _label(call: ActiveCall) -> str:
-    from sipgate_tui.render import pretty_number
-
-    numbers = ", ".join(pretty_number(number) for number in call.other_numbers()) or "?"
+    numbers = ", ".join(pretty(number) for number in call.other_numbers()) or "?"
     return f"{call.call_id} · with {numbers}"
 
 

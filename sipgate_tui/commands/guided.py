@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sipgate_tui.commands import call, login
 from sipgate_tui.context import AppContext
-from sipgate_tui.errors import AppError, Cancelled, ExitCode, InputError
+from sipgate_tui.credentials import CredentialsMissing
+from sipgate_tui.errors import Cancelled, ExitCode, InputError
 
 USAGE = (
     "Usage: sipgate-tui [OPTIONS] COMMAND. Commands: call, calls, hangup, history, devices, "
@@ -23,12 +24,10 @@ def run(ctx: AppContext) -> ExitCode:
         )
     try:
         ctx.find_credentials()
-    except AppError as error:
-        if error.code != "credentials-missing":
-            raise
+    except CredentialsMissing:
         login.run(login.LoginOptions(), ctx)
         try:
             return call.run(call.CallOptions(), ctx)
         except Cancelled as cancelled:
-            raise Cancelled(f"{cancelled.message} You are logged in, though.") from None
+            raise cancelled.reworded(f"{cancelled.message} You are logged in, though.") from None
     return call.run(call.CallOptions(), ctx)

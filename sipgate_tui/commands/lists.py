@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
 from sipgate_tui import render
-from sipgate_tui.account import list_devices, list_numbers
+from sipgate_tui.account import Device, list_devices, list_numbers
 from sipgate_tui.api import ApiError, SipgateClient
-from sipgate_tui.commands.common import reading_problem, timeouts_from_option
+from sipgate_tui.commands.common import open_session, timeouts_from_option
 from sipgate_tui.context import AppContext
-from sipgate_tui.errors import AppError, ExitCode
+from sipgate_tui.errors import ExitCode
+from sipgate_tui.user_id import UserId, cached_user_id, remember_learnt
 
 T = TypeVar("T")
 
@@ -28,7 +28,7 @@ class ListOptions:
 def devices(options: ListOptions, ctx: AppContext) -> ExitCode:
     """The user's phones: id, name, type, online, do-not-disturb, phonelines."""
 
-    def fetch(client: SipgateClient) -> list:
+    def fetch(client: SipgateClient) -> list[Device]:
         return list_devices(client, _user_id(ctx, client))
 
     items = _fetch(
@@ -72,31 +72,18 @@ def _fetch(
     scope: str,
     waiting: str,
 ) -> T:
-    timeouts = timeouts_from_option(options.timeout)
-    found = ctx.find_credentials()
-    client = ctx.make_client(found.credentials, timeouts)
-    try:
-        with ctx.waiting(waiting):
-            return fetch(client)
-    except ApiError as error:
-        raise reading_problem(
-            error, found=found, timeouts=timeouts, ctx=ctx, what=what, scope=scope
-        ) from None
-    finally:
-        client.close()
+    with open_session(ctx, timeouts_from_option(options.timeout)) as session:
+        try:
+            with ctx.waiting(waiting):
+                return fetch(session.client)
+        except ApiError as error:
+            raise session.read_problem(error, ctx, what=what, scope=scope) from None
 
 
 def _user_id(ctx: AppContext, client: SipgateClient) -> str:
     """The user id, from the state file's cache when it belongs to this token."""
     store = ctx.make_settings()
-    token_id = client.token_id
-    try:
-        state = store.load_state()
-    except AppError:
-        state = None
-    if state is not None and state.user_id and state.user_token_id == token_id:
-        return state.user_id
-    user_id = client.userinfo().user_id
-    with contextlib.suppress(AppError):
-        store.remember_user(token_id, user_id)
+    user = UserId(client, cached_user_id(store, client.token_id))
+    user_id = user.get()
+    remember_learnt(store, client.token_id, user)
     return user_id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import re
 import sys
 from collections.abc import Callable
@@ -16,10 +17,12 @@ from sipgate_tui.credentials import (
     ENV_TOKEN,
     ENV_TOKEN_ID,
     Credentials,
+    CredentialsCorrupted,
+    CredentialStore,
     profile_command,
 )
 from sipgate_tui.errors import AppError, Cancelled, ExitCode, InputError
-from sipgate_tui.problems import read_problem
+from sipgate_tui.problems import TokenRejected, read_problem
 from sipgate_tui.prompts import Prompter
 
 TOKEN_ID_SHAPE = re.compile(r"token-[A-Za-z0-9]{6}")
@@ -50,12 +53,7 @@ def run(
     # the current item is what makes a locked keyring say so, or time out).
     store = ctx.make_store()
     backend = store.require_backend()
-    try:
-        previous = store.read(profile)
-    except AppError as error:
-        if error.code != "credentials-corrupted":
-            raise
-        previous = None
+    previous = _stored_before(store, profile)
 
     warnings = _environment_warnings(ctx)
     token = _read_token(ctx, read_stdin) if options.token_stdin else None
@@ -63,9 +61,46 @@ def run(
         ctx.show(render.login_intro(profile))
         if warnings:
             ctx.show(render.notes(warnings))
+    accepted = _ask_until_accepted(
+        ctx,
+        ctx.make_prompter() if interactive else None,
+        options.token_id.strip() if options.token_id else None,
+        token,
+        timeouts,
+    )
+    _keep(store, profile, accepted.credentials)
+    _report(ctx, options, accepted, backend=backend, previous=previous, warnings=warnings)
+    return ExitCode.OK
 
-    prompter = ctx.make_prompter() if interactive else None
-    given_id = options.token_id.strip() if options.token_id else None
+
+@dataclass(frozen=True)
+class _Accepted:
+    """Credentials sipgate accepted, what it said about the account, and soft format warnings."""
+
+    credentials: Credentials
+    check: AccountCheck
+    shape_warnings: list[str]
+
+
+def _stored_before(store: CredentialStore, profile: str) -> Credentials | None:
+    """The profile's credentials before this login; None for none, or for ones that are
+    unreadable (the new login replaces them)."""
+    try:
+        return store.read(profile)
+    except CredentialsCorrupted:
+        return None
+
+
+def _ask_until_accepted(
+    ctx: AppContext,
+    prompter: Prompter | None,
+    given_id: str | None,
+    token: str | None,
+    timeouts: Timeouts,
+) -> _Accepted:
+    """Ask for what is missing and verify it with sipgate; in a terminal, a rejected token id
+    and token may be typed again (the id typed before is offered to correct)."""
+    interactive = prompter is not None
     offered_id = ""  # after a rejection, the id typed before, to correct rather than retype
     while True:
         try:
@@ -75,37 +110,52 @@ def run(
         except Cancelled:
             raise Cancelled(NOTHING_STORED) from None
         try:
-            check = _verify(ctx, credentials, timeouts)
+            return _Accepted(credentials, _verify(ctx, credentials, timeouts), shape_warnings)
         except AppError as problem:
-            if problem.code != "unauthorized" or not interactive or token is not None:
+            if not isinstance(problem, TokenRejected) or not interactive or token is not None:
                 raise _nothing_stored(problem) from None
             ctx.show(render.problem(_nothing_stored(problem)))
-            try:
-                again = prompter is not None and prompter.confirm("Try again?", default=True)
-            except Cancelled:
-                raise Cancelled(NOTHING_STORED) from None
-            if not again:
-                raise AppError(
-                    "unauthorized",
-                    "Not logged in: sipgate did not accept the token. Nothing was stored.",
-                    exit_code=ExitCode.CREDENTIALS,
-                    title="Not logged in",
-                ) from None
-            given_id, offered_id = None, credentials.token_id
-            continue
-        break
+            _ask_to_try_again(prompter)
+        given_id, offered_id = None, credentials.token_id
 
+
+def _ask_to_try_again(prompter: Prompter | None) -> None:
+    """After sipgate refused the token: return to try again, or raise to stop, storing nothing."""
+    try:
+        again = prompter is not None and prompter.confirm("Try again?", default=True)
+    except Cancelled:
+        raise Cancelled(NOTHING_STORED) from None
+    if not again:
+        raise TokenRejected(
+            "unauthorized",
+            "Not logged in: sipgate did not accept the token. Nothing was stored.",
+            title="Not logged in",
+        ) from None
+
+
+def _keep(store: CredentialStore, profile: str, credentials: Credentials) -> None:
+    """Store the accepted credentials; a failure says that sipgate did accept them."""
     try:
         store.write(profile, credentials)
     except AppError as error:
-        raise AppError(
-            error.code,
-            f"sipgate accepted the token, but it could not be kept: {error.message}",
-            exit_code=error.exit_code,
-            hint=error.hint,
-            title=error.title,
+        raise error.reworded(
+            f"sipgate accepted the token, but it could not be kept: {error.message}"
         ) from None
-    all_warnings = warnings + shape_warnings
+
+
+def _report(
+    ctx: AppContext,
+    options: LoginOptions,
+    accepted: _Accepted,
+    *,
+    backend: str,
+    previous: Credentials | None,
+    warnings: list[str],
+) -> None:
+    """Say who is logged in now, where the token is kept and what it replaced (or JSON)."""
+    profile = ctx.options.profile
+    credentials, check = accepted.credentials, accepted.check
+    all_warnings = warnings + accepted.shape_warnings
     replaced = previous.token_id if previous and previous.token_id != credentials.token_id else None
     if options.json:
         ctx.emit_json(
@@ -120,22 +170,22 @@ def run(
                 "warnings": all_warnings,
             }
         )
-    else:
-        if not interactive and all_warnings:
-            ctx.show(render.notes(all_warnings))
-        ctx.show(
-            render.login_done(
-                profile=profile,
-                token_id=credentials.token_id,
-                user_id=check.user.user_id,
-                domain=check.user.domain,
-                backend=backend,
-                replaced=replaced,
-                scopes=check.scopes,
-                login_command=profile_command(profile, "login"),
-            )
+        return
+    if not ctx.can_prompt(json_mode=options.json) and all_warnings:
+        # In a terminal they were shown before the questions; elsewhere this is their place.
+        ctx.show(render.notes(all_warnings))
+    ctx.show(
+        render.login_done(
+            profile=profile,
+            token_id=credentials.token_id,
+            user_id=check.user.user_id,
+            domain=check.user.domain,
+            backend=backend,
+            replaced=replaced,
+            scopes=check.scopes,
+            login_command=profile_command(profile, "login"),
         )
-    return ExitCode.OK
+    )
 
 
 _SCRIPTED_HINT = (
@@ -201,8 +251,6 @@ def _read_token(ctx: AppContext, read_stdin: Callable[[], str] | None) -> str:
     if read_stdin is not None:
         text = read_stdin()
     elif _stdin_is_terminal():
-        import getpass
-
         try:
             text = getpass.getpass("Token (hidden): ")
         except (EOFError, KeyboardInterrupt):
@@ -288,19 +336,11 @@ def _verify(ctx: AppContext, credentials: Credentials, timeouts: Timeouts) -> Ac
 
 
 def _nothing_stored(problem: AppError) -> AppError:
-    hint = problem.hint
-    if problem.code == "unauthorized":
+    hint = None  # keep the problem's own
+    if isinstance(problem, TokenRejected):
         hint = (
             "Check that you copied the token id and the token completely and did not swap "
             "them (the token is shown only once, right after it is created; if in doubt, "
             "create a new one)."
         )
-    return AppError(
-        problem.code,
-        f"{problem.message} Nothing was stored.",
-        exit_code=problem.exit_code,
-        hint=hint,
-        status=problem.status,
-        detail=problem.detail,
-        title=problem.title,
-    )
+    return problem.reworded(f"{problem.message} Nothing was stored.", hint=hint)

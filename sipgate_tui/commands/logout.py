@@ -6,8 +6,13 @@ from dataclasses import dataclass
 
 from sipgate_tui import render
 from sipgate_tui.context import AppContext
-from sipgate_tui.credentials import profile_command
-from sipgate_tui.errors import AppError, ExitCode
+from sipgate_tui.credentials import (
+    CredentialsCorrupted,
+    KeyringLocked,
+    KeyringTimedOut,
+    profile_command,
+)
+from sipgate_tui.errors import ExitCode
 
 
 @dataclass(frozen=True)
@@ -26,18 +31,12 @@ def run(options: LogoutOptions, ctx: AppContext) -> ExitCode:
         try:
             stored = store.read(profile)
             stored_id = stored.token_id if stored else None
-        except AppError as error:
-            if error.code != "credentials-corrupted":
-                raise
+        except CredentialsCorrupted:
             stored_id = "(unreadable item)"
         removed = store.delete(profile)
-    except AppError as error:
-        if error.code not in ("keyring-locked", "keyring-timeout"):
-            raise
-        raise AppError(
-            error.code,
+    except (KeyringLocked, KeyringTimedOut) as error:
+        raise error.reworded(
             f"{error.message} Nothing was removed.",
-            exit_code=error.exit_code,
             hint="Unlock your keyring (log in to your desktop session), then run "
             f"`{profile_command(profile, 'logout')}` again.",
         ) from None

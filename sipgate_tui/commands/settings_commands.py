@@ -10,16 +10,16 @@ from dataclasses import dataclass
 from sipgate_tui import render
 from sipgate_tui.context import AppContext
 from sipgate_tui.errors import ExitCode, InputError
-from sipgate_tui.numbers import parse_device_id, parse_phone_number, parse_region
+from sipgate_tui.numbers import (
+    is_favourite_name,
+    parse_device_id,
+    parse_phone_number,
+    parse_region,
+)
 from sipgate_tui.options import DEFAULT_REGION
-from sipgate_tui.settings import SettingsStore, is_favourite_name
+from sipgate_tui.setting_keys import BY_NAME, SETTING_KEYS
+from sipgate_tui.settings import SettingsStore
 
-KEYS = {
-    "default-device": "default_device",
-    "default-caller-id": "default_caller_id",
-    "region": "region",
-    "history": "history",
-}
 TRUE_WORDS, FALSE_WORDS = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
 
 
@@ -56,12 +56,7 @@ def config(options: ConfigOptions, ctx: AppContext) -> ExitCode:
         count = store.forget_recent()
         changed = f"{count} recent number{'s' if count != 1 else ''} forgotten"
     settings = store.load()
-    values = {
-        "default-device": settings.default_device,
-        "default-caller-id": settings.default_caller_id,
-        "region": settings.region,
-        "history": settings.history,
-    }
+    values = {key.name: getattr(settings, key.field) for key in SETTING_KEYS}
     if options.json:
         ctx.emit_json(
             {
@@ -123,15 +118,15 @@ def favourites(options: FavouriteOptions, ctx: AppContext) -> ExitCode:
 
 
 def _key(text: str | None) -> str:
-    key = KEYS.get((text or "").strip().lower().replace("_", "-"))
+    key = BY_NAME.get((text or "").strip().lower().replace("_", "-"))
     if key is None:
         raise InputError(
             "unknown-setting",
             f"'{(text or '')[:40]}' is not a setting.",
-            hint="Settings: " + ", ".join(KEYS) + ". Favourites have their own command: "
+            hint="Settings: " + ", ".join(BY_NAME) + ". Favourites have their own command: "
             "sipgate-tui favourites add NAME NUMBER.",
         )
-    return key
+    return key.field
 
 
 def _value(key: str, text: str, store: SettingsStore) -> str | bool:

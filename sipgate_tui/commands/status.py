@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sipgate_tui import render
 from sipgate_tui.account import AccountCheck, check_account
-from sipgate_tui.api import ApiError
+from sipgate_tui.api import ApiError, Timeouts
 from sipgate_tui.commands.common import timeouts_from_option
 from sipgate_tui.context import AppContext
 from sipgate_tui.credentials import FoundCredentials, profile_command
 from sipgate_tui.errors import AppError, ExitCode
 from sipgate_tui.problems import read_problem
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
 
 
 @dataclass(frozen=True)
@@ -30,76 +34,101 @@ def run(options: StatusOptions, ctx: AppContext) -> ExitCode:
     3 when there are none or sipgate rejects them, 5 when sipgate cannot be reached, 7 when the
     keyring cannot be read: in the last two cases nobody can tell whether they work.
     """
-    profile = ctx.options.profile
-    login = profile_command(profile, "login")
+    login = profile_command(ctx.options.profile, "login")
     timeouts = timeouts_from_option(options.timeout)
+    findings = _look(ctx, timeouts, login)
+    valid, exit_code = findings.verdict()
+    if options.json:
+        ctx.emit_json(_document(ctx, findings, valid, exit_code))
+    else:
+        ctx.show(_report(ctx, findings, valid, login))
+    return exit_code
+
+
+@dataclass(frozen=True)
+class _Findings:
+    """What status found out: the credentials, sipgate's answer about them, what went wrong."""
+
     found: FoundCredentials | None = None
-    problem: AppError | None = None
     check: AccountCheck | None = None
+    problem: AppError | None = None
+
+    def verdict(self) -> tuple[bool | None, ExitCode]:
+        """Whether the credentials work, and the exit code that says so.
+
+        True: sipgate accepted them. False: there are none, or sipgate rejected them. None:
+        nobody can tell (sipgate unreachable, keyring unreadable).
+        """
+        if self.check is not None:
+            return True, ExitCode.OK
+        if self.problem is None or self.problem.exit_code == ExitCode.CREDENTIALS:
+            return False, ExitCode.CREDENTIALS
+        return None, self.problem.exit_code
+
+
+def _look(ctx: AppContext, timeouts: Timeouts, login: str) -> _Findings:
+    """Find the credentials and ask sipgate about them; a problem stops the look, not status."""
     try:
         found = ctx.find_credentials()
     except AppError as error:
-        problem = error
-
-    if found is not None:
-        client = ctx.make_client(found.credentials, timeouts)
-        try:
-            with ctx.waiting("Checking the token with sipgate…"):
-                check = check_account(client)
-        except ApiError as error:
-            problem = read_problem(
-                error,
-                what="check the token",
-                scope=None,
-                connect_timeout=timeouts.connect,
-                read_timeout=timeouts.read,
-                credentials_source=found.source,
-                login_command=login,
-            )
-        finally:
-            client.close()
-
-    # valid: True (sipgate accepted them), False (none, or rejected), None (cannot tell).
-    valid: bool | None
-    if check is not None:
-        valid, exit_code = True, ExitCode.OK
-    elif problem is None or problem.exit_code == ExitCode.CREDENTIALS:
-        valid, exit_code = False, ExitCode.CREDENTIALS
-    else:
-        valid, exit_code = None, problem.exit_code
-    if options.json:
-        document: dict[str, object] = {
-            "ok": check is not None,
-            "profile": profile,
-            "apiUrl": ctx.options.api_url,
-            "source": found.source if found else None,
-            "backend": found.backend if found else None,
-            "tokenId": found.credentials.token_id if found else None,
-            "tokenMasked": found.credentials.masked_token() if found else None,
-            "valid": valid,
-            "userId": check.user.user_id if check else None,
-            "domain": check.user.domain if check else None,
-            "scopes": check.scopes if check else {},
-            "exitCode": int(exit_code),
-        }
-        if problem is not None:
-            document["error"] = problem.to_json()["error"]
-        ctx.emit_json(document)
-    else:
-        ctx.show(
-            render.status_report(
-                profile=profile,
-                api_url=ctx.options.api_url,
-                source=found.source if found else None,
-                backend=found.backend if found else None,
-                token_id=found.credentials.token_id if found else None,
-                token_masked=found.credentials.masked_token() if found else None,
-                user_id=check.user.user_id if check else None,
-                domain=check.user.domain if check else None,
-                valid=valid,
-                scopes=check.scopes if check else {},
-                problem=problem,
-                login_command=login,
-            )
+        return _Findings(problem=error)
+    client = ctx.make_client(found.credentials, timeouts)
+    try:
+        with ctx.waiting("Checking the token with sipgate…"):
+            return _Findings(found, check=check_account(client))
+    except ApiError as error:
+        problem = read_problem(
+            error,
+            what="check the token",
+            scope=None,
+            connect_timeout=timeouts.connect,
+            read_timeout=timeouts.read,
+            credentials_source=found.source,
+            login_command=login,
         )
-    return exit_code
+        return _Findings(found, problem=problem)
+    finally:
+        client.close()
+
+
+def _document(
+    ctx: AppContext, findings: _Findings, valid: bool | None, exit_code: ExitCode
+) -> dict[str, object]:
+    """The ``--json`` answer."""
+    found, check, problem = findings.found, findings.check, findings.problem
+    document: dict[str, object] = {
+        "ok": check is not None,
+        "profile": ctx.options.profile,
+        "apiUrl": ctx.options.api_url,
+        "source": found.source if found else None,
+        "backend": found.backend if found else None,
+        "tokenId": found.credentials.token_id if found else None,
+        "tokenMasked": found.credentials.masked_token() if found else None,
+        "valid": valid,
+        "userId": check.user.user_id if check else None,
+        "domain": check.user.domain if check else None,
+        "scopes": check.scopes if check else {},
+        "exitCode": int(exit_code),
+    }
+    if problem is not None:
+        document["error"] = problem.to_json()["error"]
+    return document
+
+
+def _report(ctx: AppContext, findings: _Findings, valid: bool | None, login: str) -> RenderableType:
+    """The status as a person reads it."""
+    found, check = findings.found, findings.check
+    return render.status_report(
+        profile=ctx.options.profile,
+        api_url=ctx.options.api_url,
+        source=found.source if found else None,
+        backend=found.backend if found else None,
+        token_id=found.credentials.token_id if found else None,
+        token_masked=found.credentials.masked_token() if found else None,
+        user_id=check.user.user_id if check else None,
+        domain=check.user.domain if check else None,
+        valid=valid,
+        scopes=check.scopes if check else {},
+        problem=findings.problem,
+        login_command=login,
+    )

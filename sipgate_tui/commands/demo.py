@@ -14,18 +14,15 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 from sipgate_tui import render
-from sipgate_tui.api import SipgateClient
 from sipgate_tui.commands import call, login
-from sipgate_tui.context import AppContext
-from sipgate_tui.credentials import Credentials, decode_item, encode_item, resolve
+from sipgate_tui.context import AppContext, build_context
+from sipgate_tui.credentials import Credentials, decode_item, encode_item
 from sipgate_tui.errors import Cancelled, ExitCode
 from sipgate_tui.options import GlobalOptions
-from sipgate_tui.prompts import LiveHint, Option, Suggestion, Validator
-from sipgate_tui.settings import SettingsStore
+from sipgate_tui.prompts import LiveHint, Option, Prompter, Suggestion, Validator
 from sipgate_tui.simulator import SimulatedToken, SipgateSimulator
 
 PROFILE = "demo"
@@ -75,7 +72,9 @@ class DemoPrompter:
     """Answers the questions it has an answer for, showing them as if typed; passes the rest
     to ``real`` (the terminal), or, without one, fails loudly (a walkthrough gap is a bug)."""
 
-    def __init__(self, ctx: AppContext, answers: Mapping[str, list[Any]], real: Any) -> None:
+    def __init__(
+        self, ctx: AppContext, answers: Mapping[str, list[Any]], real: Prompter | None
+    ) -> None:
         self._ctx = ctx
         self._answers = {question: list(queue) for question, queue in answers.items()}
         self._real = real
@@ -84,9 +83,13 @@ class DemoPrompter:
         queue = self._answers.get(message)
         if queue:
             return queue.pop(0)
+        return None
+
+    def _terminal(self, message: str) -> Prompter:
+        """The real prompter, for a question the walkthrough does not answer."""
         if self._real is None:
             raise RuntimeError(f"the demo walkthrough has no answer for: {message}")
-        return None
+        return self._real
 
     def text(
         self,
@@ -101,7 +104,7 @@ class DemoPrompter:
     ) -> str:
         answer = self._scripted(message)
         if answer is None:
-            return self._real.text(
+            return self._terminal(message).text(
                 message,
                 validate=validate,
                 default=default,
@@ -119,14 +122,14 @@ class DemoPrompter:
     def secret(self, message: str, *, validate: Validator | None = None) -> str:
         answer = self._scripted(message)
         if answer is None:
-            return self._real.secret(message, validate=validate)
+            return self._terminal(message).secret(message, validate=validate)
         self._ctx.show(render.demo_answer(message, "•" * 12 + "  (the fake demo token)"))
         return str(answer)
 
     def select(self, message: str, options: Sequence[Option], *, default: object = None) -> object:
         answer = self._scripted(message)
         if answer is None:
-            return self._real.select(message, options, default=default)
+            return self._terminal(message).select(message, options, default=default)
         titles = [option.title for option in options]
         chosen = next(i for i, title in enumerate(titles) if str(answer) in title)
         self._ctx.show(render.demo_menu(message, titles, chosen))
@@ -136,7 +139,7 @@ class DemoPrompter:
     def confirm(self, message: str, *, default: bool) -> bool:
         answer = self._scripted(message)
         if answer is None:
-            return bool(self._real.confirm(message, default=default))
+            return bool(self._terminal(message).confirm(message, default=default))
         self._ctx.show(render.demo_answer(message, "Yes" if answer else "No"))
         return bool(answer)
 
@@ -155,17 +158,17 @@ def run(ctx: AppContext) -> ExitCode:
             "SIPGATE_TUI_CONFIG_DIR": f"{scratch}/config",
             "SIPGATE_TUI_STATE_DIR": f"{scratch}/state",
         }
-        demo = replace(
-            ctx,
-            options=GlobalOptions(api_url=simulator.url, no_input=False, profile=PROFILE),
+        # The real wiring with the demo's pieces: the simulator's address, the memory store,
+        # the temporary settings, and an environment holding nothing else (no SIPGATE_*).
+        prompter: DemoPrompter | None = None
+        demo = build_context(
+            GlobalOptions(api_url=simulator.url, no_input=False, profile=PROFILE),
+            env=settings_env,
+            out=ctx.out,
+            err=ctx.err,
             terminal=True,  # the walkthrough answers questions, so the commands may ask them
-            env={},
-            find_credentials=lambda: resolve({}, lambda: store, PROFILE),  # type: ignore[arg-type]
-            make_client=lambda credentials, timeouts: SipgateClient(
-                simulator.url, credentials, timeouts=timeouts
-            ),
-            make_store=lambda: store,  # type: ignore[arg-type, return-value]
-            make_settings=lambda: SettingsStore(settings_env, PROFILE),
+            make_store=lambda: store,
+            make_prompter=lambda: _made(prompter),
         )
         if interactive:
             from sipgate_tui.prompts import QuestionaryPrompter
@@ -173,7 +176,6 @@ def run(ctx: AppContext) -> ExitCode:
             prompter = DemoPrompter(demo, LOGIN_ANSWERS, QuestionaryPrompter(qmark="DEMO ?"))
         else:
             prompter = DemoPrompter(demo, {**LOGIN_ANSWERS, **CALL_ANSWERS}, None)
-        demo.make_prompter = lambda: prompter
         settings = demo.make_settings()
         for name, number in DEMO_FAVOURITES.items():
             settings.set_favourite(name, number)
@@ -193,11 +195,14 @@ def run(ctx: AppContext) -> ExitCode:
     return ExitCode.OK
 
 
-def _let_lookups_finish(deadline: float = 2.0) -> None:
-    """Wait (briefly) for background lookups still talking to the simulator.
+def _made(prompter: DemoPrompter | None) -> DemoPrompter:
+    assert prompter is not None, "made before the first question"
+    return prompter
 
-    They remember the user id in the state file; one that finishes after the temporary
-    directory is gone would create it again and leave it behind.
+
+def _let_lookups_finish(deadline: float = 2.0) -> None:
+    """Wait (briefly) for background lookups still talking to the simulator, so none of them
+    is cut off mid-request when it stops (they never write files: only the main thread does).
     """
     import threading
     import time
