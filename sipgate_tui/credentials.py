@@ -185,6 +185,10 @@ class CredentialStore(Protocol):
         """Remove the credentials of ``profile``; False when there were none."""
         ...
 
+    def item_location(self, profile: str, backend: str) -> str:
+        """Where the credentials of ``profile`` are kept, in words for people."""
+        ...
+
 
 class KeyringStore:
     """The one keyring item per profile (service ``sipgate-tui``, user = profile name)."""
@@ -194,6 +198,10 @@ class KeyringStore:
     ) -> None:
         self.service = service
         self.timeout = timeout
+
+    def item_location(self, profile: str, backend: str) -> str:
+        """``your keyring (SecretService Keyring), item sipgate-tui / default``."""
+        return f"your keyring ({backend}), item {self.service} / {profile}"
 
     def backend_name(self) -> str | None:
         """The usable backend's name (e.g. ``SecretService Keyring``), or None if there is none."""

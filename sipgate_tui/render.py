@@ -338,21 +338,16 @@ def login_done(
     token_id: str,
     user_id: str,
     domain: str | None,
-    backend: str,
+    stored_in: str,
     replaced: str | None,
     scopes: Mapping[str, bool | None],
     login_command: str,
 ) -> RenderableType:
-    """Success: the token works, where it is stored, and what it may do."""
-    where = (
-        backend
-        if backend.startswith("the demo")
-        else f"your keyring ({backend}), item sipgate-tui / {profile}"
-    )
+    """Success: the token works, where it is stored (the store's own words), what it may do."""
     rows: list[tuple[str, Text | str]] = [
         ("User", user_id + (f" · {domain}" if domain else "")),
         ("Token id", token_id),
-        ("Stored in", where),
+        ("Stored in", stored_in),
     ]
     if replaced:
         rows.append(("Replaced", f"the token {replaced} stored before"))

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
 from sipgate_tui import rtcm
-from sipgate_tui.api import ApiError, HttpStatusError, SipgateClient
-from sipgate_tui.commands.common import reading_problem, timeouts_from_option
+from sipgate_tui.api import ApiError, HttpStatusError
+from sipgate_tui.commands.common import Session, open_session, timeouts_from_option
 from sipgate_tui.context import AppContext
-from sipgate_tui.credentials import FoundCredentials
 from sipgate_tui.errors import AppError, Cancelled, ExitCode, InputError
 from sipgate_tui.numbers import pretty
 from sipgate_tui.prompts import Option
@@ -66,10 +64,10 @@ def calls(options: CallsOptions, ctx: AppContext) -> ExitCode:
             "--watch redraws a table; --json prints one document: pick one.",
             hint="For scripts: sipgate-tui calls --json, run as often as needed.",
         )
-    with _session(ctx, options.timeout) as (client, found):
+    with open_session(ctx, timeouts_from_option(options.timeout)) as session:
 
         def look() -> list[ActiveCall]:
-            return _active_calls(client, ctx, found, options.timeout)
+            return _active_calls(session, ctx)
 
         listed = look()
         if options.json:
@@ -101,9 +99,9 @@ def hangup(options: HangupOptions, ctx: AppContext) -> ExitCode:
     from sipgate_tui import render
 
     call_id = _checked_hangup_options(options, ctx)
-    with _session(ctx, options.timeout) as (client, found):
-        targets = [call_id] if call_id else _pick_calls(client, ctx, found, options)
-        done, missing = _hang_up_each(client, targets, ctx, found, options.timeout)
+    with open_session(ctx, timeouts_from_option(options.timeout)) as session:
+        targets = [call_id] if call_id else _pick_calls(session, ctx, options)
+        done, missing = _hang_up_each(session, targets, ctx)
     if missing and not done:
         # The error document (or panel) is the whole answer: nothing else was printed.
         raise AppError(
@@ -143,14 +141,12 @@ def _checked_hangup_options(options: HangupOptions, ctx: AppContext) -> str | No
     return call_id
 
 
-def _pick_calls(
-    client: SipgateClient, ctx: AppContext, found: FoundCredentials, options: HangupOptions
-) -> list[str]:
+def _pick_calls(session: Session, ctx: AppContext, options: HangupOptions) -> list[str]:
     """The ids of the active calls to hang up: all of them (shown and confirmed unless --yes)
     or the one picked from a list; Cancelled when the user backs out."""
     from sipgate_tui import render
 
-    active = _active_calls(client, ctx, found, options.timeout)
+    active = _active_calls(session, ctx)
     if not active:
         return []
     if options.all:
@@ -171,25 +167,25 @@ def _pick_calls(
 
 
 def _hang_up_each(
-    client: SipgateClient,
-    call_ids: list[str],
-    ctx: AppContext,
-    found: FoundCredentials,
-    timeout: float | None,
+    session: Session, call_ids: list[str], ctx: AppContext
 ) -> tuple[list[str], list[str]]:
     """Hang up each call in turn: (the ids hung up, the ids sipgate did not know)."""
     done: list[str] = []
     missing: list[str] = []
     for call_id in call_ids:
         try:
-            rtcm.hang_up(client, call_id)
+            rtcm.hang_up(session.client, call_id)
             done.append(call_id)
         except HttpStatusError as error:
             if error.status != 404:
-                raise _problem(error, found, timeout, ctx, "hang up calls", "rtcm:write") from None
+                raise session.read_problem(
+                    error, ctx, what="hang up calls", scope="rtcm:write"
+                ) from None
             missing.append(call_id)
         except ApiError as error:
-            raise _problem(error, found, timeout, ctx, "hang up calls", "rtcm:write") from None
+            raise session.read_problem(
+                error, ctx, what="hang up calls", scope="rtcm:write"
+            ) from None
     return done, missing
 
 
@@ -199,9 +195,9 @@ def history(options: HistoryOptions, ctx: AppContext) -> ExitCode:
 
     if not 1 <= options.limit <= rtcm.MAX_HISTORY:
         raise InputError("invalid-value", f"--limit must be 1 to {rtcm.MAX_HISTORY}.")
-    with _session(ctx, options.timeout) as (client, found):
+    with open_session(ctx, timeouts_from_option(options.timeout)) as session:
         try:
-            entries = rtcm.list_history(client, options.limit)
+            entries = rtcm.list_history(session.client, options.limit)
         except HttpStatusError as error:
             if error.status in (403, 404):
                 raise AppError(
@@ -213,12 +209,12 @@ def history(options: HistoryOptions, ctx: AppContext) -> ExitCode:
                     status=error.status,
                     detail=error.detail,
                 ) from None
-            raise _problem(
-                error, found, options.timeout, ctx, "read the history", "history:read"
+            raise session.read_problem(
+                error, ctx, what="read the history", scope="history:read"
             ) from None
         except ApiError as error:
-            raise _problem(
-                error, found, options.timeout, ctx, "read the history", "history:read"
+            raise session.read_problem(
+                error, ctx, what="read the history", scope="history:read"
             ) from None
     if options.json:
         ctx.emit_json([entry.raw for entry in entries])
@@ -230,31 +226,11 @@ def history(options: HistoryOptions, ctx: AppContext) -> ExitCode:
 # -- shared ----------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _session(
-    ctx: AppContext, timeout: float | None
-) -> Iterator[tuple[SipgateClient, FoundCredentials]]:
-    """The credentials and one client for the command, closed afterwards."""
-    found = ctx.find_credentials()
-    client = ctx.make_client(found.credentials, timeouts_from_option(timeout))
-    try:
-        yield client, found
-    finally:
-        client.close()
-
-
-def _read(
-    fetch: Callable[[], T],
-    ctx: AppContext,
-    found: FoundCredentials,
-    timeout: float | None,
-    what: str,
-    scope: str,
-) -> T:
+def _read(fetch: Callable[[], T], session: Session, ctx: AppContext, what: str, scope: str) -> T:
     try:
         return fetch()
     except ApiError as error:
-        raise _problem(error, found, timeout, ctx, what, scope) from None
+        raise session.read_problem(error, ctx, what=what, scope=scope) from None
 
 
 def _checked_call_id(typed: str) -> str:
@@ -269,24 +245,10 @@ def _checked_call_id(typed: str) -> str:
     return text
 
 
-def _active_calls(
-    client: SipgateClient, ctx: AppContext, found: FoundCredentials, timeout: float | None
-) -> list[ActiveCall]:
+def _active_calls(session: Session, ctx: AppContext) -> list[ActiveCall]:
     return _read(
-        lambda: rtcm.list_calls(client), ctx, found, timeout, "list the active calls", "rtcm:read"
+        lambda: rtcm.list_calls(session.client), session, ctx, "list the active calls", "rtcm:read"
     )
-
-
-def _problem(
-    error: ApiError,
-    found: FoundCredentials,
-    timeout: float | None,
-    ctx: AppContext,
-    what: str,
-    scope: str,
-) -> AppError:
-    timeouts = timeouts_from_option(timeout)
-    return reading_problem(error, found=found, timeouts=timeouts, ctx=ctx, what=what, scope=scope)
 
 
 def _label(call: ActiveCall) -> str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sipgate_tui.api import SipgateClient, Timeouts
-from sipgate_tui.credentials import FoundCredentials
+from sipgate_tui.credentials import FoundCredentials, profile_command
 from sipgate_tui.errors import InputError
 
 if TYPE_CHECKING:
@@ -32,30 +32,6 @@ def timeouts_from_option(seconds: float | None) -> Timeouts:
     return Timeouts.both(seconds)
 
 
-def reading_problem(
-    error: ApiError,
-    *,
-    found: FoundCredentials,
-    timeouts: Timeouts,
-    ctx: AppContext,
-    what: str,
-    scope: str,
-) -> AppError:
-    """The problem to show when a request of a listing command (not the call) failed."""
-    from sipgate_tui.credentials import profile_command
-    from sipgate_tui.problems import read_problem
-
-    return read_problem(
-        error,
-        what=what,
-        scope=scope,
-        connect_timeout=timeouts.connect,
-        read_timeout=timeouts.read,
-        credentials_source=found.source,
-        login_command=profile_command(ctx.options.profile, "login"),
-    )
-
-
 @dataclass(frozen=True)
 class Session:
     """Credentials found, and a client that uses them, for the length of one command."""
@@ -69,10 +45,21 @@ class Session:
         """The token id in use (never the token)."""
         return self.found.credentials.token_id
 
-    def read_problem(self, error: ApiError, ctx: AppContext, *, what: str, scope: str) -> AppError:
-        """What to show when a read of this session failed (``what``: 'list your phones')."""
-        return reading_problem(
-            error, found=self.found, timeouts=self.timeouts, ctx=ctx, what=what, scope=scope
+    def read_problem(
+        self, error: ApiError, ctx: AppContext, *, what: str, scope: str | None
+    ) -> AppError:
+        """What to show when a read of this session failed (``what``: 'list your phones';
+        ``scope``: the one it needs, if any). Not for the call request: see problems."""
+        from sipgate_tui.problems import read_problem  # its tables: only when something failed
+
+        return read_problem(
+            error,
+            what=what,
+            scope=scope,
+            connect_timeout=self.timeouts.connect,
+            read_timeout=self.timeouts.read,
+            credentials_source=self.found.source,
+            login_command=profile_command(ctx.options.profile, "login"),
         )
 
 

@@ -67,6 +67,9 @@ class MemoryStore:
     def delete(self, profile: str) -> bool:
         return self.items.pop(profile, None) is not None
 
+    def item_location(self, profile: str, backend: str) -> str:
+        return backend
+
 
 class DemoPrompter:
     """Answers the questions it has an answer for, showing them as if typed; passes the rest

@@ -69,7 +69,15 @@ def run(
         timeouts,
     )
     _keep(store, profile, accepted.credentials)
-    _report(ctx, options, accepted, backend=backend, previous=previous, warnings=warnings)
+    _report(
+        ctx,
+        options,
+        accepted,
+        backend=backend,
+        stored_in=store.item_location(profile, backend),
+        previous=previous,
+        warnings=warnings,
+    )
     return ExitCode.OK
 
 
@@ -149,6 +157,7 @@ def _report(
     accepted: _Accepted,
     *,
     backend: str,
+    stored_in: str,
     previous: Credentials | None,
     warnings: list[str],
 ) -> None:
@@ -180,7 +189,7 @@ def _report(
             token_id=credentials.token_id,
             user_id=check.user.user_id,
             domain=check.user.domain,
-            backend=backend,
+            stored_in=stored_in,
             replaced=replaced,
             scopes=check.scopes,
             login_command=profile_command(profile, "login"),

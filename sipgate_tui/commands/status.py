@@ -8,11 +8,10 @@ from typing import TYPE_CHECKING
 from sipgate_tui import render
 from sipgate_tui.account import AccountCheck, check_account
 from sipgate_tui.api import ApiError, Timeouts
-from sipgate_tui.commands.common import timeouts_from_option
+from sipgate_tui.commands.common import open_session, timeouts_from_option
 from sipgate_tui.context import AppContext
 from sipgate_tui.credentials import FoundCredentials, profile_command
 from sipgate_tui.errors import AppError, ExitCode
-from sipgate_tui.problems import read_problem
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -36,7 +35,7 @@ def run(options: StatusOptions, ctx: AppContext) -> ExitCode:
     """
     login = profile_command(ctx.options.profile, "login")
     timeouts = timeouts_from_option(options.timeout)
-    findings = _look(ctx, timeouts, login)
+    findings = _look(ctx, timeouts)
     valid, exit_code = findings.verdict()
     if options.json:
         ctx.emit_json(_document(ctx, findings, valid, exit_code))
@@ -66,29 +65,18 @@ class _Findings:
         return None, self.problem.exit_code
 
 
-def _look(ctx: AppContext, timeouts: Timeouts, login: str) -> _Findings:
+def _look(ctx: AppContext, timeouts: Timeouts) -> _Findings:
     """Find the credentials and ask sipgate about them; a problem stops the look, not status."""
     try:
-        found = ctx.find_credentials()
-    except AppError as error:
+        with open_session(ctx, timeouts) as session:
+            try:
+                with ctx.waiting("Checking the token with sipgate…"):
+                    return _Findings(session.found, check=check_account(session.client))
+            except ApiError as error:
+                problem = session.read_problem(error, ctx, what="check the token", scope=None)
+                return _Findings(session.found, problem=problem)
+    except AppError as error:  # no credentials (or an unreadable keyring)
         return _Findings(problem=error)
-    client = ctx.make_client(found.credentials, timeouts)
-    try:
-        with ctx.waiting("Checking the token with sipgate…"):
-            return _Findings(found, check=check_account(client))
-    except ApiError as error:
-        problem = read_problem(
-            error,
-            what="check the token",
-            scope=None,
-            connect_timeout=timeouts.connect,
-            read_timeout=timeouts.read,
-            credentials_source=found.source,
-            login_command=login,
-        )
-        return _Findings(found, problem=problem)
-    finally:
-        client.close()
 
 
 def _document(
