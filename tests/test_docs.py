@@ -8,6 +8,7 @@ registered, and that nothing registered is raised nowhere.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -187,3 +188,25 @@ def test_the_cli_reference_covers_every_command() -> None:
         "favourites add",
     ):
         assert f"## `sipgate-tui {command}`" in reference, command
+
+
+def test_the_architecture_map_names_every_module_and_every_phase_of_a_call() -> None:
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    package = ROOT / "sipgate_tui"
+    modules = sorted(
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if path.name != "__init__.py"
+    )
+    # "commands/login.py, status.py" style rows name a module once with its folder.
+    unnamed = [
+        module
+        for module in modules
+        if f"`{module}`" not in text and f"`{module.split('/')[-1]}`" not in text
+    ]
+    assert not unnamed, f"docs/architecture.md does not mention {unnamed}"
+    from sipgate_tui.commands import after_dial, call, common
+
+    for name in re.findall(r"`(_[a-z_]+)`", text):
+        assert hasattr(call, name), f"docs/architecture.md names call.{name}, which is gone"
+    assert hasattr(common, "open_session") and hasattr(after_dial, "follow_call")
