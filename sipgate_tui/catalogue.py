@@ -85,7 +85,7 @@ CATALOGUE: dict[str, Problem] = {
         E.USAGE,
         "An option the command does not know, or a value of the wrong type.",
         "See `sipgate-tui COMMAND --help`; global options (--profile, "
-        "--api-url, --no-input, --debug) go before the command.",
+        "--api-url, --no-input, --debug, --account-type) go before the command.",
     ),
     "missing-value": Problem(
         E.USAGE,
@@ -140,6 +140,21 @@ CATALOGUE: dict[str, Problem] = {
         "`calls --watch --json`.",
         "Pick one of them.",
     ),
+    "channel-required": Problem(
+        E.USAGE,
+        "sipgate Neo: the phone is in several channels and nothing may be asked.",
+        "Choose one with `--channel ID` (the message lists them).",
+    ),
+    "unknown-channel": Problem(
+        E.USAGE,
+        "sipgate Neo: `--channel` names none of your channels.",
+        "Leave it out to use the channel that holds the phone.",
+    ),
+    "unsupported-on-neo": Problem(
+        E.USAGE,
+        "`--caller` on sipgate Neo, whose call request always rings one of your phones.",
+        "Leave `--caller` out; pick the phone with `--device`.",
+    ),
     "invalid-api-url": Problem(
         E.USAGE,
         "The API address cannot be used.",
@@ -174,7 +189,11 @@ CATALOGUE: dict[str, Problem] = {
         "Keys: " + ", ".join(key.name for key in SETTING_KEYS) + ".",
     ),
     "invalid-value": Problem(
-        E.USAGE, "A setting's value cannot be used.", "history takes true or false."
+        E.USAGE,
+        "A setting's value cannot be used.",
+        "history takes true or false; "
+        + "; ".join(f"{key.name} {key.choices_in_words()}" for key in SETTING_KEYS if key.choices)
+        + ".",
     ),
     "token-as-argument": Problem(
         E.USAGE,

@@ -19,7 +19,13 @@ import typer  # noqa: TID253
 
 from sipgate_tui import __version__
 from sipgate_tui.errors import AppError, Cancelled, ExitCode
-from sipgate_tui.options import DEFAULT_API_URL, DEFAULT_PROFILE, GlobalOptions
+from sipgate_tui.options import (
+    ACCOUNT_TYPE_CHOICES,
+    DEFAULT_API_URL,
+    DEFAULT_PROFILE,
+    ENV_ACCOUNT_TYPE,
+    GlobalOptions,
+)
 from sipgate_tui.setting_keys import SETTING_KEYS, names_in_words
 
 if TYPE_CHECKING:
@@ -68,6 +74,15 @@ def _value(
     return option
 
 
+def _account_type(value: str) -> str:
+    """``--account-type`` (or SIPGATE_TUI_ACCOUNT_TYPE) checked: any other word is a usage
+    error before anything runs."""
+    word = (value or "").strip().lower()
+    if word not in ACCOUNT_TYPE_CHOICES:
+        raise typer.BadParameter(f"'{value[:20]}' is not one of {', '.join(ACCOUNT_TYPE_CHOICES)}.")
+    return word
+
+
 @app.callback()
 def main_options(
     typer_ctx: typer.Context,
@@ -107,6 +122,18 @@ def main_options(
             help="Log HTTP requests and answers to stderr, the token redacted.",
         ),
     ] = False,
+    account_type: Annotated[
+        str,
+        typer.Option(
+            "--account-type",
+            metavar="auto|classic|neo",
+            envvar=ENV_ACCOUNT_TYPE,
+            callback=_account_type,
+            help="classic or neo (sipgate Neo) forces the account type when detection is "
+            "wrong; auto (the default) detects it, or takes the setting account-type.",
+            show_default=False,
+        ),
+    ] = "auto",
     version: Annotated[
         Optional[bool],  # noqa: UP045 - Typer needs Optional on Python 3.10
         typer.Option(
@@ -121,7 +148,13 @@ def main_options(
     """Global options; they go before the command (sipgate-tui --no-input call ...)."""
     if typer_ctx.obj is not None:  # a dispatcher handed in as click's obj (see _dispatch)
         typer_ctx.meta[_DISPATCH] = typer_ctx.obj
-    typer_ctx.obj = GlobalOptions(api_url=api_url, no_input=no_input, debug=debug, profile=profile)
+    typer_ctx.obj = GlobalOptions(
+        api_url=api_url,
+        no_input=no_input,
+        debug=debug,
+        profile=profile,
+        account_type=account_type,
+    )
     if typer_ctx.invoked_subcommand is None:
         from sipgate_tui.commands import guided
 
@@ -208,6 +241,16 @@ def call(
             help="Show the exact request (token masked) and send nothing. Needs no credentials.",
         ),
     ] = False,
+    channel: Annotated[
+        Optional[str],  # noqa: UP045
+        _value(
+            "--channel",
+            metavar="ID",
+            help="sipgate Neo: the channel the call goes through (default: the one that holds "
+            "the phone; asked when there are several).",
+            show_default=False,
+        ),
+    ] = None,
     no_history: Annotated[
         bool, _flag("--no-history", help="Do not add this number to the recent numbers.")
     ] = False,
@@ -237,6 +280,7 @@ def call(
         timeout=timeout,
         history=not no_history,
         wait=not no_wait,
+        channel=channel,
     )
     _dispatch(typer_ctx, Invocation(call_command.run, options, json_mode=json_output))
 
@@ -550,11 +594,17 @@ def _favourites(typer_ctx: typer.Context, json_output: bool, **fields: str) -> N
     "SIPGATE_* variables are not used. In a terminal you answer the questions; without one "
     "(or with --no-input) it plays a recorded walkthrough.",
 )
-def demo(typer_ctx: typer.Context) -> None:
+def demo(
+    typer_ctx: typer.Context,
+    neo: Annotated[
+        bool, _flag("--neo", help="Play a sipgate Neo account (calls go through a channel).")
+    ] = False,
+) -> None:
     """Demo (help text in the decorator)."""
     from sipgate_tui.commands import demo as demo_command
 
-    _dispatch(typer_ctx, Invocation(demo_command.run, check_globals=False))
+    options = demo_command.DemoOptions(neo=neo)
+    _dispatch(typer_ctx, Invocation(demo_command.run, options, check_globals=False))
 
 
 class Invocation:
@@ -701,7 +751,14 @@ def _enable_debug_log() -> None:
     logger.setLevel(logging.DEBUG)
 
 
-GLOBAL_OPTIONS = ("--api-url", "--profile", "--no-input", "--debug", "--version")
+GLOBAL_OPTIONS = (
+    "--api-url",
+    "--profile",
+    "--no-input",
+    "--debug",
+    "--account-type",
+    "--version",
+)
 COMMAND_OPTIONS = ("--json", "--timeout", "--yes", "--dry-run", "--device")
 
 

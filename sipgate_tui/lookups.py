@@ -60,11 +60,19 @@ class AccountLookups:
     """Devices and numbers of the account, fetched in the background."""
 
     def __init__(
-        self, client: SipgateClient, user: UserId, *, from_environment: bool = False
+        self,
+        client: SipgateClient,
+        user: UserId,
+        *,
+        from_environment: bool = False,
+        all_device_types: bool = False,
+        also_start: Callable[[], None] | None = None,
     ) -> None:
         self._client = client
         self._user = user
         self._from_environment = from_environment
+        self._all_device_types = all_device_types  # sipgate Neo: type=all
+        self._also_start = also_start  # another background look that starts at the same time
         self._jobs: (
             tuple[Background[str], Background[list[Device]], Background[list[AccountNumber]]] | None
         ) = None
@@ -73,6 +81,8 @@ class AccountLookups:
         """Start fetching (once). Called when the first question is on screen, so the HTTP
         stack loads while the user reads it, not before it appears."""
         if self._jobs is None:
+            if self._also_start is not None:
+                self._also_start()
             user = Background(self._user.get, "user")
             self._jobs = (
                 user,
@@ -94,7 +104,7 @@ class AccountLookups:
 
     def _fetch_devices(self, user: Background[str]) -> list[Device]:
         user.wait(60)
-        return list_devices(self._client, user.result())
+        return list_devices(self._client, user.result(), all_types=self._all_device_types)
 
     def _outcome(
         self, job: Background[T], wait: float, scope: str, what: str, typed: str

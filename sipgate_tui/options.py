@@ -10,6 +10,10 @@ from dataclasses import dataclass
 DEFAULT_API_URL = "https://api.sipgate.com/v2"
 DEFAULT_PROFILE = "default"
 DEFAULT_REGION = "DE"  # country of numbers written without a country code
+# Forcing the account type when detection is wrong (the setting account-type, --account-type):
+# "auto" detects; account types themselves are "classic", "neo" and "unknown".
+ACCOUNT_TYPE_CHOICES = ("auto", "classic", "neo")
+ENV_ACCOUNT_TYPE = "SIPGATE_TUI_ACCOUNT_TYPE"
 
 
 @dataclass(frozen=True)
@@ -20,3 +24,4 @@ class GlobalOptions:
     no_input: bool = False
     debug: bool = False
     profile: str = DEFAULT_PROFILE
+    account_type: str = "auto"  # one of ACCOUNT_TYPE_CHOICES; beats the setting account-type

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from sipgate_tui.api import CallRequest
+from sipgate_tui.api import CallRequest, NeoCallRequest
 from sipgate_tui.numbers import PhoneNumber
 
 if TYPE_CHECKING:
@@ -27,6 +27,17 @@ class CallPlan:
     callee_name: str | None = None  # the favourite's name, when called by name
     device_name: str | None = None  # the phone's name in the account, when known
     notes: tuple[str, ...] = field(default=())
+
+    def neo_request(self, channel_id: str | None, *, plus_sign: bool) -> NeoCallRequest:
+        """The ``POST /calls`` body of a sipgate Neo account: the phone, the target, the
+        caller ID and the channel that holds the phone (``plus_sign``: numbers with "+")."""
+        return NeoCallRequest(
+            device_id=self.device_id,
+            target_number=self.callee.e164,
+            caller_id=self.caller_id.e164 if self.caller_id else None,
+            channel_id=channel_id,
+            plus_sign=plus_sign,
+        )
 
     def with_notes(self, *notes: str | None) -> CallPlan:
         """This plan with more notes for the user (None: nothing to add)."""

@@ -20,7 +20,8 @@ from rich.padding import Padding
 from rich.panel import Panel
 from rich.text import Text
 
-from sipgate_tui.account import SCOPES
+from sipgate_tui.account import SCOPES, Scope
+from sipgate_tui.account_type import LABELS as ACCOUNT_LABELS
 from sipgate_tui.credentials import IncompleteCredentials
 from sipgate_tui.errors import AppError, ExitCode
 from sipgate_tui.numbers import describe_device, pretty
@@ -170,18 +171,24 @@ def call_summary(plan: CallPlan) -> RenderableType:
 
 
 def call_accepted(
-    plan: CallPlan, session_id: str, *, show_notes: bool = True, show_hints: bool = True
+    plan: CallPlan,
+    session_id: str,
+    *,
+    show_notes: bool = True,
+    show_hints: bool = True,
+    id_label: str = "Session",
 ) -> RenderableType:
     """Success: what happens next, and what to check if nothing rings.
 
     ``show_notes`` is False when the summary panel already showed the notes; ``show_hints``
-    is False when the call is followed live, which explains a silent phone itself.
+    is False when the call is followed live, which explains a silent phone itself;
+    ``id_label`` names the id sipgate answered with (a session on classic, a call on Neo).
     """
     lead = Text.assemble(
         ("sipgate accepted the call. ", "bold"),
         "Pick up when your phone rings; sipgate then calls the number below.",
     )
-    body = Group(lead, Text(""), _rows([*_call_rows(plan), ("Session", session_id)]))
+    body = Group(lead, Text(""), _rows([*_call_rows(plan), (id_label, session_id)]))
     hints = Group(
         Text("Nothing rings within a minute?", style="bold"),
         bullets(
@@ -291,9 +298,14 @@ def login_intro(profile: str) -> RenderableType:
 
 
 def scope_report(
-    scopes: Mapping[str, bool | None], login_command: str, *, source: str | None = "keyring"
+    scopes: Mapping[str, bool | None],
+    login_command: str,
+    *,
+    source: str | None = "keyring",
+    account_type: str = "unknown",
 ) -> RenderableType:
-    """One line per scope: granted, not granted, or not checkable; then how to add scopes."""
+    """One line per scope: granted, not granted, not checkable, or not used on this account
+    type; then how to add scopes, and which matter on sipgate Neo."""
     from rich.table import Table
 
     grid = Table.grid(padding=(0, 2))
@@ -304,7 +316,11 @@ def scope_report(
     missing = False
     for scope in SCOPES:
         granted = scopes.get(scope.name)
-        if scope.probe is None:
+        unused = _unused_here(scope, account_type)
+        if unused is not None:
+            mark = Text("–", style="dim")
+            what = Text.assemble(scope.used_for, (f"  ({unused})", "dim"))
+        elif scope.probe is None:
             mark = Text("?", style=WARN)
             what = Text.assemble(
                 scope.used_for, ("  (cannot be checked without side effects)", "dim")
@@ -322,6 +338,7 @@ def scope_report(
         narrow.append(Text.assemble(mark, " ", (scope.name, "bold")))
         narrow.append(Padding(what, (0, 0, 0, 2)))
     footer = "Make sure sessions:calls:write is ticked: without it no call can be placed."
+    footer += _neo_scopes_note(account_type, scopes.get("channels:read"))
     if missing and source == "env":
         footer += (
             " To add scopes, create a token with them and put it in SIPGATE_TOKEN_ID and "
@@ -330,6 +347,42 @@ def scope_report(
     elif missing:
         footer += f" To add scopes, create a token with them and run `{login_command}`."
     return Group(_ByWidth(grid, Group(*narrow), breakpoint=56), Text(footer, style="dim"))
+
+
+def _unused_here(scope: Scope, account_type: str) -> str | None:
+    """Why ``scope`` does not matter on this account type, or None when it may."""
+    if account_type == "neo" and scope.on_neo:
+        return scope.on_neo
+    if scope.only_on and account_type in ("classic", "neo") and scope.only_on != account_type:
+        return f"not used on {ACCOUNT_LABELS[account_type]} accounts"
+    return None
+
+
+def _neo_scopes_note(account_type: str, channels: bool | None) -> str:
+    """What a sipgate Neo account (or one that may be Neo) needs beyond the classic scopes."""
+    if account_type == "neo" and channels is not True:
+        return (
+            " On sipgate Neo, calls go through your phone's channel: tick channels:read, "
+            "without it sipgate-tui cannot place calls or list recent calls."
+        )
+    if account_type == "neo":
+        return " On sipgate Neo, channels:read is the scope that places calls and lists them."
+    if account_type == "unknown":
+        return (
+            " If your account is on sipgate Neo (every account since September 2025), tick "
+            "channels:read too; groups:read and phonelines:read let sipgate-tui tell which "
+            "kind of account you have."
+        )
+    return ""
+
+
+def account_line(account_type: str, why: str | None) -> Text:
+    """``sipgate Neo · why``: the account type in words, and how it was found out."""
+    label = ACCOUNT_LABELS.get(account_type, account_type)
+    return Text.assemble(
+        (label, "bold" if account_type != "unknown" else ""),
+        (f" · {why}", "dim") if why else "",
+    )
 
 
 def login_done(
@@ -342,10 +395,14 @@ def login_done(
     replaced: str | None,
     scopes: Mapping[str, bool | None],
     login_command: str,
+    account_type: str = "unknown",
+    account_why: str | None = None,
 ) -> RenderableType:
-    """Success: the token works, where it is stored (the store's own words), what it may do."""
+    """Success: the token works, where it is stored (the store's own words), what it may do,
+    and the account type (``account_why``: how it was found out)."""
     rows: list[tuple[str, Text | str]] = [
         ("User", user_id + (f" · {domain}" if domain else "")),
+        ("Account", account_line(account_type, account_why)),
         ("Token id", token_id),
         ("Stored in", stored_in),
     ]
@@ -357,7 +414,7 @@ def login_done(
         _rows(rows),
         Text(""),
         Text("What this token may do:", style="bold"),
-        scope_report(scopes, login_command),
+        scope_report(scopes, login_command, account_type=account_type),
     )
     title = "✓ Logged in" + ("" if profile == "default" else f" · profile {profile}")
     return _panel(body, title, OK)
@@ -377,8 +434,11 @@ def status_report(
     scopes: Mapping[str, bool | None],
     problem: AppError | None,
     login_command: str,
+    account_type: str | None = None,
+    account_why: str | None = None,
 ) -> RenderableType:
-    """Where the credentials come from, whether sipgate accepts them, and what they may do.
+    """Where the credentials come from, whether sipgate accepts them, what they may do, and
+    the account type (None: no row, as when there are no credentials to ask about).
 
     ``valid`` is None when it could not be checked (no network, keyring trouble).
     """
@@ -389,13 +449,17 @@ def status_report(
     verdict = _sipgate_verdict(valid, source, user_id, domain)
     if verdict is not None:
         rows.append(("sipgate", verdict))
+    if account_type is not None:
+        rows.append(("Account", account_line(account_type, account_why)))
     rows.append(("API", api_url))
     parts: list[RenderableType] = [_rows(rows)]
     if valid:
         parts += [
             Text(""),
             Text("What this token may do:", style="bold"),
-            scope_report(scopes, login_command, source=source),
+            scope_report(
+                scopes, login_command, source=source, account_type=account_type or "unknown"
+            ),
         ]
     if source == "env":
         parts += [
@@ -775,6 +839,15 @@ def no_call_appeared(plan: CallPlan, timeout: float) -> RenderableType:
         ),
     )
     return _panel(body, "No call connected", WARN)
+
+
+def no_live_view(account_type: str) -> RenderableType:
+    """Where live call status does not exist yet: one line instead of the live view."""
+    return Text(
+        f"Live call status is not available for {account_type} accounts yet (sipgate lists "
+        "no active calls there); `sipgate-tui config set live-view on` tries it anyway.",
+        style="dim",
+    )
 
 
 def rtcm_tip() -> RenderableType:

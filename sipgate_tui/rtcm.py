@@ -3,19 +3,35 @@
 ``GET /calls`` lists only *established* calls (not ringing ones), under ``data`` rather than
 ``items``; the session id of a dial may or may not be the call's id (sipgate-api.md). Answers
 are read defensively, as everywhere: a field of the wrong type is left out, never trusted.
+
+On sipgate Neo the calls are not in ``/history`` (except, for a while, on migrated accounts)
+but in each channel's events, ``GET /channels/{id}/events``, paged with an opaque
+``position`` cursor (sipgate-api.md, "sipgate Neo accounts"; the shape is a third-party
+client's). :func:`list_neo_history` maps their outgoing CALL events to the same
+:class:`HistoryEntry` as ``/history`` gives, and :func:`merge_history` joins both sources.
+UNCERTAIN: the events' order (both are handled: newest first lets paging stop early), whether
+a channel shared with colleagues lists their calls too (all its outgoing calls are shown), and
+whether ``terminatedAt`` minus ``establishedAt`` is what sipgate counts as the length.
 """
 
 from __future__ import annotations
 
+import datetime
+import itertools
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from sipgate_tui.account import normalise_api_number
-from sipgate_tui.api import SipgateClient
+from sipgate_tui.api import HttpStatusError, SipgateClient
+from sipgate_tui.channels import Channel, list_channels
 from sipgate_tui.text import one_line
 
 HISTORY_PAGE = 100
 MAX_HISTORY = 1000  # the API's own cap for limit
+EVENT_PAGE = 100  # events asked for per page; sipgate may answer fewer (the answer's limit)
+MAX_EVENT_PAGES = 20  # per channel: a channel that pages forever must not keep us forever
+DUPLICATE_WINDOW = 5.0  # seconds: the same call in /history and in a channel's events
 
 
 @dataclass(frozen=True)
@@ -155,3 +171,210 @@ def list_history(client: SipgateClient, limit: int) -> list[HistoryEntry]:
         if listed < size or (total is not None and offset >= total):
             break
     return entries[:limit]
+
+
+# -- sipgate Neo: the calls in the channels' events ------------------------------------------
+
+
+def _text(value: object, limit: int) -> str | None:
+    """A printable string field, cleaned; None for anything else."""
+    return one_line(value, limit) if isinstance(value, str) and value.strip() else None
+
+
+def parse_time(value: object) -> datetime.datetime | None:
+    """An ISO 8601 time of the API (``Z`` or an offset; none given means UTC), or None."""
+    if not isinstance(value, str) or not value.isprintable():
+        return None
+    try:
+        moment = datetime.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc)
+
+
+def _call_length(call: dict[str, Any]) -> int | None:
+    """Seconds from establishedAt to terminatedAt; 0 for a call that ended unanswered; None
+    while it goes on or when the times cannot be read."""
+    ended = parse_time(call.get("terminatedAt"))
+    if ended is None:
+        return None
+    if call.get("establishedAt") is None:
+        return 0
+    began = parse_time(call.get("establishedAt"))
+    seconds = (ended - began).total_seconds() if began is not None else -1.0
+    return round(seconds) if seconds >= 0 else None
+
+
+def parse_call_event(event: object) -> HistoryEntry | None:
+    """An outgoing CALL event as a history entry; None for any other event or an unusable one.
+
+    ``raw`` has the keys of a ``/history`` item (id, source, target, created, direction, type,
+    status, callStatus, duration: the values as the event gives them) and the event itself
+    under ``event``, so ``--json`` has one shape on both account types.
+    """
+    call = event.get("call") if isinstance(event, dict) else None
+    if not isinstance(event, dict) or event.get("type") != "CALL" or not isinstance(call, dict):
+        return None
+    if call.get("direction") != "OUTGOING":
+        return None
+    to = call.get("to")
+    number = normalise_api_number(to)
+    if number is None and not isinstance(to, str):
+        return None
+    created = next(
+        (t for t in (call.get("startedAt"), event.get("createdAt")) if parse_time(t)), None
+    )
+    state, duration = _text(call.get("state"), 30), _call_length(call)
+    raw = {
+        "id": event.get("eventId"),
+        "source": call.get("from"),
+        "target": to,
+        "created": created,
+        "direction": "OUTGOING",
+        "type": "CALL",
+        "status": call.get("state"),
+        "callStatus": call.get("state"),
+        "duration": duration,
+        "event": event,
+    }
+    target = number or one_line(str(to), 40)
+    return HistoryEntry(target, created, duration, state, raw)
+
+
+def parse_events_page(data: object) -> tuple[list[dict[str, Any]], str | None]:
+    """The events of one page (objects only) and the position of the next page, if any."""
+    events = data.get("events") if isinstance(data, dict) else None
+    position = data.get("position") if isinstance(data, dict) else None
+    listed = events if isinstance(events, list) else []
+    found = [event for event in listed if isinstance(event, dict)]
+    usable = position if isinstance(position, str) and position.strip() else None
+    return found, usable
+
+
+def _event_key(event: dict[str, Any]) -> object:
+    """What makes an event the same one on another page: its id, else its call's sid."""
+    call = event.get("call")
+    sid = call.get("callSid") if isinstance(call, dict) else None
+    return event.get("eventId") or sid or repr(event)
+
+
+def read_channel_calls(
+    client: SipgateClient, channel_id: str, limit: int
+) -> tuple[list[HistoryEntry], bool]:
+    """The outgoing calls of one channel, and whether the page cap cut the reading short.
+
+    Pages follow ``position`` until the last page, a page that adds no new event (a server
+    that repeats itself), or MAX_EVENT_PAGES. While the events come newest first, reading
+    stops once ``limit`` calls are in; listed oldest first, every page is needed.
+    """
+    entries: list[HistoryEntry] = []
+    seen: set[object] = set()
+    params: dict[str, str | int] = {"limit": EVENT_PAGE}
+    newest_first = True
+    for _ in range(MAX_EVENT_PAGES):
+        data = client.get_json(f"/channels/{_path_part(channel_id)}/events", params)
+        events, position = parse_events_page(data)
+        fresh = [event for event in events if _event_key(event) not in seen]
+        seen.update(_event_key(event) for event in fresh)
+        entries += [entry for entry in map(parse_call_event, fresh) if entry is not None]
+        newest_first = newest_first and _descending(entries)
+        if not fresh or position is None or position == params.get("position"):
+            return entries, False
+        if newest_first and len(entries) >= limit:
+            return entries, False
+        params = {"limit": EVENT_PAGE, "position": position}
+    return entries, True
+
+
+def _path_part(text: str) -> str:
+    # A channel id comes from the server: escaped whole, it stays one step of the path.
+    return quote(text, safe="")
+
+
+def _descending(entries: list[HistoryEntry]) -> bool:
+    times = [t for t in (parse_time(entry.created) for entry in entries) if t is not None]
+    return all(a >= b for a, b in itertools.pairwise(times))
+
+
+def _newest_first(entries: list[HistoryEntry]) -> list[HistoryEntry]:
+    """Sorted by time, newest first; entries without a readable time last, in their order."""
+    floor = datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)
+    return sorted(entries, key=lambda entry: parse_time(entry.created) or floor, reverse=True)
+
+
+def _users_channels(channels: list[Channel], user_id: str) -> list[Channel]:
+    """The channels the user is in: with devices of theirs, or listing them among the users.
+    When no channel lists users at all, every channel (the shape is a third party's)."""
+    if not any(isinstance(channel.raw.get("users"), list) for channel in channels):
+        return channels
+    return [
+        channel
+        for channel in channels
+        if channel.device_ids
+        or any(
+            isinstance(user, dict) and user.get("id") == user_id
+            for user in channel.raw.get("users") or []
+        )
+    ]
+
+
+def list_neo_history(
+    client: SipgateClient, user_id: str, limit: int
+) -> tuple[list[HistoryEntry], list[str]]:
+    """The last ``limit`` outgoing calls of every channel the user is in, newest first, and
+    notes on what could not be read (needs ``channels:read``).
+
+    A channel that refuses its events (403: a private one) or no longer has them (404) is
+    skipped with a note; every other failure raises, as on classic. The same call listed in
+    two channels is shown once.
+    """
+    entries: list[HistoryEntry] = []
+    notes: list[str] = []
+    calls_seen: set[object] = set()
+    for channel in _users_channels(list_channels(client, user_id), user_id):
+        try:
+            found, capped = read_channel_calls(client, channel.id, limit)
+        except HttpStatusError as error:
+            if error.status not in (403, 404):
+                raise
+            notes.append(
+                f"Skipped the channel {channel.name}: sipgate does not show its calls to this "
+                f"token (HTTP {error.status})."
+            )
+            continue
+        if capped:
+            notes.append(
+                f"Read the first {MAX_EVENT_PAGES} pages of the channel {channel.name} only: "
+                "older calls in it may be missing."
+            )
+        for entry in found:
+            sid = _call_sid(entry)
+            if sid is None or sid not in calls_seen:
+                calls_seen.add(sid)
+                entries.append(entry)
+    return _newest_first(entries)[:limit], notes
+
+
+def _call_sid(entry: HistoryEntry) -> object:
+    event = entry.raw.get("event")
+    call = event.get("call") if isinstance(event, dict) else None
+    return call.get("callSid") if isinstance(call, dict) else None
+
+
+def merge_history(
+    events: list[HistoryEntry], classic: list[HistoryEntry], limit: int
+) -> list[HistoryEntry]:
+    """The calls of both sources (a migrated account still has some in ``/history``), newest
+    first, at most ``limit``. A ``/history`` entry for the same number as a channel's call
+    within DUPLICATE_WINDOW seconds is that call again: the channel's entry stays."""
+
+    def duplicate(entry: HistoryEntry) -> bool:
+        when = parse_time(entry.created)
+        return when is not None and any(
+            other.target == entry.target
+            and (other_time := parse_time(other.created)) is not None
+            and abs((other_time - when).total_seconds()) <= DUPLICATE_WINDOW
+            for other in events
+        )
+
+    return _newest_first([*events, *(entry for entry in classic if not duplicate(entry))])[:limit]

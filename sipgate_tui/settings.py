@@ -29,6 +29,7 @@ CONFIG_FILE = "config.toml"
 STATE_FILE = "state.json"
 MAX_RECENT = 20
 _E164 = re.compile(r"\+[1-9][0-9]{5,14}")
+REMEMBERED_TYPES = ("classic", "neo")  # "unknown" is never remembered: it is no finding
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,9 @@ class ProfileSettings:
     region: str | None = None
     history: bool = True
     favourites: dict[str, str] = field(default_factory=dict)
+    account_type: str = "auto"  # auto | classic | neo: forces the account type
+    neo_numbers: str = "digits"  # digits | plus: the number format of POST /calls on Neo
+    live_view: str = "auto"  # auto | on | off: follow the call after the dial
 
 
 @dataclass(frozen=True)
@@ -59,11 +63,20 @@ class ProfileState:
     last_device: str | None = None
     user_id: str | None = None  # cached from /authorization/userinfo, per token id
     user_token_id: str | None = None
+    account_type: str | None = None  # "classic" or "neo", as detected, per token id
+    account_type_token_id: str | None = None
 
     def user_id_for(self, token_id: str) -> str | None:
         """The cached user id, if it was learnt with this token id: another token (after a
         new login, or in the environment) may belong to another user."""
         return self.user_id if self.user_id and self.user_token_id == token_id else None
+
+    def account_type_for(self, token_id: str) -> str | None:
+        """The remembered account type ("classic" or "neo"), if it was detected with this
+        token id (another token may belong to another account); else None."""
+        if self.account_type_token_id != token_id:
+            return None
+        return self.account_type if self.account_type in REMEMBERED_TYPES else None
 
 
 def config_dir(env: Mapping[str, str]) -> Path:
@@ -196,6 +209,7 @@ class SettingsStore:
             if not isinstance(table["history"], bool):
                 raise self._bad_value(f"{prefix}.history", "must be true or false")
             values["history"] = table["history"]
+        values.update(self._choices(table))
         favourites = table.get("favourites", {})
         if not isinstance(favourites, Mapping):
             raise self._bad_value(f"{prefix}.favourites", "must be a table of name = number")
@@ -210,6 +224,21 @@ class SettingsStore:
                 checked[str(name)] = parse_phone_number(number, region).e164
         values["favourites"] = checked
         return ProfileSettings(**values)
+
+    def _choices(self, table: Mapping[str, Any]) -> dict[str, str]:
+        """The settings that take one of a few words (account-type, ...), checked."""
+        values: dict[str, str] = {}
+        for key in SETTING_KEYS:
+            if key.choices and key.field in table:
+                value = table[key.field]
+                word = value.strip().lower() if isinstance(value, str) else None
+                if word not in key.choices:
+                    raise self._bad_value(
+                        f"profiles.{self.profile}.{key.field}",
+                        f"must be {key.choices_in_words()} (in quotes)",
+                    )
+                values[key.field] = word
+        return values
 
     @contextlib.contextmanager
     def _naming(self, key: str) -> Iterator[None]:
@@ -259,6 +288,8 @@ class SettingsStore:
             last_device=_str_or_none(entry.get("last_device")),
             user_id=_str_or_none(entry.get("user_id")),
             user_token_id=_str_or_none(entry.get("user_token_id")),
+            account_type=_str_or_none(entry.get("account_type")),
+            account_type_token_id=_str_or_none(entry.get("account_type_token_id")),
         )
 
     def forget_recent(self) -> int:
@@ -296,9 +327,14 @@ class SettingsStore:
         *,
         call: tuple[str, str, str] | None = None,
         user: tuple[str, str] | None = None,
+        account_type: tuple[str, str] | None = None,
     ) -> None:
         """Remember, in one write, a call (number, device, pretty: put first in the recent
-        numbers, bounded) and/or a user id learnt for a token id (token id, user id)."""
+        numbers, bounded), a user id learnt for a token id (token id, user id) and/or an
+        account type detected for a token id (token id, "classic" or "neo"; any other type
+        is no finding and is not written)."""
+        if account_type is not None and account_type[1] not in REMEMBERED_TYPES:
+            account_type = None
         from datetime import datetime, timezone
 
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -316,8 +352,10 @@ class SettingsStore:
                 entry["last_device"] = device
             if user is not None:
                 entry["user_token_id"], entry["user_id"] = user
+            if account_type is not None:
+                entry["account_type_token_id"], entry["account_type"] = account_type
 
-        if call is not None or user is not None:
+        if call is not None or user is not None or account_type is not None:
             self._edit_state(change)
 
     def remember_call(self, number: str, device: str, pretty: str = "") -> None:
@@ -345,7 +383,7 @@ class SettingsStore:
             "state-unreadable",
             f"The state file {self.state_path} is damaged ({where}); recent numbers are not "
             "used or updated. Delete it to start a fresh list (it holds only recent numbers, "
-            "the last phone and a cached user id).",
+            "the last phone, a cached user id and the account type).",
             hint=f"Delete {self.state_path}; it is rebuilt on the next call.",
         )
 

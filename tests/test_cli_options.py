@@ -288,8 +288,9 @@ def test_a_command_line_becomes_these_options(
     assert parse(args) == (G, run, options, json_mode, True)
 
 
-def test_the_demo_takes_no_options_and_ignores_the_global_ones() -> None:
-    assert parse(["demo"]) == (G, demo.run, None, False, False)
+def test_the_demo_takes_its_account_kind_and_ignores_the_global_ones() -> None:
+    assert parse(["demo"]) == (G, demo.run, demo.DemoOptions(), False, False)
+    assert parse(["demo", "--neo"]) == (G, demo.run, demo.DemoOptions(neo=True), False, False)
     assert parse(["--api-url", "http://127.0.0.1:1/v2", "demo"])[4] is False
 
 
@@ -300,6 +301,9 @@ GLOBALS: list[tuple[list[str], GlobalOptions]] = [
     (["--debug"], GlobalOptions(debug=True)),
     (["--profile", "work"], GlobalOptions(profile="work")),
     (["--api-url", "http://127.0.0.1:8080/v2"], GlobalOptions(api_url="http://127.0.0.1:8080/v2")),
+    (["--account-type", "neo"], GlobalOptions(account_type="neo")),
+    (["--account-type", "Classic"], GlobalOptions(account_type="classic")),
+    (["--account-type", "auto"], GlobalOptions()),
     (
         ["--api-url", "https://api.example.test/v2", "--profile", "work", "--no-input", "--debug"],
         GlobalOptions(
@@ -330,6 +334,8 @@ ENVIRONMENT: list[tuple[dict[str, str], GlobalOptions]] = [
     ({"SIPGATE_TUI_NO_INPUT": "true"}, GlobalOptions(no_input=True)),
     ({"SIPGATE_TUI_NO_INPUT": "0"}, GlobalOptions()),
     ({"SIPGATE_TUI_DEBUG": "1"}, GlobalOptions(debug=True)),
+    ({"SIPGATE_TUI_ACCOUNT_TYPE": "neo"}, GlobalOptions(account_type="neo")),
+    ({"SIPGATE_TUI_ACCOUNT_TYPE": " CLASSIC "}, GlobalOptions(account_type="classic")),
 ]
 
 
@@ -347,8 +353,35 @@ def test_global_options_from_the_environment(
 
 def test_a_flag_beats_its_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SIPGATE_PROFILE", "home")
-    global_options, *_ = parse(["--profile", "work", "status"])
-    assert global_options.profile == "work"
+    monkeypatch.setenv("SIPGATE_TUI_ACCOUNT_TYPE", "neo")
+    global_options, *_ = parse(["--profile", "work", "--account-type", "classic", "status"])
+    assert (global_options.profile, global_options.account_type) == ("work", "classic")
+
+
+@pytest.mark.parametrize(
+    ("args", "variables"),
+    [
+        (["--account-type", "pbx", "status"], {}),
+        (["--account-type", "unknown", "status"], {}),  # a finding, not a choice
+        (["status"], {"SIPGATE_TUI_ACCOUNT_TYPE": "neo2"}),
+    ],
+    ids=["flag", "unknown", "variable"],
+)
+def test_an_account_type_that_is_no_choice_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch, args: list[str], variables: dict[str, str]
+) -> None:
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    seen: list[Invocation] = []
+    with pytest.raises(typer.BadParameter) as caught:
+        app(
+            args,
+            prog_name="sipgate-tui",
+            standalone_mode=False,
+            obj=lambda typer_ctx, invocation: seen.append(invocation),
+        )
+    assert "is not one of auto, classic, neo" in caught.value.format_message()
+    assert seen == []
 
 
 @pytest.mark.parametrize(
@@ -357,6 +390,7 @@ def test_a_flag_beats_its_environment_variable(monkeypatch: pytest.MonkeyPatch) 
         ["call", "--timeout", "soon"],
         ["history", "--limit", "many"],
         ["status", "--no-input"],  # a global option after the command
+        ["status", "--account-type", "neo"],
         ["--json", "status"],  # a command option before it
         ["config", "set", "region"],  # no value
         ["favourites", "add", "mom"],  # no number

@@ -33,7 +33,7 @@ def test_the_recorded_walkthrough_places_the_call_on_the_simulator(
         "https://api.sipgate.invalid/v2",
         env={"SIPGATE_TOKEN_ID": "real-id", "SIPGATE_TOKEN": "real-token"},
     )
-    assert demo.run(ctx) == ExitCode.OK
+    assert demo.run(demo.DemoOptions(), ctx) == ExitCode.OK
     assert received == [{"caller": "e0", "callee": "+4915799912345", "callerId": "+492115550001"}]
     shown = output_of(ctx.out)
     for screen in (
@@ -49,6 +49,35 @@ def test_the_recorded_walkthrough_places_the_call_on_the_simulator(
         assert screen in shown, screen
     panels = re.findall(r"╭─(.*?)─", shown)
     assert panels and all("DEMO" in title for title in panels)  # every panel says so
+
+
+def test_the_neo_walkthrough_places_the_call_the_neo_way(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    placed: list[tuple[str, dict]] = []
+    original_exit = SipgateSimulator.__exit__
+
+    def record_then_stop(self: SipgateSimulator, *exc: object) -> None:
+        placed.extend((r.path, r.json) for r in self.requests if r.method == "POST")
+        original_exit(self, *exc)
+
+    monkeypatch.setattr(SipgateSimulator, "__exit__", record_then_stop)
+    ctx = make_context("https://api.sipgate.invalid/v2")
+    assert demo.run(demo.DemoOptions(neo=True), ctx) == ExitCode.OK
+    calls = [(path, body) for path, body in placed if path in ("/sessions/calls", "/calls")]
+    assert calls == [
+        (
+            "/calls",
+            {
+                "deviceId": "e0",
+                "targetNumber": "4915799912345",
+                "callerId": "492115550001",
+                "channelId": "ch0",
+            },
+        )
+    ]
+    shown = output_of(ctx.out)
+    assert "sipgate Neo" in shown and "Demo finished" in shown
 
 
 def test_the_demo_never_uses_the_real_environment_keyring_or_config(

@@ -71,6 +71,9 @@ def test_config_json(tmp_path: Path) -> None:
         "default-caller-id": None,
         "region": None,
         "history": True,
+        "account-type": "auto",
+        "neo-numbers": "digits",
+        "live-view": "auto",
     }
     assert document["configPath"].endswith("config.toml")
 

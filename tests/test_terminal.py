@@ -181,3 +181,31 @@ def test_ctrl_c_while_the_request_is_on_its_way_says_it_may_have_been_placed(
         child.expect("may have been placed")
         assert finish(child) == 6
         assert server.received.count(b"POST /v2/sessions/calls") == 1
+
+
+def test_a_person_places_a_call_on_a_sipgate_neo_account(
+    console_script: str, env: dict[str, str]
+) -> None:
+    with SipgateSimulator(account_type="neo") as neo:
+        child = spawn(console_script, {**env, "SIPGATE_API_URL": neo.url}, "call")
+        child.expect("Whom do you want to call?")
+        child.send("0157 99912345\r")
+        child.expect("Which phone rings first?")
+        child.expect("Desk phone \\(e0\\) · online")
+        child.send("\r")
+        child.expect("Which number should they see?")
+        child.send("\r")
+        child.expect("Place this call\\?.*y/N")
+        child.send("y")
+        child.expect("Call accepted")
+        child.expect("Call id")
+        child.expect("Live call status is not available for sipgate Neo accounts yet")
+        assert finish(child) == 0
+        placing = [r for r in neo.requests if r.method == "POST"]
+        # The probes alongside the questions told the type: the Neo request, once.
+        assert [r.path for r in placing] == ["/calls"]
+        assert placing[0].json == {
+            "deviceId": "e0",
+            "targetNumber": "4915799912345",
+            "channelId": "ch0",
+        }

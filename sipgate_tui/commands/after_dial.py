@@ -66,13 +66,15 @@ class CallsBefore:
 class DeviceCheck:
     """Whether the phone that rings first is online, looked up while the POST is on its way."""
 
-    def __init__(self, client: SipgateClient, user: UserId, device_id: str) -> None:
+    def __init__(
+        self, client: SipgateClient, user: UserId, device_id: str, *, all_types: bool = False
+    ) -> None:
         self._device_id = device_id
 
         def check() -> str | None:
             # Only ever a warning: whatever goes wrong here must not touch the call's outcome.
             try:
-                devices = list_devices(client, user.get())
+                devices = list_devices(client, user.get(), all_types=all_types)
             except ApiError:
                 return None
             known = next((d for d in devices if d.id == device_id), None)

@@ -9,13 +9,23 @@ it (the look at the calls, the device check, the live view) in ``after_dial``.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from sipgate_tui.account_type import AccountKind, account_kind
 from sipgate_tui.api import ApiError, Timeouts, plain_headers
 from sipgate_tui.commands.after_dial import CallsBefore, DeviceCheck, follow_call
 from sipgate_tui.commands.common import Session, open_session, timeouts_from_option
+from sipgate_tui.commands.dial_route import (
+    NEO,
+    AccountTypeProbe,
+    Dialled,
+    dial,
+    live_view_for,
+    no_caller_on_neo,
+    pick_channel,
+)
 from sipgate_tui.credentials import Credentials, from_environment, profile_command
 from sipgate_tui.errors import AppError, Cancelled, ExitCode, InputError
 from sipgate_tui.lookups import AccountLookups
@@ -30,7 +40,7 @@ from sipgate_tui.numbers import (
 from sipgate_tui.options import DEFAULT_REGION
 from sipgate_tui.plan import CallPlan, ChosenDevice, offline_warning
 from sipgate_tui.settings import ProfileSettings, ProfileState, SettingsStore
-from sipgate_tui.user_id import UserId, remember_learnt
+from sipgate_tui.user_id import UserId
 
 if TYPE_CHECKING:
     from sipgate_tui.context import AppContext
@@ -57,6 +67,7 @@ class CallOptions:
     timeout: float | None = None
     history: bool = True
     wait: bool = True  # follow the call live after the dial (terminal only; --no-wait: off)
+    channel: str | None = None  # sipgate Neo: the channel the call goes through
 
 
 @dataclass(frozen=True)
@@ -112,7 +123,7 @@ def run(options: CallOptions, ctx: AppContext) -> ExitCode:
     if options.dry_run:  # needs no credentials (it may show the environment's token id)
         if _will_ask(options, setup, draft):
             draft = _ask_missing(ctx, ctx.make_prompter(), setup, draft, None)
-        _show_dry_run(draft.plan(), ctx, options.json)
+        _show_dry_run(draft.plan(), ctx, options, setup)
         return ExitCode.OK
     # Credentials before any question, so nobody answers three prompts only to learn that
     # nothing can be sent.
@@ -126,18 +137,26 @@ def _call(
 ) -> None:
     """Connect, ask, confirm, dial, remember, report, follow."""
     user = UserId(session.client, setup.state.user_id_for(session.token_id))
+    kind = _account_kind(ctx, setup, session.token_id)
+    if kind.neo and draft.ring_number is not None:
+        raise no_caller_on_neo()
     asking = _will_ask(options, setup, draft)
     prompter = ctx.make_prompter() if asking or not options.yes else None
-    lookups = None
+    lookups = detection = None
     if asking:
         assert prompter is not None
-        # The account's lists load while the user reads the first question.
-        lookups = _start_lookups(session, user)
-        draft = _ask_missing(ctx, prompter, setup, draft, lookups)
+        # The account's lists (and, when unknown, its type) load while the user reads the
+        # first question.
+        detection = AccountTypeProbe(session.client, user) if kind.type == "unknown" else None
+        lookups = _start_lookups(session, user, kind, detection)
+        draft = _ask_missing(ctx, prompter, setup, draft, lookups, neo=kind.neo)
+    kind = detection.found(kind) if detection is not None else kind
     plan = draft.plan()
+    channel = _channel_picker(ctx, options, setup, session, user, plan, prompter, kind)
     # Following the call needs the calls that exist before the dial; fetched while the
     # summary is on screen (or alongside the POST), it adds no wait.
-    before = CallsBefore(session.client) if _may_follow(options, ctx) else None
+    follow = _may_follow(options, ctx) and live_view_for(setup.settings.live_view, kind.type)
+    before = CallsBefore(session.client) if follow else None
     if prompter is not None and not options.yes:
         plan = _confirm(ctx, prompter, plan, draft, lookups)
         if before is not None:
@@ -145,13 +164,48 @@ def _call(
     # Scripts get the offline check too, but alongside the POST: it never delays it.
     check = None
     if not asking and plan.ring_number is None:
-        check = DeviceCheck(session.client, user, plan.device_id)
-    session_id = _dial(ctx, session, plan)
-    plan = plan.with_notes(check.warning() if check else None)
-    plan = _remember(setup, session, plan, user)
-    _report(ctx, options, plan, session_id, before)
-    if before is not None:
-        follow_call(ctx, session.client, plan, session_id, before)
+        check = DeviceCheck(session.client, user, plan.device_id, all_types=kind.neo)
+    dialled = _dial(ctx, session, plan, kind, channel, setup)
+    plan = plan.with_notes(*dialled.notes, check.warning() if check else None)
+    learnt = dialled.learnt_type or (kind.type if detection and not kind.forced else None)
+    plan = _remember(setup, session, plan, user, learnt)
+    _report(ctx, options, plan, dialled, learnt or kind.type, before)
+    if before is not None and live_view_for(setup.settings.live_view, dialled.account_type):
+        follow_call(ctx, session.client, plan, dialled.call_id, before)
+    elif _may_follow(options, ctx) and setup.settings.live_view != "off":
+        from sipgate_tui import render
+
+        ctx.show(render.no_live_view(NEO))
+
+
+def _channel_picker(
+    ctx: AppContext,
+    options: CallOptions,
+    setup: CallSetup,
+    session: Session,
+    user: UserId,
+    plan: CallPlan,
+    prompter: Prompter | None,
+    kind: AccountKind,
+) -> Callable[[], tuple[str | None, str | None]]:
+    """How the Neo request finds its channel: asked now on a known Neo account (so the
+    question comes before the summary), looked up only if needed otherwise."""
+
+    def pick() -> tuple[str | None, str | None]:
+        return pick_channel(
+            session,
+            user,
+            plan.device_id,
+            given=options.channel,
+            prompter=prompter if setup.interactive else None,
+            why_no_prompts=ctx.why_no_prompts(json_mode=options.json),
+        )
+
+    if not kind.neo:
+        return pick
+    with _cancel_means_no_call():
+        picked = pick()
+    return lambda: picked
 
 
 # -- settings and the draft ----------------------------------------------------------------
@@ -225,6 +279,11 @@ def _will_ask(options: CallOptions, setup: CallSetup, draft: CallDraft) -> bool:
     return setup.interactive and (missing or not options.yes)
 
 
+def _account_kind(ctx: AppContext, setup: CallSetup, token_id: str | None) -> AccountKind:
+    remembered = setup.state.account_type_for(token_id) if token_id else None
+    return account_kind(ctx.options.account_type, setup.settings.account_type, remembered, ctx.env)
+
+
 def _may_follow(options: CallOptions, ctx: AppContext) -> bool:
     return options.wait and not options.json and ctx.terminal
 
@@ -232,8 +291,16 @@ def _may_follow(options: CallOptions, ctx: AppContext) -> bool:
 # -- connect and ask -------------------------------------------------------------------------
 
 
-def _start_lookups(session: Session, user: UserId) -> AccountLookups:
-    return AccountLookups(session.client, user, from_environment=session.found.source == "env")
+def _start_lookups(
+    session: Session, user: UserId, kind: AccountKind, detection: AccountTypeProbe | None
+) -> AccountLookups:
+    return AccountLookups(
+        session.client,
+        user,
+        from_environment=session.found.source == "env",
+        all_device_types=kind.neo,  # type=all only once the account is known to be Neo
+        also_start=detection.start if detection is not None else None,
+    )
 
 
 def _ask_missing(
@@ -242,8 +309,11 @@ def _ask_missing(
     setup: CallSetup,
     draft: CallDraft,
     lookups: AccountLookups | None,
+    *,
+    neo: bool = False,
 ) -> CallDraft:
-    """Ask for what the command line left open; warn before an offline or unknown phone."""
+    """Ask for what the command line left open; warn before an offline or unknown phone
+    (``neo``: mark the phones sipgate Neo is reported not to ring first)."""
     from sipgate_tui.commands import call_questions as questions
 
     settings, region = setup.settings, setup.region
@@ -266,6 +336,7 @@ def _ask_missing(
             draft.device,
             preferred=settings.default_device or setup.state.last_device,
             through_number=draft.ring_number is not None,
+            neo=neo,
         )
         draft = replace(draft, device=device)
         if draft.ask_caller_id:
@@ -313,11 +384,25 @@ def _confirm(
     return plan
 
 
-def _dial(ctx: AppContext, session: Session, plan: CallPlan) -> str:
-    """Send the call request once; every failure becomes the user-facing problem."""
+def _dial(
+    ctx: AppContext,
+    session: Session,
+    plan: CallPlan,
+    kind: AccountKind,
+    channel: Callable[[], tuple[str | None, str | None]],
+    setup: CallSetup,
+) -> Dialled:
+    """Send the call request once (the Neo one at most once more, after a definite
+    refusal); every failure becomes the user-facing problem."""
     try:
-        with ctx.waiting(f"Placing the call: ringing {plan.device_id} first…"):
-            return session.client.place_call(plan.request)
+        return dial(
+            ctx,
+            session,
+            plan,
+            kind,
+            channel=channel,
+            plus_sign=setup.settings.neo_numbers == "plus",
+        )
     except KeyboardInterrupt:
         from sipgate_tui.problems import UNKNOWN_OUTCOME_HINT
 
@@ -341,19 +426,20 @@ def _dial(ctx: AppContext, session: Session, plan: CallPlan) -> str:
         ) from None
 
 
-def _remember(setup: CallSetup, session: Session, plan: CallPlan, user: UserId) -> CallPlan:
-    """The number as the newest recent one, and a user id learnt on the way: one write, from
-    this thread (lookups never write the state file, so no update is lost)."""
-    if not setup.remember:
-        remember_learnt(setup.store, session.token_id, user)
-        return plan
-    learnt = (session.token_id, user.learnt) if user.learnt else None
+def _remember(
+    setup: CallSetup, session: Session, plan: CallPlan, user: UserId, account_type: str | None
+) -> CallPlan:
+    """The number as the newest recent one, a user id and an account type learnt on the way:
+    one write, from this thread (lookups never write the state file, so no update is lost)."""
+    token_id = session.token_id
+    learnt_user = (token_id, user.learnt) if user.learnt else None
+    learnt_type = (token_id, account_type) if account_type in ("classic", "neo") else None
+    call = (plan.callee.e164, plan.device_id, plan.callee.pretty) if setup.remember else None
     try:
-        setup.store.remember(
-            call=(plan.callee.e164, plan.device_id, plan.callee.pretty), user=learnt
-        )
+        setup.store.remember(call=call, user=learnt_user, account_type=learnt_type)
     except AppError as error:
-        return plan.with_notes(f"Not remembered: {error.message}")
+        if setup.remember:  # without history, a cache that could not be written costs nothing
+            return plan.with_notes(f"Not remembered: {error.message}")
     return plan
 
 
@@ -361,15 +447,20 @@ def _report(
     ctx: AppContext,
     options: CallOptions,
     plan: CallPlan,
-    session_id: str,
+    dialled: Dialled,
+    account_type: str,
     before: CallsBefore | None,
 ) -> None:
+    """The outcome: the JSON document, or the panel (``account_type``: as known now, which
+    may be "unknown" when the classic request was accepted: that does not tell)."""
     if options.json:
         ctx.emit_json(
             {
                 "ok": True,
-                "sessionId": session_id,
-                "request": plan.request.body(),
+                "sessionId": dialled.call_id,  # published: the call's id on either path
+                "callId": dialled.call_id,
+                "accountType": account_type,
+                "request": dialled.sent,
                 "warnings": list(plan.notes),
             }
         )
@@ -379,11 +470,12 @@ def _report(
     ctx.show(
         render.call_accepted(
             plan,
-            session_id,
+            dialled.call_id,
             # Without --yes the summary showed the notes already.
             show_notes=options.yes,
             # A followed call explains a silent phone itself.
             show_hints=not (before is not None and before.ready()),
+            id_label="Session" if dialled.account_type == "classic" else "Call id",
         )
     )
 
@@ -429,38 +521,66 @@ def _require_values(draft: CallDraft, *, reason: str) -> None:
 # -- dry run ---------------------------------------------------------------------------------
 
 
-def _show_dry_run(plan: CallPlan, ctx: AppContext, json_mode: bool) -> None:
-    url = f"{ctx.options.api_url}/sessions/calls"
+def _show_dry_run(plan: CallPlan, ctx: AppContext, options: CallOptions, setup: CallSetup) -> None:
+    """The request that would really be sent: the Neo one when the account is known (forced
+    or remembered) to be sipgate Neo, else the classic one (with a note when unknown)."""
+    credentials = _environment_credentials(ctx)
+    # Without reading the keyring the token is unknown: the type remembered for the profile's
+    # token stands in (a dry run must not unlock the keyring to find out).
+    token_id = credentials.token_id if credentials else setup.state.account_type_token_id
+    kind = _account_kind(ctx, setup, token_id)
+    if kind.neo:
+        plan = plan.with_notes(
+            None
+            if options.channel
+            else f"On {NEO} the channel that holds {plan.device_id} "
+            "is added as channelId when the call is placed (a dry run reads no account)."
+        )
+        path, body = (
+            "/calls",
+            plan.neo_request(
+                options.channel, plus_sign=setup.settings.neo_numbers == "plus"
+            ).body(),
+        )
+    else:
+        path, body = "/sessions/calls", plan.request.body()
+        if kind.type == "unknown":
+            plan = plan.with_notes(
+                f"If this account is {NEO}, sipgate refuses this request and sipgate-tui sends "
+                "POST /calls instead (deviceId, targetNumber, callerId, channelId)."
+            )
+    url = f"{ctx.options.api_url}{path}"
     headers = plain_headers(has_body=True)
-    headers["Authorization"] = _masked_authorization(ctx)
-    body = plan.request.body()
-    if json_mode:
+    headers["Authorization"] = _masked_authorization(credentials)
+    if options.json:
         ctx.emit_json(
             {
                 "ok": True,
                 "dryRun": True,
                 "request": body,
                 "http": {"method": "POST", "url": url, "headers": headers},
+                "accountType": kind.type,
                 "warnings": list(plan.notes),
             }
         )
-    else:
-        from sipgate_tui import render
+        return
+    from sipgate_tui import render
 
-        if plan.notes:
-            ctx.show(render.notes(plan.notes))
-        ctx.show(render.dry_run("POST", url, headers, body))
+    if plan.notes:
+        ctx.show(render.notes(plan.notes))
+    ctx.show(render.dry_run("POST", url, headers, body))
 
 
-def _masked_authorization(ctx: AppContext) -> str:
-    """What the Authorization header would carry, with the token masked.
-
-    Only the environment is consulted: a dry run must not unlock or read the keyring.
-    """
+def _environment_credentials(ctx: AppContext) -> Credentials | None:
+    """The environment's credentials, if complete: a dry run never reads the keyring."""
     try:
-        credentials: Credentials | None = from_environment(ctx.env)
+        return from_environment(ctx.env)
     except AppError:
-        credentials = None
+        return None
+
+
+def _masked_authorization(credentials: Credentials | None) -> str:
+    """What the Authorization header would carry, with the token masked."""
     if credentials is None:
         return "Basic base64(<token id>:<token>) (from the keyring, which a dry run does not read)"
     return f"Basic base64({credentials.token_id}:{credentials.masked_token()})"

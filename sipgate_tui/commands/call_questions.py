@@ -24,6 +24,15 @@ from sipgate_tui.prompts import LiveHint, Option, Prompter, Suggestion, Validato
 from sipgate_tui.settings import Recent
 
 NUMBER_EXAMPLE = "e.g. 0157 99912345 or +49 157 99912345"
+# Reported by a third-party client (sipgate refuses them with "Invalid invitable device").
+NOT_ON_NEO = " · mobile: sipgate Neo is reported to refuse it here"
+
+
+def not_on_neo(device: Device) -> bool:
+    """A device sipgate Neo is reported not to ring first: the mobile app."""
+    return (device.type or "").upper() == "MOBILE"
+
+
 TYPE_IT = object()  # the "type it instead" entry of a picker
 OWN_NUMBER = object()  # "the phone's own number" in the caller-ID picker
 
@@ -41,8 +50,13 @@ def ask_device(
     *,
     preferred: str | None,
     through_number: bool,
+    neo: bool = False,
 ) -> ChosenDevice:
-    """Pick a phone from the account's list, or type its id when the list is unavailable."""
+    """Pick a phone from the account's list, or type its id when the list is unavailable.
+
+    On sipgate Neo, mobile devices are reported not to work as the phone that rings first
+    ("Invalid invitable device"): they are marked with the reason and offered last.
+    """
     question = "Which device places the call?" if through_number else "Which phone rings first?"
     devices = wait_for(ctx, "Loading your phones…", lookups.devices) if lookups else None
     if isinstance(devices, list):
@@ -50,9 +64,17 @@ def ask_device(
         if callable_devices:
             ordered = sorted(
                 callable_devices,
-                key=lambda d: (d.id != preferred, d.online is False, d.alias.lower()),
+                key=lambda d: (
+                    neo and not_on_neo(d),
+                    d.id != preferred,
+                    d.online is False,
+                    d.alias.lower(),
+                ),
             )
-            options = [Option(device.label(), device) for device in ordered]
+            options = [
+                Option(device.label() + (NOT_ON_NEO if neo and not_on_neo(device) else ""), device)
+                for device in ordered
+            ]
             options.append(Option("Another device: type its id", TYPE_IT))
             chosen = prompter.select(question, options, default=ordered[0])
             if isinstance(chosen, Device):
@@ -80,6 +102,7 @@ def settle_device(
     *,
     preferred: str | None,
     through_number: bool,
+    neo: bool = False,
 ) -> ChosenDevice:
     """The phone that rings first: the one given (checked against the account), else picked;
     an offline or unknown phone is called only when the user says so."""
@@ -91,7 +114,7 @@ def settle_device(
             chosen = None  # pick another one
     while chosen is None:
         chosen = ask_device(
-            ctx, prompter, lookups, preferred=preferred, through_number=through_number
+            ctx, prompter, lookups, preferred=preferred, through_number=through_number, neo=neo
         )
         warning = offline_warning(chosen)
         if chosen.device is None and lookups is not None:

@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
 from sipgate_tui import rtcm
+from sipgate_tui.account_type import (
+    account_kind,
+    effective_type,
+    forced_choice,
+    remembered_of,
+    setting_of,
+)
 from sipgate_tui.api import ApiError, HttpStatusError
 from sipgate_tui.commands.common import Session, open_session, timeouts_from_option
 from sipgate_tui.context import AppContext
 from sipgate_tui.errors import AppError, Cancelled, ExitCode, InputError
 from sipgate_tui.numbers import pretty
 from sipgate_tui.prompts import Option
-from sipgate_tui.rtcm import ActiveCall
+from sipgate_tui.rtcm import ActiveCall, HistoryEntry
+from sipgate_tui.user_id import UserId, cached_user_id
 
 # render (and with it Rich's tables and panels) is imported where a table is drawn: --json
 # answers never need it.
 
 T = TypeVar("T")
+log = logging.getLogger("sipgate_tui")
 WATCH_INTERVAL = 2.0  # seconds between two refreshes of `calls --watch`
 
 
@@ -104,6 +114,11 @@ def hangup(options: HangupOptions, ctx: AppContext) -> ExitCode:
         done, missing = _hang_up_each(session, targets, ctx)
     if missing and not done:
         # The error document (or panel) is the whole answer: nothing else was printed.
+        if _on_neo(session, ctx):
+            raise _not_on_neo_yet(
+                "offers no hanging up through the API (as far as known)",
+                HttpStatusError(404, f"{ctx.options.api_url}/calls", None, None),
+            )
         raise AppError(
             "no-such-call",
             f"No active call with the id {missing[0]} (it may have ended already).",
@@ -196,31 +211,111 @@ def history(options: HistoryOptions, ctx: AppContext) -> ExitCode:
     if not 1 <= options.limit <= rtcm.MAX_HISTORY:
         raise InputError("invalid-value", f"--limit must be 1 to {rtcm.MAX_HISTORY}.")
     with open_session(ctx, timeouts_from_option(options.timeout)) as session:
-        try:
-            entries = rtcm.list_history(session.client, options.limit)
-        except HttpStatusError as error:
-            if error.status in (403, 404):
-                raise AppError(
-                    "history-unavailable",
-                    f"The call history is not available here (HTTP {error.status}).",
-                    hint="The token needs the scope history:read; newer sipgate accounts "
-                    "('neo') keep their history elsewhere, and then the API has none. The "
-                    "sipgate web app shows it either way.",
-                    status=error.status,
-                    detail=error.detail,
-                ) from None
-            raise session.read_problem(
-                error, ctx, what="read the history", scope="history:read"
-            ) from None
-        except ApiError as error:
-            raise session.read_problem(
-                error, ctx, what="read the history", scope="history:read"
-            ) from None
+        entries, notes = _history_entries(session, ctx, options.limit)
     if options.json:
         ctx.emit_json([entry.raw for entry in entries])
+        for note in notes:  # stdout holds the document alone
+            ctx.err.print(f"! {note}", markup=False, highlight=False)
     else:
         ctx.show(render.history_table(entries))
+        if notes:
+            ctx.show(render.notes(notes))
     return ExitCode.OK
+
+
+def _classic_history(session: Session, ctx: AppContext, limit: int) -> list[HistoryEntry]:
+    """The calls ``/history`` lists (the classic way); AppError when it cannot be read."""
+    try:
+        return rtcm.list_history(session.client, limit)
+    except HttpStatusError as error:
+        if error.status in (403, 404):
+            raise AppError(
+                "history-unavailable",
+                f"The call history is not available here (HTTP {error.status}).",
+                hint="The token needs the scope history:read; newer sipgate accounts "
+                "('neo') keep their history elsewhere, and then the API has none. The "
+                "sipgate web app shows it either way.",
+                status=error.status,
+                detail=error.detail,
+            ) from None
+        raise session.read_problem(
+            error, ctx, what="read the history", scope="history:read"
+        ) from None
+    except ApiError as error:
+        raise session.read_problem(
+            error, ctx, what="read the history", scope="history:read"
+        ) from None
+
+
+def _history_entries(
+    session: Session, ctx: AppContext, limit: int
+) -> tuple[list[HistoryEntry], list[str]]:
+    """The calls to show and notes on what was left out, by the effective account type.
+
+    Classic: ``/history``, as always. Neo: the channels' events and ``/history`` (migrated
+    accounts keep calls there for a while), merged. Unknown: ``/history``, and when it has no
+    calls (or cannot be read) the channels' events too, if ``/channels`` answers.
+    """
+    store = ctx.make_settings()
+    forced = forced_choice(ctx.options.account_type, setting_of(store))
+    kind = effective_type(forced, remembered_of(store, session.token_id))
+    user = UserId(session.client, cached_user_id(store, session.token_id))
+    if kind == "neo":
+        return _neo_history(session, ctx, user, limit)
+    try:
+        entries = _classic_history(session, ctx, limit)
+    except AppError as error:
+        if kind != "unknown" or error.code != "history-unavailable":
+            raise
+        found = _events_if_readable(session, user, limit)
+        if found is None:
+            raise
+        return found
+    if entries or kind == "classic":
+        return entries, []
+    return _events_if_readable(session, user, limit) or (entries, [])
+
+
+def _neo_history(
+    session: Session, ctx: AppContext, user: UserId, limit: int
+) -> tuple[list[HistoryEntry], list[str]]:
+    """The channels' calls merged with what ``/history`` still lists (migrated accounts)."""
+    try:
+        events, notes = rtcm.list_neo_history(session.client, user.get(), limit)
+    except ApiError as error:
+        raise session.read_problem(
+            error, ctx, what="read the calls of your channels", scope="channels:read"
+        ) from None
+    try:
+        classic = rtcm.list_history(session.client, limit)
+    except HttpStatusError as error:
+        # New Neo accounts have no calls there, and Neo tokens often lack history:read.
+        log.debug("no classic history on sipgate Neo: HTTP %s", error.status)
+        if error.status not in (403, 404):
+            notes.append(_MISSING_OLDER_CALLS.format(f"HTTP {error.status}"))
+        classic = []
+    except ApiError as error:
+        notes.append(_MISSING_OLDER_CALLS.format(error.__class__.__name__))
+        classic = []
+    return rtcm.merge_history(events, classic, limit), notes
+
+
+_MISSING_OLDER_CALLS = (
+    "The classic call history could not be read ({}): calls from before the move to sipgate "
+    "Neo may be missing."
+)
+
+
+def _events_if_readable(
+    session: Session, user: UserId, limit: int
+) -> tuple[list[HistoryEntry], list[str]] | None:
+    """The channels' calls of an account of unknown type, or None when it has no channels
+    to read (a classic account answers ``/channels`` with 404)."""
+    try:
+        return rtcm.list_neo_history(session.client, user.get(), limit)
+    except ApiError as error:
+        log.debug("no channel events either: %s", error)
+        return None
 
 
 # -- shared ----------------------------------------------------------------------------------
@@ -246,8 +341,36 @@ def _checked_call_id(typed: str) -> str:
 
 
 def _active_calls(session: Session, ctx: AppContext) -> list[ActiveCall]:
-    return _read(
-        lambda: rtcm.list_calls(session.client), session, ctx, "list the active calls", "rtcm:read"
+    try:
+        return rtcm.list_calls(session.client)
+    except HttpStatusError as error:
+        if error.status == 404 and _on_neo(session, ctx):
+            raise _not_on_neo_yet("lists no active calls", error) from None
+        raise session.read_problem(
+            error, ctx, what="list the active calls", scope="rtcm:read"
+        ) from None
+    except ApiError as error:
+        raise session.read_problem(
+            error, ctx, what="list the active calls", scope="rtcm:read"
+        ) from None
+
+
+def _on_neo(session: Session, ctx: AppContext) -> bool:
+    """Whether this account is known (forced or learnt) to be sipgate Neo."""
+    store = ctx.make_settings()
+    remembered = remembered_of(store, session.token_id)
+    return account_kind(ctx.options.account_type, setting_of(store), remembered, ctx.env).neo
+
+
+def _not_on_neo_yet(what: str, error: HttpStatusError) -> AppError:
+    # sipgate's help article calls GET /calls "planned" for Neo, with RTCM to follow.
+    return AppError(
+        "not-found",
+        f"sipgate {what} for sipgate Neo accounts yet (HTTP 404): its help article calls "
+        "this part of the API planned.",
+        hint="The sipgate app shows and ends your calls meanwhile.",
+        status=error.status,
+        detail=error.detail,
     )
 
 

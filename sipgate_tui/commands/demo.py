@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sipgate_tui import render
@@ -147,13 +148,21 @@ class DemoPrompter:
         return bool(answer)
 
 
-def run(ctx: AppContext) -> ExitCode:
+@dataclass(frozen=True)
+class DemoOptions:
+    """``demo``: which kind of account to play."""
+
+    neo: bool = False  # a sipgate Neo account (calls through POST /calls and a channel)
+
+
+def run(options: DemoOptions, ctx: AppContext) -> ExitCode:
     """Play the demo on ``ctx``'s consoles; exit code 0 when the simulator got the call."""
     interactive = ctx.can_prompt()
     store = MemoryStore()
     tokens = {TOKEN_ID: SimulatedToken(TOKEN)}
+    account_type = "neo" if options.neo else "classic"
     with (
-        SipgateSimulator(tokens=tokens) as simulator,
+        SipgateSimulator(tokens=tokens, account_type=account_type) as simulator,
         tempfile.TemporaryDirectory(prefix="sipgate-tui-demo-") as scratch,
         render.badge("DEMO"),
     ):
@@ -192,7 +201,13 @@ def run(ctx: AppContext) -> ExitCode:
             return ExitCode.CANCELLED
         finally:
             _let_lookups_finish()
-        requests = simulator.call_requests()
+        requests = [
+            request
+            for request in simulator.requests
+            if request.method == "POST"
+            and request.path in ("/sessions/calls", "/calls")
+            and request.status == 200
+        ]
         if requests:
             demo.show(render.demo_done(requests[-1].json or {}))
     return ExitCode.OK

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sipgate_tui import render
+from sipgate_tui import account_type, render
 from sipgate_tui.account import AccountCheck, check_account
 from sipgate_tui.api import ApiError, Timeouts
 from sipgate_tui.commands.common import timeouts_from_option
@@ -69,10 +69,12 @@ def run(
         timeouts,
     )
     _keep(store, profile, accepted.credentials)
+    account = _account_type(ctx, accepted)
     _report(
         ctx,
         options,
         accepted,
+        account,
         backend=backend,
         stored_in=store.item_location(profile, backend),
         previous=previous,
@@ -141,6 +143,25 @@ def _ask_to_try_again(prompter: Prompter | None) -> None:
         ) from None
 
 
+def _account_type(ctx: AppContext, accepted: _Accepted) -> tuple[str, str]:
+    """The account type to report (forced, or as the probes found it) and why; a detected
+    type is remembered for the new token (one write, here on the main thread)."""
+    settings = ctx.make_settings()
+    setting = account_type.setting_of(settings)
+    option = ctx.options.account_type
+    token_id = accepted.credentials.token_id
+    remembered = account_type.remembered_of(settings, token_id)
+    check = accepted.check
+    account_type.remember_detected(settings, token_id, check.account_type, remembered)
+    return account_type.resolve(
+        forced=account_type.forced_choice(option, setting),
+        by=account_type.forced_by(option, setting, ctx.env),
+        detected=check.account_type,
+        reason=check.account_type_reason,
+        remembered=remembered,
+    )
+
+
 def _keep(store: CredentialStore, profile: str, credentials: Credentials) -> None:
     """Store the accepted credentials; a failure says that sipgate did accept them."""
     try:
@@ -155,13 +176,15 @@ def _report(
     ctx: AppContext,
     options: LoginOptions,
     accepted: _Accepted,
+    account: tuple[str, str],
     *,
     backend: str,
     stored_in: str,
     previous: Credentials | None,
     warnings: list[str],
 ) -> None:
-    """Say who is logged in now, where the token is kept and what it replaced (or JSON)."""
+    """Say who is logged in now, where the token is kept, what it replaced and the account
+    type with why (or JSON)."""
     profile = ctx.options.profile
     credentials, check = accepted.credentials, accepted.check
     all_warnings = warnings + accepted.shape_warnings
@@ -176,6 +199,9 @@ def _report(
                 "domain": check.user.domain,
                 "backend": backend,
                 "scopes": check.scopes,
+                "accountType": account[0],
+                "accountTypeDetected": check.account_type,
+                "accountTypeWhy": account[1],
                 "warnings": all_warnings,
             }
         )
@@ -193,6 +219,8 @@ def _report(
             replaced=replaced,
             scopes=check.scopes,
             login_command=profile_command(profile, "login"),
+            account_type=account[0],
+            account_why=account[1],
         )
     )
 

@@ -17,7 +17,7 @@ from sipgate_tui.numbers import (
     parse_region,
 )
 from sipgate_tui.options import DEFAULT_REGION
-from sipgate_tui.setting_keys import BY_NAME, SETTING_KEYS
+from sipgate_tui.setting_keys import BY_FIELD, BY_NAME, SETTING_KEYS
 from sipgate_tui.settings import SettingsStore
 
 TRUE_WORDS, FALSE_WORDS = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
@@ -139,6 +139,15 @@ def _value(key: str, text: str, store: SettingsStore) -> str | bool:
         region = store.load().region or DEFAULT_REGION
         return parse_phone_number(text, region, what="caller ID").e164
     word = text.strip().lower()
+    setting = BY_FIELD[key]
+    if setting.choices:  # account-type, neo-numbers, live-view: one of a few words
+        if word in setting.choices:
+            return word
+        raise InputError(
+            "invalid-value",
+            f"{setting.name} takes {setting.choices_in_words()}, not '{text[:20]}'.",
+            hint=f"For example: sipgate-tui config set {setting.name} {setting.choices[0]}",
+        )
     if word in TRUE_WORDS | FALSE_WORDS:
         return word in TRUE_WORDS
     raise InputError("invalid-value", f"history takes true or false, not '{text[:20]}'.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sipgate_tui import render
+from sipgate_tui import account_type, render
 from sipgate_tui.account import AccountCheck, check_account
 from sipgate_tui.api import ApiError, Timeouts
 from sipgate_tui.commands.common import open_session, timeouts_from_option
@@ -37,11 +37,43 @@ def run(options: StatusOptions, ctx: AppContext) -> ExitCode:
     timeouts = timeouts_from_option(options.timeout)
     findings = _look(ctx, timeouts)
     valid, exit_code = findings.verdict()
+    account = _account(ctx, findings)
     if options.json:
-        ctx.emit_json(_document(ctx, findings, valid, exit_code))
+        ctx.emit_json(_document(ctx, findings, valid, exit_code, account))
     else:
-        ctx.show(_report(ctx, findings, valid, login))
+        ctx.show(_report(ctx, findings, valid, login, account))
     return exit_code
+
+
+@dataclass(frozen=True)
+class _Account:
+    """The account type status reports: the one in use, why, and what this run detected."""
+
+    type: str
+    why: str
+    detected: str | None
+
+
+def _account(ctx: AppContext, findings: _Findings) -> _Account:
+    """The account type in use (forced, detected now, or remembered), and why; a type found
+    now for the first time is remembered for the token (one write, main thread)."""
+    store = ctx.make_settings()
+    setting = account_type.setting_of(store)
+    option = ctx.options.account_type
+    token_id = findings.found.credentials.token_id if findings.found else None
+    remembered = account_type.remembered_of(store, token_id)
+    check = findings.check
+    detected = check.account_type if check else None
+    found, why = account_type.resolve(
+        forced=account_type.forced_choice(option, setting),
+        by=account_type.forced_by(option, setting, ctx.env),
+        detected=detected,
+        reason=check.account_type_reason if check else "could not be checked",
+        remembered=remembered,
+    )
+    if token_id is not None and detected is not None:
+        account_type.remember_detected(store, token_id, detected, remembered)
+    return _Account(found, why, detected)
 
 
 @dataclass(frozen=True)
@@ -80,9 +112,14 @@ def _look(ctx: AppContext, timeouts: Timeouts) -> _Findings:
 
 
 def _document(
-    ctx: AppContext, findings: _Findings, valid: bool | None, exit_code: ExitCode
+    ctx: AppContext,
+    findings: _Findings,
+    valid: bool | None,
+    exit_code: ExitCode,
+    account: _Account,
 ) -> dict[str, object]:
-    """The ``--json`` answer."""
+    """The ``--json`` answer (``accountType``: the type in use; ``accountTypeDetected``: what
+    this run's probes found, null when sipgate was not asked)."""
     found, check, problem = findings.found, findings.check, findings.problem
     document: dict[str, object] = {
         "ok": check is not None,
@@ -96,6 +133,9 @@ def _document(
         "userId": check.user.user_id if check else None,
         "domain": check.user.domain if check else None,
         "scopes": check.scopes if check else {},
+        "accountType": account.type,
+        "accountTypeDetected": account.detected,
+        "accountTypeWhy": account.why,
         "exitCode": int(exit_code),
     }
     if problem is not None:
@@ -103,9 +143,13 @@ def _document(
     return document
 
 
-def _report(ctx: AppContext, findings: _Findings, valid: bool | None, login: str) -> RenderableType:
-    """The status as a person reads it."""
+def _report(
+    ctx: AppContext, findings: _Findings, valid: bool | None, login: str, account: _Account
+) -> RenderableType:
+    """The status as a person reads it; the account type only when there is a token that
+    sipgate accepted or could not be asked about."""
     found, check = findings.found, findings.check
+    shown = found is not None and valid is not False
     return render.status_report(
         profile=ctx.options.profile,
         api_url=ctx.options.api_url,
@@ -119,4 +163,6 @@ def _report(ctx: AppContext, findings: _Findings, valid: bool | None, login: str
         scopes=check.scopes if check else {},
         problem=findings.problem,
         login_command=login,
+        account_type=account.type if shown else None,
+        account_why=account.why if shown else None,
     )

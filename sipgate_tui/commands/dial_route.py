@@ -1,0 +1,240 @@
+"""Which way a call goes: classic ``POST /sessions/calls``, or ``POST /calls`` on sipgate Neo.
+
+The account type decides: forced (``--account-type``, else the ``account-type`` setting), else
+the type learnt for this token, else unknown, which dials the classic way. There is exactly one
+second request anywhere, and only after a definite refusal: a classic dial answered with
+sipgate's Classic-PBX sentence placed nothing, so the Neo request goes out once. Any other
+answer, and every timeout, ends the dial: at most one request that could have placed a call.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sipgate_tui.account_type import AccountKind, detect
+from sipgate_tui.api import ApiError, HttpStatusError, SipgateClient, is_classic_pbx_refusal
+from sipgate_tui.channels import Channel, channels_of_device, list_channels
+from sipgate_tui.commands.common import Session
+from sipgate_tui.errors import AppError, InputError
+from sipgate_tui.lookups import Background
+from sipgate_tui.plan import CallPlan
+from sipgate_tui.user_id import UserId
+
+if TYPE_CHECKING:
+    from sipgate_tui.context import AppContext
+    from sipgate_tui.prompts import Prompter
+
+log = logging.getLogger("sipgate_tui")
+
+NEO = "sipgate Neo"
+PROBE_GRACE = 0.5  # seconds the summary may wait for account-type probes still running
+
+
+@dataclass(frozen=True)
+class Dialled:
+    """A call sipgate accepted: its id, the path that placed it, what the user should read."""
+
+    call_id: str
+    account_type: str  # the path that placed it: "classic" or "neo"
+    sent: dict[str, str]  # the body of the request that placed it, as sent
+    notes: tuple[str, ...] = ()
+    learnt_type: str | None = None  # a type found out on the way, to remember
+
+
+ChannelPicker = Callable[[], "tuple[str | None, str | None]"]
+
+
+def dial(
+    ctx: AppContext,
+    session: Session,
+    plan: CallPlan,
+    kind: AccountKind,
+    *,
+    channel: ChannelPicker,
+    plus_sign: bool,
+) -> Dialled:
+    """Place the call the way ``kind`` says; on Neo ``channel()`` gives (channel id, note).
+
+    Raises the client's ApiError for the request that was answered (the caller turns it into
+    the user's words); an AppError when the switch to Neo needs a choice nobody can make.
+    """
+    if kind.neo:
+        log.debug("dial: sipgate Neo path (POST /calls): %s", kind.why)
+        return _dial_neo(ctx, session, plan, channel, plus_sign, notes=())
+    log.debug("dial: classic path (POST /sessions/calls): %s", kind.why)
+    try:
+        with ctx.waiting(f"Placing the call: ringing {plan.device_id} first…"):
+            call_id = session.client.place_call(plan.request)
+    except HttpStatusError as error:
+        if not is_classic_pbx_refusal(error):
+            raise
+        if kind.forced:
+            raise _forced_classic_refused(error, kind) from None
+        # A definite refusal: nothing was placed, so the one Neo attempt is safe.
+        log.debug("dial: sipgate answered the Classic-PBX refusal; switching to POST /calls once")
+        note = (
+            f"This account is {NEO}: sipgate refused the classic call request (nothing was "
+            "placed there), so sipgate-tui placed the call the Neo way and will from now on."
+        )
+        if plan.ring_number is not None:
+            raise no_caller_on_neo() from None
+        dialled = _dial_neo(ctx, session, plan, channel, plus_sign, notes=(note,))
+        return Dialled(dialled.call_id, "neo", dialled.sent, dialled.notes, learnt_type="neo")
+    return Dialled(call_id, "classic", plan.request.body())
+
+
+def _dial_neo(
+    ctx: AppContext,
+    session: Session,
+    plan: CallPlan,
+    channel: ChannelPicker,
+    plus_sign: bool,
+    *,
+    notes: tuple[str, ...],
+) -> Dialled:
+    if plan.ring_number is not None:
+        raise no_caller_on_neo()
+    channel_id, note = channel()
+    request = plan.neo_request(channel_id, plus_sign=plus_sign)
+    log.debug("dial: channel %s", channel_id or "none (sipgate picks the phone's default)")
+    with ctx.waiting(f"Placing the call: ringing {plan.device_id} first…"):
+        call_id = session.client.place_neo_call(request)
+    return Dialled(call_id, "neo", request.body(), (*notes, *([note] if note else [])))
+
+
+def pick_channel(
+    session: Session,
+    user: UserId,
+    device_id: str,
+    *,
+    given: str | None,
+    prompter: Prompter | None,
+    why_no_prompts: str,
+) -> tuple[str | None, str | None]:
+    """The channel that holds ``device_id`` (and a note for the user, if any).
+
+    ``--channel`` wins when the account knows it; one channel is taken; several are a question
+    (or, without a terminal, a usage error naming ``--channel``); none, or channels that cannot
+    be read, send the call without one: sipgate then uses the phone's default channel.
+    """
+    try:
+        channels = list_channels(session.client, user.get())
+    except HttpStatusError as error:
+        if given:
+            return given, None
+        lacks = "lacks channels:read" if error.status in (401, 403) else "could not list them"
+        return None, (
+            f"Your token {lacks}, so the call goes without a channel: sipgate then uses the "
+            "phone's default channel (a token with channels:read lets sipgate-tui pick it)."
+        )
+    except ApiError:
+        if given:
+            return given, None
+        return None, "The channels could not be listed; sipgate uses the phone's default channel."
+    if given:
+        return _given_channel(given, channels, device_id)
+    holding = channels_of_device(channels, device_id)
+    if len(holding) == 1:
+        return holding[0].id, None
+    if not holding:
+        return None, (
+            f"{device_id} is in none of your channels; sipgate uses the phone's default channel."
+        )
+    if prompter is None:
+        raise InputError(
+            "channel-required",
+            f"{device_id} is in {len(holding)} channels ({_names(holding)}), and nothing may be "
+            f"asked: {why_no_prompts}. Nothing was sent.",
+            hint=f"Choose one with --channel, e.g. --channel {holding[0].id}.",
+        )
+    from sipgate_tui.prompts import Option
+
+    options = [Option(f"{item.name} ({item.id})", item.id) for item in holding]
+    answer = prompter.select("Which channel should the call go through?", options)
+    return (str(answer) if answer is not None else holding[0].id), None
+
+
+def _given_channel(
+    given: str, channels: list[Channel], device_id: str
+) -> tuple[str | None, str | None]:
+    known = {item.id: item for item in channels}
+    if given not in known:
+        raise InputError(
+            "unknown-channel",
+            f"--channel {given[:40]} is none of your channels"
+            + (f" ({_names(channels)})." if channels else " (you have none).")
+            + " Nothing was sent.",
+            hint="Leave --channel out to use the channel that holds the phone.",
+        )
+    if device_id not in known[given].device_ids:
+        return given, f"{device_id} is not in the channel {known[given].name}; sipgate may refuse."
+    return given, None
+
+
+def _names(channels: list[Channel]) -> str:
+    return ", ".join(f"{item.name} = {item.id}" for item in channels[:5])
+
+
+def no_caller_on_neo() -> InputError:
+    """--caller on sipgate Neo: its call request has no number that rings first."""
+    return InputError(
+        "unsupported-on-neo",
+        f"--caller (a number that rings first) is not available on {NEO}: its call request "
+        "rings one of your phones. Nothing was placed.",
+        hint="Leave --caller out and pick the phone with --device.",
+    )
+
+
+def _forced_classic_refused(error: HttpStatusError, kind: AccountKind) -> AppError:
+    return AppError(
+        "forbidden",
+        f"sipgate refused the classic call request: this account is {NEO} (HTTP 403). "
+        "Nothing was placed.",
+        hint=f"The classic way is forced by {kind.why}: use --account-type auto (or neo), or "
+        "`sipgate-tui config unset account-type`.",
+        status=error.status,
+        detail=error.detail,
+    )
+
+
+def live_view_for(setting: str | None, account_type: str) -> bool:
+    """Whether to follow a call live: ``live-view`` on/off, else (auto) not on sipgate Neo,
+    where sipgate lists no active calls yet (``GET /calls`` is "planned")."""
+    if setting in ("on", "off"):
+        return setting == "on"
+    return account_type != "neo"
+
+
+class AccountTypeProbe:
+    """The account type found out alongside an interactive call's first question."""
+
+    def __init__(self, client: SipgateClient, user: UserId) -> None:
+        self._client, self._user = client, user
+        self._job: Background[str] | None = None
+
+    def start(self) -> None:
+        """Start the probes (once): when the first question is on screen, like the lookups,
+        so loading the HTTP stack never delays that question."""
+        if self._job is None:
+            client, user = self._client, self._user
+            self._job = Background(lambda: detect(client, user.get()), "account-type")
+
+    def found(self, kind: AccountKind) -> AccountKind:
+        """``kind``, or what the probes found: they ran while the questions were answered, so
+        they are normally long done; a slow one costs at most PROBE_GRACE, then the call goes
+        the classic way (and still learns from sipgate's answer)."""
+        self.start()
+        assert self._job is not None
+        if not self._job.wait(PROBE_GRACE):
+            return kind
+        try:
+            found = self._job.result()
+        except ApiError:
+            return kind
+        if found == "unknown":
+            return kind
+        log.debug("account type: %s, found by the probes alongside the questions", found)
+        return AccountKind(found, False, "found out by the probes just now")
