@@ -277,3 +277,17 @@ def test_calls_and_hangup_on_a_known_neo_account_say_what_is_missing(
             command(options, make_context(neo.url, settings_dir=tmp_path))
         assert caught.value.exit_code == ExitCode.REFUSED
         assert "for sipgate Neo accounts yet" in caught.value.message
+
+
+def test_devices_on_a_known_neo_account_lists_every_type(
+    neo: SipgateSimulator, simulator: SipgateSimulator, tmp_path: Path
+) -> None:
+    from sipgate_tui.commands.lists import ListOptions, devices
+
+    store(tmp_path).remember(account_type=(TOKEN_ID, "neo"))
+    ctx = make_context(neo.url, settings_dir=tmp_path)
+    devices(ListOptions(json=True), ctx)
+    assert "e2" in {device["id"] for device in json.loads(output_of(ctx.out))}
+    classic = make_context(simulator.url, settings_dir=tmp_path / "classic")
+    devices(ListOptions(json=True), classic)
+    assert all("type" not in r.query for r in simulator.requests)

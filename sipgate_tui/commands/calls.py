@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
 from sipgate_tui import rtcm
-from sipgate_tui.account_type import (
-    account_kind,
-    effective_type,
-    forced_choice,
-    remembered_of,
-    setting_of,
-)
 from sipgate_tui.api import ApiError, HttpStatusError
 from sipgate_tui.commands.common import Session, open_session, timeouts_from_option
 from sipgate_tui.context import AppContext
@@ -223,13 +215,17 @@ def history(options: HistoryOptions, ctx: AppContext) -> ExitCode:
     return ExitCode.OK
 
 
+class HistoryUnavailable(AppError):
+    """``/history`` answered 403 or 404 (code ``history-unavailable``)."""
+
+
 def _classic_history(session: Session, ctx: AppContext, limit: int) -> list[HistoryEntry]:
     """The calls ``/history`` lists (the classic way); AppError when it cannot be read."""
     try:
         return rtcm.list_history(session.client, limit)
     except HttpStatusError as error:
         if error.status in (403, 404):
-            raise AppError(
+            raise HistoryUnavailable(
                 "history-unavailable",
                 f"The call history is not available here (HTTP {error.status}).",
                 hint="The token needs the scope history:read; newer sipgate accounts "
@@ -257,15 +253,14 @@ def _history_entries(
     calls (or cannot be read) the channels' events too, if ``/channels`` answers.
     """
     store = ctx.make_settings()
-    forced = forced_choice(ctx.options.account_type, setting_of(store))
-    kind = effective_type(forced, remembered_of(store, session.token_id))
+    kind = session.account_kind(ctx).type
     user = UserId(session.client, cached_user_id(store, session.token_id))
     if kind == "neo":
         return _neo_history(session, ctx, user, limit)
     try:
         entries = _classic_history(session, ctx, limit)
-    except AppError as error:
-        if kind != "unknown" or error.code != "history-unavailable":
+    except HistoryUnavailable:
+        if kind != "unknown":
             raise
         found = _events_if_readable(session, user, limit)
         if found is None:
@@ -321,13 +316,6 @@ def _events_if_readable(
 # -- shared ----------------------------------------------------------------------------------
 
 
-def _read(fetch: Callable[[], T], session: Session, ctx: AppContext, what: str, scope: str) -> T:
-    try:
-        return fetch()
-    except ApiError as error:
-        raise session.read_problem(error, ctx, what=what, scope=scope) from None
-
-
 def _checked_call_id(typed: str) -> str:
     """A call id as typed, if it can be one: printable, no spaces, not a path step."""
     text = typed.strip()
@@ -357,9 +345,7 @@ def _active_calls(session: Session, ctx: AppContext) -> list[ActiveCall]:
 
 def _on_neo(session: Session, ctx: AppContext) -> bool:
     """Whether this account is known (forced or learnt) to be sipgate Neo."""
-    store = ctx.make_settings()
-    remembered = remembered_of(store, session.token_id)
-    return account_kind(ctx.options.account_type, setting_of(store), remembered, ctx.env).neo
+    return session.account_kind(ctx).neo
 
 
 def _not_on_neo_yet(what: str, error: HttpStatusError) -> AppError:

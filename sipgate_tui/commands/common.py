@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sipgate_tui.account_type import AccountKind, account_kind, remembered_of, setting_of
 from sipgate_tui.api import SipgateClient, Timeouts
 from sipgate_tui.credentials import FoundCredentials, profile_command
 from sipgate_tui.errors import InputError
@@ -44,6 +45,12 @@ class Session:
     def token_id(self) -> str:
         """The token id in use (never the token)."""
         return self.found.credentials.token_id
+
+    def account_kind(self, ctx: AppContext) -> AccountKind:
+        """The account type this token is known (forced or learnt) to have; no probes."""
+        store = ctx.make_settings()
+        remembered = remembered_of(store, self.token_id)
+        return account_kind(ctx.options.account_type, setting_of(store), remembered, ctx.env)
 
     def read_problem(
         self, error: ApiError, ctx: AppContext, *, what: str, scope: str | None

@@ -9,7 +9,7 @@ from typing import TypeVar
 from sipgate_tui import render
 from sipgate_tui.account import Device, list_devices, list_numbers
 from sipgate_tui.api import ApiError, SipgateClient
-from sipgate_tui.commands.common import open_session, timeouts_from_option
+from sipgate_tui.commands.common import Session, open_session, timeouts_from_option
 from sipgate_tui.context import AppContext
 from sipgate_tui.errors import ExitCode
 from sipgate_tui.user_id import UserId, cached_user_id, remember_learnt
@@ -28,8 +28,10 @@ class ListOptions:
 def devices(options: ListOptions, ctx: AppContext) -> ExitCode:
     """The user's phones: id, name, type, online, do-not-disturb, phonelines."""
 
-    def fetch(client: SipgateClient) -> list[Device]:
-        return list_devices(client, _user_id(ctx, client))
+    def fetch(session: Session) -> list[Device]:
+        # Every type once the account is known to be Neo: its desktop app shows only then.
+        neo = session.account_kind(ctx).neo
+        return list_devices(session.client, _user_id(ctx, session.client), all_types=neo)
 
     items = _fetch(
         options,
@@ -51,7 +53,7 @@ def numbers(options: ListOptions, ctx: AppContext) -> ExitCode:
     items = _fetch(
         options,
         ctx,
-        list_numbers,
+        lambda session: list_numbers(session.client),
         what="list your numbers",
         scope="numbers:read",
         waiting="Loading your numbers…",
@@ -66,7 +68,7 @@ def numbers(options: ListOptions, ctx: AppContext) -> ExitCode:
 def _fetch(
     options: ListOptions,
     ctx: AppContext,
-    fetch: Callable[[SipgateClient], T],
+    fetch: Callable[[Session], T],
     *,
     what: str,
     scope: str,
@@ -75,7 +77,7 @@ def _fetch(
     with open_session(ctx, timeouts_from_option(options.timeout)) as session:
         try:
             with ctx.waiting(waiting):
-                return fetch(session.client)
+                return fetch(session)
         except ApiError as error:
             raise session.read_problem(error, ctx, what=what, scope=scope) from None
 
