@@ -67,7 +67,7 @@ SCOPES: tuple[Scope, ...] = (
     ),
     Scope(
         "channels:read",
-        "place calls and list recent calls on sipgate Neo",
+        "pick the channel a call goes through, and list recent calls, on sipgate Neo",
         probe=_type_probe("channels:read"),
         only_on="neo",
         missing=(401, 403),  # a 404: no channels at all, as on classic accounts

@@ -212,6 +212,14 @@ def remembered_of(store: SettingsStore, token_id: str | None) -> str | None:
         return None
 
 
+def remember_type(store: SettingsStore, token_id: str, found: str) -> None:
+    """Save a type found out for this token (main thread; a failed write costs a probe or a
+    refused request next time, nothing else)."""
+    if found in (CLASSIC, NEO):
+        with contextlib.suppress(AppError):
+            store.remember(account_type=(token_id, found))
+
+
 def remember_detected(
     store: SettingsStore, token_id: str, detected: str, remembered: str | None
 ) -> None:
@@ -246,7 +254,7 @@ def account_kind(
         forced=forced_choice(option, setting),
         by=by,
         detected=None,
-        reason="not known yet for this token",
+        reason="",
         remembered=remembered,
     )
     return AccountKind(found, by is not None, why)

@@ -441,8 +441,8 @@ def hangup(
 @app.command(
     short_help="Your last outgoing calls.",
     help="Show your last outgoing calls: to whom, when, how long, and how they ended.\n\n"
-    "Needs the token scope history:read. Newer sipgate accounts may keep their history "
-    "elsewhere; then sipgate-tui says so.",
+    "Needs the token scope history:read; on sipgate Neo accounts the calls come from your "
+    "channels' call events (scope channels:read), merged with /history on migrated accounts.",
 )
 def history(
     typer_ctx: typer.Context,
@@ -458,7 +458,7 @@ def history(
 
 
 config_app = typer.Typer(
-    help="Show or change remembered settings (default device, caller ID, region, history).\n\n"
+    help="Show or change remembered settings (" + names_in_words("and") + ").\n\n"
     "Without a subcommand: the settings and the paths of config.toml and of the recent-numbers "
     "file. sipgate-tui writes config.toml only when you ask it to here.",
     invoke_without_command=True,

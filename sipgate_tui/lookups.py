@@ -65,13 +65,14 @@ class AccountLookups:
         user: UserId,
         *,
         from_environment: bool = False,
-        all_device_types: bool = False,
+        all_device_types: bool | Callable[[], bool] = False,
         also_start: Callable[[], None] | None = None,
     ) -> None:
         self._client = client
         self._user = user
         self._from_environment = from_environment
-        self._all_device_types = all_device_types  # sipgate Neo: type=all
+        # sipgate Neo: type=all; a function when the probes alongside will tell (it may wait).
+        self._all_device_types = all_device_types
         self._also_start = also_start  # another background look that starts at the same time
         self._jobs: (
             tuple[Background[str], Background[list[Device]], Background[list[AccountNumber]]] | None
@@ -104,7 +105,10 @@ class AccountLookups:
 
     def _fetch_devices(self, user: Background[str]) -> list[Device]:
         user.wait(60)
-        return list_devices(self._client, user.result(), all_types=self._all_device_types)
+        all_types = self._all_device_types
+        if callable(all_types):
+            all_types = all_types()
+        return list_devices(self._client, user.result(), all_types=all_types)
 
     def _outcome(
         self, job: Background[T], wait: float, scope: str, what: str, typed: str

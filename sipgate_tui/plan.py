@@ -26,6 +26,7 @@ class CallPlan:
     caller_id: PhoneNumber | None = None
     callee_name: str | None = None  # the favourite's name, when called by name
     device_name: str | None = None  # the phone's name in the account, when known
+    channel: str | None = None  # sipgate Neo: the channel it goes through, for people
     notes: tuple[str, ...] = field(default=())
 
     def neo_request(self, channel_id: str | None, *, plus_sign: bool) -> NeoCallRequest:

@@ -213,22 +213,57 @@ UNKNOWN_OUTCOME_HINT = (
 )
 
 
+# POST /calls of sipgate Neo: where its refusals need other words than the classic ones.
+NEO_CALL_STATUS_PROBLEMS: dict[int, StatusProblem] = {
+    400: StatusProblem(
+        "bad-request",
+        "sipgate rejected the call request as invalid (HTTP 400).",
+        "Check the values: the phone must be one of yours, and on sipgate Neo not a mobile "
+        'device (reported: "Invalid invitable device"), in the channel the call goes through; '
+        "the callee must be a full phone number. If sipgate objects to a number's format, try "
+        "`sipgate-tui config set neo-numbers plus` (or `digits`). See what is sent with "
+        "`sipgate-tui call --dry-run`.",
+    ),
+    404: StatusProblem(
+        "not-found",
+        "sipgate has no call endpoint for sipgate Neo here (HTTP 404): {url}",
+        "POST /calls exists only on sipgate Neo accounts. {neo_forced}Otherwise check --api-url "
+        "or SIPGATE_API_URL (default https://api.sipgate.com/v2).",
+    ),
+}
+
+
 def call_problem(
     error: ApiError,
     *,
+    on_neo: bool = False,
+    neo_forced_by: str | None = None,
     device: str | None,
     connect_timeout: float,
     read_timeout: float,
     credentials_source: str | None,
     login_command: str = "sipgate-tui login",
 ) -> AppError:
-    """The user-facing problem for a failed ``POST /sessions/calls``."""
+    """The user-facing problem for a failed call request (``on_neo``: ``POST /calls`` of
+    sipgate Neo, ``neo_forced_by``: who forced that path), else ``POST /sessions/calls``."""
     if isinstance(error, HttpStatusError):
-        entry = CALL_STATUS_PROBLEMS.get(error.status)
+        neo_entry = NEO_CALL_STATUS_PROBLEMS.get(error.status) if on_neo else None
+        entry = neo_entry or CALL_STATUS_PROBLEMS.get(error.status)
         if entry is None:
             entry = SERVER_ERROR if error.status >= 500 else OTHER_STATUS
+        neo_forced = (
+            f"The Neo way is {neo_forced_by}: if this account is classic, use --account-type "
+            "auto or `sipgate-tui config unset account-type`. "
+            if neo_forced_by
+            else ""
+        )
         return _status_problem(
-            error, entry, credentials_source, device=device or "you chose", login=login_command
+            error,
+            entry,
+            credentials_source,
+            device=device or "you chose",
+            login=login_command,
+            neo_forced=neo_forced,
         )
     timing = {"connect": connect_timeout, "read": read_timeout}
     if isinstance(error, OutcomeUnknownError):

@@ -159,6 +159,7 @@ def _call_rows(plan: CallPlan) -> list[tuple[str, Text | str]]:
             (f"{plan.callee_name} · " if plan.callee_name else "") + plan.callee.describe(),
         ),
         ("Shows", shown_number(plan)),
+        *([("Channel", plan.channel)] if plan.channel else []),
     ]
 
 
@@ -363,10 +364,14 @@ def _neo_scopes_note(account_type: str, channels: bool | None) -> str:
     if account_type == "neo" and channels is not True:
         return (
             " On sipgate Neo, calls go through your phone's channel: tick channels:read, "
-            "without it sipgate-tui cannot place calls or list recent calls."
+            "without it sipgate-tui cannot pick the channel (sipgate then uses the phone's "
+            "default one) or list your recent calls."
         )
     if account_type == "neo":
-        return " On sipgate Neo, channels:read is the scope that places calls and lists them."
+        return (
+            " On sipgate Neo, channels:read picks the channel a call goes through and lists "
+            "your recent calls."
+        )
     if account_type == "unknown":
         return (
             " If your account is on sipgate Neo (every account since September 2025), tick "
@@ -679,15 +684,21 @@ def favourites_view(favourites: Mapping[str, str], *, message: str | None) -> Re
 # -- the demo ------------------------------------------------------------------------------------
 
 
-def demo_intro(*, why_recorded: str | None, token_id: str) -> RenderableType:
+def demo_intro(*, why_recorded: str | None, token_id: str, neo: bool = False) -> RenderableType:
     """What the demo is, and that nothing real happens.
 
-    ``why_recorded`` is None when the questions are asked for real, else why they cannot be.
+    ``why_recorded`` is None when the questions are asked for real, else why they cannot be;
+    ``neo``: the simulated account is a sipgate Neo one (no live view there).
     """
+    after = (
+        "see how a sipgate Neo account places the call through a channel"
+        if neo
+        else "press h to hang up once the call connects"
+    )
     how = (
         "Answer the questions as you would for a real call: type `mom` for a favourite, try "
-        "the offline Softphone to see the warning, and press h to hang up once the call "
-        "connects. Ctrl-C ends the demo at any time."
+        f"the offline Softphone to see the warning, and {after}. Ctrl-C ends the demo at any "
+        "time."
         if why_recorded is None
         else f"This plays a recorded walkthrough: {why_recorded}."
     )
@@ -848,6 +859,11 @@ def no_live_view(account_type: str) -> RenderableType:
         "no active calls there); `sipgate-tui config set live-view on` tries it anyway.",
         style="dim",
     )
+
+
+def no_live_view_because(reason: str) -> RenderableType:
+    """The live view could not start: one line that says why (the call was accepted)."""
+    return Text(f"No live status for this call: {reason}.", style="dim")
 
 
 def rtcm_tip() -> RenderableType:

@@ -369,7 +369,7 @@ def test_status_on_neo_for_people(neo: SipgateSimulator, tmp_path: Path) -> None
     assert "✓ channels:read" in shown
     assert "– groups:read" in shown and "not used on sipgate Neo accounts" in shown
     assert "– rtcm:read" in shown and "sipgate Neo lists no active calls yet" in shown
-    assert "channels:read is the scope that places calls" in shown
+    assert "channels:read picks the channel a call goes through" in shown
 
 
 def test_status_on_classic(simulator: SipgateSimulator, tmp_path: Path) -> None:
@@ -477,11 +477,14 @@ def test_login_on_neo_names_the_scopes_that_matter_there(
     ctx = login_in_terminal(neo.url, tmp_path)
     shown = flat(output_of(ctx.out))
     intro = shown[: shown.index("Logged in")]
-    assert "channels:read optional place calls and list recent calls on sipgate Neo" in intro
+    assert (
+        "channels:read optional pick the channel a call goes through, and list recent calls, "
+        "on sipgate Neo" in intro
+    )
     assert "groups:read optional tell a classic account from a sipgate Neo one" in intro
     done = shown[shown.index("Logged in") :]
     assert "Account sipgate Neo" in done
-    assert "channels:read is the scope that places calls" in done
+    assert "channels:read picks the channel a call goes through" in done
     assert store_at(tmp_path).load_state().account_type_for(TOKEN_ID) == "neo"
     probed = [r.path for r in neo.requests]
     assert {GROUPS, LINES, CHANNELS} <= set(probed)
@@ -498,7 +501,7 @@ def test_login_on_neo_without_channels_read_says_to_tick_it(
     shown = flat(output_of(ctx.out))
     assert "Account sipgate Neo" in shown
     assert "✗ channels:read" in shown
-    assert "tick channels:read, without it sipgate-tui cannot place calls" in shown
+    assert "tick channels:read, without it sipgate-tui cannot pick the channel" in shown
 
 
 def test_login_on_classic(simulator: SipgateSimulator, tmp_path: Path) -> None:

@@ -222,7 +222,7 @@ def test_a_guided_neo_call_offers_every_phone_marks_the_mobile_and_skips_the_liv
     menu = prompter.menus[0]
     assert "Desktop app (e2) · online" in menu  # listed only with type=all
     mobile = next(title for title in menu if "(y0)" in title)
-    assert "sipgate Neo is reported to refuse it" in mobile
+    assert "mobile: may be refused" in mobile
     assert menu.index(mobile) == len(menu) - 2  # last of the phones, before "type its id"
     assert posts(neo) == ["/calls"]
     shown = flat(output_of(ctx.out))
@@ -272,11 +272,27 @@ def test_calls_and_hangup_on_a_known_neo_account_say_what_is_missing(
     from sipgate_tui.commands.calls import CallsOptions, HangupOptions, calls, hangup
 
     store(tmp_path).remember(account_type=(TOKEN_ID, "neo"))
-    for command, options in ((calls, CallsOptions()), (hangup, HangupOptions(call_id="c1"))):
-        with pytest.raises(AppError) as caught:
-            command(options, make_context(neo.url, settings_dir=tmp_path))
-        assert caught.value.exit_code == ExitCode.REFUSED
-        assert "for sipgate Neo accounts yet" in caught.value.message
+    with pytest.raises(AppError) as caught:
+        calls(CallsOptions(), make_context(neo.url, settings_dir=tmp_path))
+    assert caught.value.exit_code == ExitCode.REFUSED
+    assert "lists no active calls for sipgate Neo accounts yet" in caught.value.message
+    with pytest.raises(AppError) as caught:
+        hangup(HangupOptions(call_id="c1"), make_context(neo.url, settings_dir=tmp_path))
+    assert caught.value.exit_code == ExitCode.REFUSED
+    assert "may not offer hanging up through the API yet (unconfirmed)" in caught.value.message
+
+
+def test_live_view_on_says_why_it_cannot_start_on_neo(
+    neo: SipgateSimulator, tmp_path: Path
+) -> None:
+    store(tmp_path).remember(account_type=(TOKEN_ID, "neo"))
+    store(tmp_path).set_value("live_view", "on")
+    prompter = ScriptedPrompter(["0157 99912345", "Desk phone", "own number", True])
+    ctx = make_context(neo.url, prompter=prompter, terminal=True, settings_dir=tmp_path)
+    run(CallOptions(), ctx)
+    assert "No live status for this call: sipgate answered GET /calls with HTTP 404" in flat(
+        output_of(ctx.out)
+    )
 
 
 def test_devices_on_a_known_neo_account_lists_every_type(
@@ -291,3 +307,85 @@ def test_devices_on_a_known_neo_account_lists_every_type(
     classic = make_context(simulator.url, settings_dir=tmp_path / "classic")
     devices(ListOptions(json=True), classic)
     assert all("type" not in r.query for r in simulator.requests)
+
+
+def test_the_first_guided_call_on_a_fresh_neo_account_already_offers_every_phone(
+    neo: SipgateSimulator, tmp_path: Path
+) -> None:
+    # Nothing known yet: the probes run alongside the first question, the phones wait for them.
+    prompter = ScriptedPrompter(["0157 99912345", "Desktop app", "own number", True])
+    ctx = make_context(neo.url, prompter=prompter, terminal=True, settings_dir=tmp_path)
+    run(CallOptions(), ctx)
+    assert "Desktop app (e2) · online" in prompter.menus[0]
+    assert any("(y0)" in title and "may be refused" in title for title in prompter.menus[0])
+    assert posts(neo) == ["/calls"]
+
+
+def test_picking_the_mobile_on_neo_warns_before_the_dial(
+    neo: SipgateSimulator, tmp_path: Path
+) -> None:
+    store(tmp_path).remember(account_type=(TOKEN_ID, "neo"))
+    answers = ["0157 99912345", "Mobile", "Pick another phone", "Desk phone", "own number", True]
+    prompter = ScriptedPrompter(answers)
+    ctx = make_context(neo.url, prompter=prompter, terminal=True, settings_dir=tmp_path)
+    run(CallOptions(), ctx)
+    assert "Invalid invitable device" in flat(output_of(ctx.out))  # the warning, before asking
+    assert next(r for r in neo.requests if r.path == "/calls").json["deviceId"] == "e0"
+
+
+def test_the_switch_is_said_at_once_in_a_guided_call(
+    neo: SipgateSimulator, tmp_path: Path
+) -> None:
+    neo.respond_with(403, b"", path="/channels", times=1)  # the probes tell nothing
+    neo.respond_with(404, b"", path="/groups")
+    neo.respond_with(404, b"", path="/w0/phonelines")
+    prompter = ScriptedPrompter(["0157 99912345", "Desk phone", "own number", True])
+    ctx = make_context(neo.url, prompter=prompter, terminal=True, settings_dir=tmp_path)
+    run(CallOptions(), ctx)
+    shown = flat(output_of(ctx.out))
+    assert "This account is sipgate Neo" in shown
+    assert shown.index("This account is sipgate Neo") < shown.index("Call accepted")
+    assert posts(neo) == ["/sessions/calls", "/calls"]
+
+
+def test_a_channel_that_does_not_hold_the_phone_is_refused_before_anything_is_sent(
+    neo: SipgateSimulator, tmp_path: Path
+) -> None:
+    neo.channels.append(SimulatedChannel("ch1", "Sales", ("e1",)))
+    ctx = forced(make_context(neo.url, settings_dir=tmp_path), "neo")
+    with pytest.raises(AppError) as caught:
+        run(CallOptions(callee="0157 99912345", device="e0", yes=True, channel="CH1"), ctx)
+    assert caught.value.code == "unknown-channel"
+    assert "does not hold e0" in caught.value.message and "Main = ch0" in caught.value.message
+    assert posts(neo) == []
+
+
+def test_channel_on_a_classic_account_is_said_to_be_unused(
+    simulator: SipgateSimulator, tmp_path: Path
+) -> None:
+    ctx = forced(make_context(simulator.url, settings_dir=tmp_path), "classic")
+    run(replace(ONE_SHOT, channel="ch0"), ctx)
+    document = json.loads(output_of(ctx.out))
+    assert any("--channel is for sipgate Neo accounts only" in w for w in document["warnings"])
+
+
+def test_neo_forced_on_a_classic_account_names_the_way_out(
+    simulator: SipgateSimulator, tmp_path: Path
+) -> None:
+    ctx = forced(make_context(simulator.url, settings_dir=tmp_path), "neo")
+    with pytest.raises(AppError) as caught:
+        run(ONE_SHOT, ctx)
+    assert caught.value.code == "not-found" and caught.value.exit_code == ExitCode.REFUSED
+    assert "--account-type auto" in (caught.value.hint or "")
+    assert posts(simulator) == ["/calls"]
+
+
+def test_a_number_format_refusal_on_neo_points_to_the_setting(
+    neo: SipgateSimulator, tmp_path: Path
+) -> None:
+    neo.neo_numbers = "plus"
+    ctx = forced(make_context(neo.url, settings_dir=tmp_path), "neo")
+    with pytest.raises(AppError) as caught:
+        run(ONE_SHOT, ctx)
+    assert caught.value.code == "bad-request"
+    assert "config set neo-numbers plus" in (caught.value.hint or "")

@@ -106,6 +106,9 @@ CASES: dict[str, Case] = {
     "neo call unknown channel": Case((*NEO_CALL, "--channel", "zz"), 2, "none of your channels", 0, account="neo"),
     "neo call with --caller": Case(("--account-type", "neo", "call", "0157 99912345", "-d", "e0", "--caller", "+492115550001", "--yes", *FAST), 2, "not available on sipgate Neo", 0, account="neo"),
     "neo call forced classic": Case(("--account-type", "classic", *CALL), 4, "--account-type auto", 1, account="neo"),
+    "neo forced on classic": Case(NEO_CALL, 4, "--account-type auto", 1),
+    "neo number format refused": Case(NEO_CALL, 4, "neo-numbers plus", 1, account="neo", sim={"neo_numbers": "plus"}),
+    "neo channel not holding the phone": Case(("--account-type", "neo", "call", "0157 99912345", "-d", "e1", "--yes", "--channel", "ch9", *FAST), 2, "none of your channels", 0, account="neo"),
     "neo bad account type": Case(("--account-type", "neon", *CALL), 2, "--account-type", 0, account="neo"),
     # -- every status: the reads (one polite retry for 429 and 5xx) ----------------------------------
     "status 401": Case(STATUS, 3, "did not accept the token", respond=r(401)),

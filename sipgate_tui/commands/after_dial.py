@@ -102,6 +102,12 @@ def follow_call(
     known = before.wait()
     if isinstance(known, HttpStatusError) and known.status in (401, 403):
         ctx.show(render.rtcm_tip())
+    elif isinstance(known, HttpStatusError):
+        ctx.show(
+            render.no_live_view_because(f"sipgate answered GET /calls with HTTP {known.status}")
+        )
+    elif known is None or isinstance(known, ApiError):
+        ctx.show(render.no_live_view_because("sipgate did not list the active calls in time"))
     if not isinstance(known, set):
         return
     state = _watch(ctx, client, plan, session_id, known)

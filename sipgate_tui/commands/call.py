@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from sipgate_tui.account_type import AccountKind, account_kind
+from sipgate_tui.account_type import AccountKind, account_kind, remember_type
 from sipgate_tui.api import ApiError, Timeouts, plain_headers
 from sipgate_tui.commands.after_dial import CallsBefore, DeviceCheck, follow_call
 from sipgate_tui.commands.common import Session, open_session, timeouts_from_option
@@ -21,6 +21,8 @@ from sipgate_tui.commands.dial_route import (
     NEO,
     AccountTypeProbe,
     Dialled,
+    FailedOnNeo,
+    PickedChannel,
     dial,
     live_view_for,
     no_caller_on_neo,
@@ -149,10 +151,10 @@ def _call(
         # first question.
         detection = AccountTypeProbe(session.client, user) if kind.type == "unknown" else None
         lookups = _start_lookups(session, user, kind, detection)
-        draft = _ask_missing(ctx, prompter, setup, draft, lookups, neo=kind.neo)
+        draft = _ask_missing(ctx, prompter, setup, draft, lookups, neo=_is_neo(kind, detection))
     kind = detection.found(kind) if detection is not None else kind
     plan = draft.plan()
-    channel = _channel_picker(ctx, options, setup, session, user, plan, prompter, kind)
+    channel, plan = _channel_for(ctx, options, setup, session, user, plan, prompter, kind)
     # Following the call needs the calls that exist before the dial; fetched while the
     # summary is on screen (or alongside the POST), it adds no wait.
     follow = _may_follow(options, ctx) and live_view_for(setup.settings.live_view, kind.type)
@@ -165,7 +167,8 @@ def _call(
     check = None
     if not asking and plan.ring_number is None:
         check = DeviceCheck(session.client, user, plan.device_id, all_types=kind.neo)
-    dialled = _dial(ctx, session, plan, kind, channel, setup)
+    summary = prompter is not None and not options.yes
+    dialled = _dial(ctx, session, plan, kind, channel, setup, say_at_once=summary)
     plan = plan.with_notes(*dialled.notes, check.warning() if check else None)
     learnt = dialled.learnt_type or (kind.type if detection and not kind.forced else None)
     plan = _remember(setup, session, plan, user, learnt)
@@ -178,7 +181,7 @@ def _call(
         ctx.show(render.no_live_view(NEO))
 
 
-def _channel_picker(
+def _channel_for(
     ctx: AppContext,
     options: CallOptions,
     setup: CallSetup,
@@ -187,11 +190,12 @@ def _channel_picker(
     plan: CallPlan,
     prompter: Prompter | None,
     kind: AccountKind,
-) -> Callable[[], tuple[str | None, str | None]]:
-    """How the Neo request finds its channel: asked now on a known Neo account (so the
-    question comes before the summary), looked up only if needed otherwise."""
+) -> tuple[Callable[[], PickedChannel], CallPlan]:
+    """How the Neo request finds its channel, and the plan with it: chosen now on a known
+    Neo account (so the question, the channel and its notes come before the summary), looked
+    up only if sipgate turns out to need it otherwise."""
 
-    def pick() -> tuple[str | None, str | None]:
+    def pick() -> PickedChannel:
         return pick_channel(
             session,
             user,
@@ -201,11 +205,14 @@ def _channel_picker(
             why_no_prompts=ctx.why_no_prompts(json_mode=options.json),
         )
 
+    if kind.type == "classic" and options.channel:
+        plan = plan.with_notes(f"--channel is for {NEO} accounts only; not used here.")
     if not kind.neo:
-        return pick
+        return pick, plan
     with _cancel_means_no_call():
         picked = pick()
-    return lambda: picked
+    plan = replace(plan, channel=picked.label).with_notes(picked.note)
+    return (lambda: PickedChannel(picked.id, picked.label)), plan
 
 
 # -- settings and the draft ----------------------------------------------------------------
@@ -279,6 +286,13 @@ def _will_ask(options: CallOptions, setup: CallSetup, draft: CallDraft) -> bool:
     return setup.interactive and (missing or not options.yes)
 
 
+def _is_neo(kind: AccountKind, detection: AccountTypeProbe | None) -> Callable[[], bool]:
+    """Whether the account is Neo: known now, or (asked later) told by the probes."""
+    if detection is None:
+        return lambda: kind.neo
+    return lambda: detection.found(kind).neo
+
+
 def _account_kind(ctx: AppContext, setup: CallSetup, token_id: str | None) -> AccountKind:
     remembered = setup.state.account_type_for(token_id) if token_id else None
     return account_kind(ctx.options.account_type, setup.settings.account_type, remembered, ctx.env)
@@ -298,7 +312,9 @@ def _start_lookups(
         session.client,
         user,
         from_environment=session.found.source == "env",
-        all_device_types=kind.neo,  # type=all only once the account is known to be Neo
+        # type=all only once the account is known to be Neo: known now, or told by the
+        # probes that run alongside (the device list waits for them, briefly).
+        all_device_types=_is_neo(kind, detection),
         also_start=detection.start if detection is not None else None,
     )
 
@@ -310,7 +326,7 @@ def _ask_missing(
     draft: CallDraft,
     lookups: AccountLookups | None,
     *,
-    neo: bool = False,
+    neo: Callable[[], bool] = lambda: False,
 ) -> CallDraft:
     """Ask for what the command line left open; warn before an offline or unknown phone
     (``neo``: mark the phones sipgate Neo is reported not to ring first)."""
@@ -389,8 +405,10 @@ def _dial(
     session: Session,
     plan: CallPlan,
     kind: AccountKind,
-    channel: Callable[[], tuple[str | None, str | None]],
+    channel: Callable[[], PickedChannel],
     setup: CallSetup,
+    *,
+    say_at_once: bool,
 ) -> Dialled:
     """Send the call request once (the Neo one at most once more, after a definite
     refusal); every failure becomes the user-facing problem."""
@@ -402,6 +420,10 @@ def _dial(
             kind,
             channel=channel,
             plus_sign=setup.settings.neo_numbers == "plus",
+            # Interactive: the switch is said at once, before a channel question may follow
+            # (scripts read it with the result). The type is kept even if the call fails.
+            announce=_announcer(ctx, say_at_once),
+            learnt=lambda found: remember_type(setup.store, session.token_id, found),
         )
     except KeyboardInterrupt:
         from sipgate_tui.problems import UNKNOWN_OUTCOME_HINT
@@ -413,17 +435,33 @@ def _dial(
             hint=UNKNOWN_OUTCOME_HINT,
             after_call_sent=True,
         ) from None
-    except ApiError as error:
+    except (ApiError, FailedOnNeo) as failure:
         from sipgate_tui.problems import call_problem
 
+        on_neo = isinstance(failure, FailedOnNeo)
         raise call_problem(
-            error,
+            failure.error if isinstance(failure, FailedOnNeo) else failure,
+            neo_forced_by=(kind.why if kind.forced else None) if on_neo else None,
+            on_neo=on_neo,
             device=plan.device_id,
             connect_timeout=session.timeouts.connect,
             read_timeout=session.timeouts.read,
             credentials_source=session.found.source,
             login_command=profile_command(ctx.options.profile, "login"),
         ) from None
+
+
+def _announcer(ctx: AppContext, say_at_once: bool) -> Callable[[str], None]:
+    """Notes during the dial: shown at once after a summary (the result panel does not
+    repeat the summary's notes), else left to the result."""
+
+    def announce(note: str) -> None:
+        if say_at_once:
+            from sipgate_tui import render
+
+            ctx.show(render.notes([note]))
+
+    return announce
 
 
 def _remember(

@@ -25,7 +25,7 @@ from sipgate_tui.settings import Recent
 
 NUMBER_EXAMPLE = "e.g. 0157 99912345 or +49 157 99912345"
 # Reported by a third-party client (sipgate refuses them with "Invalid invitable device").
-NOT_ON_NEO = " · mobile: sipgate Neo is reported to refuse it here"
+NOT_ON_NEO = " · mobile: may be refused"
 
 
 def not_on_neo(device: Device) -> bool:
@@ -102,28 +102,42 @@ def settle_device(
     *,
     preferred: str | None,
     through_number: bool,
-    neo: bool = False,
+    neo: Callable[[], bool] = lambda: False,
 ) -> ChosenDevice:
     """The phone that rings first: the one given (checked against the account), else picked;
-    an offline or unknown phone is called only when the user says so."""
+    an offline, unknown or (on sipgate Neo) mobile phone is called only when the user says so.
+
+    ``neo`` tells whether the account is sipgate Neo; asked when the phones are shown, by
+    when the probes that run alongside the questions have normally answered.
+    """
     chosen: ChosenDevice | None = None
     if given is not None:
         chosen, warning, listed = check_device(ctx, lookups, given.id)
-        warning = warning or offline_warning(chosen)
+        warning = warning or offline_warning(chosen) or _mobile_on_neo(chosen, neo)
         if warning and not confirm_offline(ctx, prompter, warning, can_pick_another=listed):
             chosen = None  # pick another one
     while chosen is None:
         chosen = ask_device(
-            ctx, prompter, lookups, preferred=preferred, through_number=through_number, neo=neo
+            ctx, prompter, lookups, preferred=preferred, through_number=through_number, neo=neo()
         )
         warning = offline_warning(chosen)
         if chosen.device is None and lookups is not None:
             # Typed rather than picked: the list may know it after all (or not at all).
             chosen, unknown, _ = check_device(ctx, lookups, chosen.id, wait=0.5)
             warning = unknown or offline_warning(chosen)
+        warning = warning or _mobile_on_neo(chosen, neo)
         if warning and not confirm_offline(ctx, prompter, warning, can_pick_another=True):
             chosen, preferred = None, None
     return chosen
+
+
+def _mobile_on_neo(chosen: ChosenDevice, neo: Callable[[], bool]) -> str | None:
+    if chosen.device is None or not not_on_neo(chosen.device) or not neo():
+        return None
+    return (
+        f"{chosen.device.alias} ({chosen.id}) is a mobile device: sipgate Neo is reported to "
+        'refuse those as the phone that rings first ("Invalid invitable device").'
+    )
 
 
 def check_device(

@@ -107,9 +107,13 @@ def hangup(options: HangupOptions, ctx: AppContext) -> ExitCode:
     if missing and not done:
         # The error document (or panel) is the whole answer: nothing else was printed.
         if _on_neo(session, ctx):
-            raise _not_on_neo_yet(
-                "offers no hanging up through the API (as far as known)",
-                HttpStatusError(404, f"{ctx.options.api_url}/calls", None, None),
+            # Whether DELETE /calls/{id} works on Neo is unknown: a 404 may mean either.
+            raise AppError(
+                "no-such-call",
+                f"sipgate could not hang up {missing[0]} (HTTP 404): the call may have ended, "
+                "or sipgate Neo may not offer hanging up through the API yet (unconfirmed).",
+                hint="End the call on your phone or in the sipgate app.",
+                status=404,
             )
         raise AppError(
             "no-such-call",
@@ -353,7 +357,7 @@ def _not_on_neo_yet(what: str, error: HttpStatusError) -> AppError:
     return AppError(
         "not-found",
         f"sipgate {what} for sipgate Neo accounts yet (HTTP 404): its help article calls "
-        "this part of the API planned.",
+        "the list of active calls planned.",
         hint="The sipgate app shows and ends your calls meanwhile.",
         status=error.status,
         detail=error.detail,

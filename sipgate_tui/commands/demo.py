@@ -192,7 +192,7 @@ def run(options: DemoOptions, ctx: AppContext) -> ExitCode:
         for name, number in DEMO_FAVOURITES.items():
             settings.set_favourite(name, number)
         why_recorded = None if interactive else ctx.why_no_prompts()
-        demo.show(render.demo_intro(why_recorded=why_recorded, token_id=TOKEN_ID))
+        demo.show(render.demo_intro(why_recorded=why_recorded, token_id=TOKEN_ID, neo=options.neo))
         try:
             login.run(login.LoginOptions(), demo)
             call.run(call.CallOptions(wait=interactive), demo)

@@ -10,6 +10,7 @@ answer, and every timeout, ends the dial: at most one request that could have pl
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -44,7 +45,29 @@ class Dialled:
     learnt_type: str | None = None  # a type found out on the way, to remember
 
 
-ChannelPicker = Callable[[], "tuple[str | None, str | None]"]
+class FailedOnNeo(Exception):
+    """The Neo call request failed: ``error`` is the client's, for words that fit Neo."""
+
+    def __init__(self, error: ApiError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+@dataclass(frozen=True)
+class PickedChannel:
+    """The channel a Neo call goes through (None: sipgate's default), its name for people,
+    and a note for the user about it (if any)."""
+
+    id: str | None
+    label: str | None = None
+    note: str | None = None
+
+
+ChannelPicker = Callable[[], PickedChannel]
+SWITCHED = (
+    f"This account is {NEO}: sipgate refused the classic call request (nothing was placed "
+    "there), so sipgate-tui places the call the Neo way, now and from now on."
+)
 
 
 def dial(
@@ -55,15 +78,19 @@ def dial(
     *,
     channel: ChannelPicker,
     plus_sign: bool,
+    announce: Callable[[str], None],
+    learnt: Callable[[str], None],
 ) -> Dialled:
-    """Place the call the way ``kind`` says; on Neo ``channel()`` gives (channel id, note).
+    """Place the call the way ``kind`` says; on Neo ``channel()`` gives the channel.
 
     Raises the client's ApiError for the request that was answered (the caller turns it into
     the user's words); an AppError when the switch to Neo needs a choice nobody can make.
+    ``announce`` shows a note at once (a question may follow); ``learnt`` saves a type found
+    out on the way, whatever happens next.
     """
     if kind.neo:
         log.debug("dial: sipgate Neo path (POST /calls): %s", kind.why)
-        return _dial_neo(ctx, session, plan, channel, plus_sign, notes=())
+        return _dial_neo(ctx, session, plan, channel, plus_sign, announce, notes=())
     log.debug("dial: classic path (POST /sessions/calls): %s", kind.why)
     try:
         with ctx.waiting(f"Placing the call: ringing {plan.device_id} first…"):
@@ -75,13 +102,14 @@ def dial(
             raise _forced_classic_refused(error, kind) from None
         # A definite refusal: nothing was placed, so the one Neo attempt is safe.
         log.debug("dial: sipgate answered the Classic-PBX refusal; switching to POST /calls once")
-        note = (
-            f"This account is {NEO}: sipgate refused the classic call request (nothing was "
-            "placed there), so sipgate-tui placed the call the Neo way and will from now on."
-        )
-        if plan.ring_number is not None:
-            raise no_caller_on_neo() from None
-        dialled = _dial_neo(ctx, session, plan, channel, plus_sign, notes=(note,))
+        learnt("neo")
+        announce(SWITCHED)
+        try:
+            dialled = _dial_neo(ctx, session, plan, channel, plus_sign, announce, notes=(SWITCHED,))
+        except AppError as problem:  # nothing went out after the refusal: say so rightly
+            raise problem.reworded(
+                problem.message.replace("Nothing was sent.", "No call was placed.")
+            ) from None
         return Dialled(dialled.call_id, "neo", dialled.sent, dialled.notes, learnt_type="neo")
     return Dialled(call_id, "classic", plan.request.body())
 
@@ -92,17 +120,25 @@ def _dial_neo(
     plan: CallPlan,
     channel: ChannelPicker,
     plus_sign: bool,
+    announce: Callable[[str], None],
     *,
     notes: tuple[str, ...],
 ) -> Dialled:
     if plan.ring_number is not None:
         raise no_caller_on_neo()
-    channel_id, note = channel()
-    request = plan.neo_request(channel_id, plus_sign=plus_sign)
-    log.debug("dial: channel %s", channel_id or "none (sipgate picks the phone's default)")
-    with ctx.waiting(f"Placing the call: ringing {plan.device_id} first…"):
-        call_id = session.client.place_neo_call(request)
-    return Dialled(call_id, "neo", request.body(), (*notes, *([note] if note else [])))
+    picked = channel()
+    if picked.note:
+        announce(picked.note)
+    request = plan.neo_request(picked.id, plus_sign=plus_sign)
+    log.debug("dial: channel %s", picked.id or "none (sipgate picks the phone's default)")
+    try:
+        with ctx.waiting(f"Placing the call: ringing {plan.device_id} first…"):
+            call_id = session.client.place_neo_call(request)
+    except ApiError as error:
+        raise FailedOnNeo(error) from None
+    return Dialled(
+        call_id, "neo", request.body(), (*notes, *([picked.note] if picked.note else []))
+    )
 
 
 def pick_channel(
@@ -113,35 +149,42 @@ def pick_channel(
     given: str | None,
     prompter: Prompter | None,
     why_no_prompts: str,
-) -> tuple[str | None, str | None]:
-    """The channel that holds ``device_id`` (and a note for the user, if any).
+) -> PickedChannel:
+    """The channel that holds ``device_id``.
 
-    ``--channel`` wins when the account knows it; one channel is taken; several are a question
-    (or, without a terminal, a usage error naming ``--channel``); none, or channels that cannot
-    be read, send the call without one: sipgate then uses the phone's default channel.
+    ``--channel`` must be one of the account's channels and hold the phone; one channel is
+    taken; several are a question (or, without a terminal, a usage error naming
+    ``--channel``); none, or channels that cannot be read, send the call without one: sipgate
+    then uses the phone's default channel (which may not ring it: reported).
     """
     try:
         channels = list_channels(session.client, user.get())
     except HttpStatusError as error:
         if given:
-            return given, None
+            return PickedChannel(given, given)
         lacks = "lacks channels:read" if error.status in (401, 403) else "could not list them"
-        return None, (
-            f"Your token {lacks}, so the call goes without a channel: sipgate then uses the "
-            "phone's default channel (a token with channels:read lets sipgate-tui pick it)."
+        return PickedChannel(
+            None,
+            note=f"Your token {lacks}, so the call goes without a channel: sipgate then uses the "
+            "phone's default channel (a token with channels:read lets sipgate-tui pick it).",
         )
     except ApiError:
         if given:
-            return given, None
-        return None, "The channels could not be listed; sipgate uses the phone's default channel."
-    if given:
-        return _given_channel(given, channels, device_id)
+            return PickedChannel(given, given)
+        return PickedChannel(
+            None, note="The channels could not be listed; sipgate uses the phone's default one."
+        )
     holding = channels_of_device(channels, device_id)
+    if given:
+        return _given_channel(given, channels, holding, device_id)
     if len(holding) == 1:
-        return holding[0].id, None
+        return PickedChannel(holding[0].id, _label(holding[0]))
     if not holding:
-        return None, (
-            f"{device_id} is in none of your channels; sipgate uses the phone's default channel."
+        return PickedChannel(
+            None,
+            note=f"{device_id} is in none of your channels: sipgate takes the call without one, "
+            "and may not ring the phone (reported). Add the phone to a channel in the sipgate "
+            "app if nothing rings.",
         )
     if prompter is None:
         raise InputError(
@@ -152,26 +195,36 @@ def pick_channel(
         )
     from sipgate_tui.prompts import Option
 
-    options = [Option(f"{item.name} ({item.id})", item.id) for item in holding]
+    options = [Option(_label(item), item) for item in holding]
     answer = prompter.select("Which channel should the call go through?", options)
-    return (str(answer) if answer is not None else holding[0].id), None
+    chosen = answer if isinstance(answer, Channel) else holding[0]
+    return PickedChannel(chosen.id, _label(chosen))
 
 
 def _given_channel(
-    given: str, channels: list[Channel], device_id: str
-) -> tuple[str | None, str | None]:
-    known = {item.id: item for item in channels}
-    if given not in known:
+    given: str, channels: list[Channel], holding: list[Channel], device_id: str
+) -> PickedChannel:
+    # Ids as typed, else the one channel whose id matches ignoring case.
+    found = next((item for item in channels if item.id == given), None) or next(
+        (item for item in channels if item.id.lower() == given.lower()), None
+    )
+    if found is None or found not in holding:
+        where = (
+            f"the channels that hold {device_id}: {_names(holding)}"
+            if holding
+            else f"{device_id} is in none of your channels"
+        )
+        problem = "is none of your channels" if found is None else f"does not hold {device_id}"
         raise InputError(
             "unknown-channel",
-            f"--channel {given[:40]} is none of your channels"
-            + (f" ({_names(channels)})." if channels else " (you have none).")
-            + " Nothing was sent.",
-            hint="Leave --channel out to use the channel that holds the phone.",
+            f"--channel {given[:40]} {problem} ({where}). Nothing was sent.",
+            hint=f"Use --channel {holding[0].id}" if holding else "Leave --channel out.",
         )
-    if device_id not in known[given].device_ids:
-        return given, f"{device_id} is not in the channel {known[given].name}; sipgate may refuse."
-    return given, None
+    return PickedChannel(found.id, _label(found))
+
+
+def _label(channel: Channel) -> str:
+    return f"{channel.name} ({channel.id})"
 
 
 def _names(channels: list[Channel]) -> str:
@@ -193,7 +246,7 @@ def _forced_classic_refused(error: HttpStatusError, kind: AccountKind) -> AppErr
         "forbidden",
         f"sipgate refused the classic call request: this account is {NEO} (HTTP 403). "
         "Nothing was placed.",
-        hint=f"The classic way is forced by {kind.why}: use --account-type auto (or neo), or "
+        hint=f"The classic way is {kind.why}: use --account-type auto (or neo), or "
         "`sipgate-tui config unset account-type`.",
         status=error.status,
         detail=error.detail,
@@ -214,13 +267,15 @@ class AccountTypeProbe:
     def __init__(self, client: SipgateClient, user: UserId) -> None:
         self._client, self._user = client, user
         self._job: Background[str] | None = None
+        self._lock = threading.Lock()  # started from the first question or the device list
 
     def start(self) -> None:
         """Start the probes (once): when the first question is on screen, like the lookups,
         so loading the HTTP stack never delays that question."""
-        if self._job is None:
-            client, user = self._client, self._user
-            self._job = Background(lambda: detect(client, user.get()), "account-type")
+        with self._lock:
+            if self._job is None:
+                client, user = self._client, self._user
+                self._job = Background(lambda: detect(client, user.get()), "account-type")
 
     def found(self, kind: AccountKind) -> AccountKind:
         """``kind``, or what the probes found: they ran while the questions were answered, so
