@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sipgate_tui.api import ApiError
@@ -230,13 +229,21 @@ def remember_detected(
             store.remember(account_type=(token_id, detected))
 
 
-@dataclass(frozen=True)
 class AccountKind:
-    """The account type a command acts on, whether the user forced it, and why (``--debug``)."""
+    """The account type a command acts on, whether the user forced it, and why (``--debug``).
 
-    type: str  # "classic", "neo" or "unknown" (unknown acts the classic way)
-    forced: bool
-    why: str
+    ``type`` is "classic", "neo" or "unknown" (unknown acts the classic way).
+    """
+
+    # A plain class, not a dataclass: it is created on every dial's import, where each
+    # dataclass costs about a millisecond (measured with -X importtime).
+    __slots__ = ("forced", "type", "why")
+
+    def __init__(self, type: str, forced: bool, why: str) -> None:
+        self.type, self.forced, self.why = type, forced, why
+
+    def __repr__(self) -> str:
+        return f"AccountKind({self.type!r}, forced={self.forced}, why={self.why!r})"
 
     @property
     def neo(self) -> bool:

@@ -28,7 +28,7 @@ from helpers import TOKEN, TOKEN_ID, flat, read_only_directory
 from servers import FullBacklog, HangUpServer, SilentServer, UntrustedTlsServer, closed_port_url
 
 from sipgate_tui.credentials import Credentials, encode_item
-from sipgate_tui.simulator import SimulatedChannel, SipgateSimulator
+from sipgate_tui.simulator import SimulatedChannel, SipgateSimulator, call_event
 
 TESTS = Path(__file__).parent
 BASIC = base64.b64encode(f"{TOKEN_ID}:{TOKEN}".encode()).decode()
@@ -46,6 +46,11 @@ HISTORY = ("history", *FAST)
 OLD_ITEM = encode_item(Credentials("token-OLD001", "0b8e6f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b"))
 CONFIG = '# mine\n[profiles.default]\nregion = "DE"  # home\n'
 CLASSIC_PBX_REFUSAL = b"requires a sipgate Classic PBX Account"
+# 60 outgoing calls in one channel, oldest first, a minute apart: three pages of 25 or fewer.
+EVENTS = [
+    call_event(f"ev{i}", "ch0", f"sid{i}", source="+4921155500", target=f"+4921155500{i:02d}", started=1.7e9 + 60 * i, established=1.7e9 + 60 * i + 5, terminated=1.7e9 + 60 * i + 35)
+    for i in range(60)
+]
 NEO_CALL = ("--account-type", "neo", *CALL)
 
 
@@ -109,6 +114,9 @@ CASES: dict[str, Case] = {
     "neo forced on classic": Case(NEO_CALL, 4, "--account-type auto", 1),
     "neo number format refused": Case(NEO_CALL, 4, "neo-numbers plus", 1, account="neo", sim={"neo_numbers": "plus"}),
     "neo channel not holding the phone": Case(("--account-type", "neo", "call", "0157 99912345", "-d", "e1", "--yes", "--channel", "ch9", *FAST), 2, "none of your channels", 0, account="neo"),
+    "neo history paging": Case(("--account-type", "neo", "history", "--limit", "60", *FAST), 0, "+49 211 5550059", account="neo", sim={"channels": [SimulatedChannel("ch0", "Main", ("e0",), events=EVENTS)], "neo_events_max_limit": 25}, json_says="4921155500"),
+    "neo history private channel": Case(("--account-type", "neo", "history", *FAST), 0, "Skipped the channel", account="neo", sim={"channels": [SimulatedChannel("ch0", "Main", ("e0",), events=EVENTS[:3]), SimulatedChannel("ch1", "Private", ("e0",), private=True)]}, json=False),
+    "neo history without channels:read": Case(("--account-type", "neo", "history", *FAST), 4, "channels:read", account="neo", respond=r(403, b"", "/channels")),
     "neo bad account type": Case(("--account-type", "neon", *CALL), 2, "--account-type", 0, account="neo"),
     # -- every status: the reads (one polite retry for 429 and 5xx) ----------------------------------
     "status 401": Case(STATUS, 3, "did not accept the token", respond=r(401)),

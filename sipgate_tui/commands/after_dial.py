@@ -14,16 +14,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sipgate_tui import rtcm
 from sipgate_tui.account import list_devices
 from sipgate_tui.api import ApiError, HttpStatusError, SipgateClient
 from sipgate_tui.lookups import Background
 from sipgate_tui.plan import CallPlan, ChosenDevice, offline_warning
 from sipgate_tui.user_id import UserId
-from sipgate_tui.watch import NO_CALL_TIMEOUT, CallWatch, WatchIO, WatchState, follow
 
 if TYPE_CHECKING:
     from sipgate_tui.context import AppContext
+    from sipgate_tui.watch import WatchState
+
+# rtcm and watch are imported where the live view needs them: a one-shot dial never follows
+# the call, and their dataclasses cost it several ms (measured with -X importtime).
 
 SNAPSHOT_HEAD_START = 1.0  # seconds the dial may wait for its look at the calls before it
 OFFLINE_CHECK_GRACE = 0.3  # seconds the result may wait for a device check still running
@@ -34,7 +36,9 @@ class CallsBefore:
     """The ids of the calls that exist before the dial (``GET /calls``, needs rtcm:read)."""
 
     def __init__(self, client: SipgateClient) -> None:
-        self._job = Background(lambda: {call.call_id for call in rtcm.list_calls(client)}, "calls")
+        from sipgate_tui.rtcm import list_calls
+
+        self._job = Background(lambda: {call.call_id for call in list_calls(client)}, "calls")
 
     def head_start(self) -> None:
         """Give the look a moment before the POST: one that lands after it could count the
@@ -98,6 +102,7 @@ def follow_call(
     call was accepted: nothing in the watch changes the exit code.
     """
     from sipgate_tui import render
+    from sipgate_tui.watch import NO_CALL_TIMEOUT
 
     known = before.wait()
     if isinstance(known, HttpStatusError) and known.status in (401, 403):
@@ -117,7 +122,8 @@ def follow_call(
 def _watch(
     ctx: AppContext, client: SipgateClient, plan: CallPlan, session_id: str, before: set[str]
 ) -> WatchState:
-    from sipgate_tui import render
+    from sipgate_tui import render, rtcm
+    from sipgate_tui.watch import CallWatch, WatchIO, follow
 
     can_hang_up = True
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sipgate_tui.account_type import AccountKind, account_kind, remembered_of, setting_of
 from sipgate_tui.api import SipgateClient, Timeouts
 from sipgate_tui.credentials import FoundCredentials, profile_command
 from sipgate_tui.errors import InputError
 
 if TYPE_CHECKING:
+    from sipgate_tui.account_type import AccountKind
     from sipgate_tui.api import ApiError
     from sipgate_tui.context import AppContext
     from sipgate_tui.errors import AppError
@@ -33,13 +32,15 @@ def timeouts_from_option(seconds: float | None) -> Timeouts:
     return Timeouts.both(seconds)
 
 
-@dataclass(frozen=True)
 class Session:
     """Credentials found, and a client that uses them, for the length of one command."""
 
-    found: FoundCredentials
-    client: SipgateClient
-    timeouts: Timeouts
+    # A plain class, not a dataclass: it is created on every dial's import, where each
+    # dataclass costs about a millisecond (measured with -X importtime).
+    __slots__ = ("client", "found", "timeouts")
+
+    def __init__(self, found: FoundCredentials, client: SipgateClient, timeouts: Timeouts) -> None:
+        self.found, self.client, self.timeouts = found, client, timeouts
 
     @property
     def token_id(self) -> str:
@@ -48,6 +49,8 @@ class Session:
 
     def account_kind(self, ctx: AppContext) -> AccountKind:
         """The account type this token is known (forced or learnt) to have; no probes."""
+        from sipgate_tui.account_type import account_kind, remembered_of, setting_of
+
         store = ctx.make_settings()
         remembered = remembered_of(store, self.token_id)
         return account_kind(ctx.options.account_type, setting_of(store), remembered, ctx.env)

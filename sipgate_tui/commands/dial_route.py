@@ -12,12 +12,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sipgate_tui.account_type import AccountKind, detect
 from sipgate_tui.api import ApiError, HttpStatusError, SipgateClient, is_classic_pbx_refusal
-from sipgate_tui.channels import Channel, channels_of_device, list_channels
 from sipgate_tui.commands.common import Session
 from sipgate_tui.errors import AppError, InputError
 from sipgate_tui.lookups import Background
@@ -25,8 +23,11 @@ from sipgate_tui.plan import CallPlan
 from sipgate_tui.user_id import UserId
 
 if TYPE_CHECKING:
+    from sipgate_tui.channels import Channel
     from sipgate_tui.context import AppContext
     from sipgate_tui.prompts import Prompter
+
+# channels is imported where a Neo call looks for its channel: a classic dial never does.
 
 log = logging.getLogger("sipgate_tui")
 
@@ -34,15 +35,25 @@ NEO = "sipgate Neo"
 PROBE_GRACE = 0.5  # seconds the summary may wait for account-type probes still running
 
 
-@dataclass(frozen=True)
 class Dialled:
-    """A call sipgate accepted: its id, the path that placed it, what the user should read."""
+    """A call sipgate accepted: its id, the path that placed it ("classic" or "neo"), the
+    body of the request that placed it as sent, what the user should read, and a type found
+    out on the way (to remember)."""
 
-    call_id: str
-    account_type: str  # the path that placed it: "classic" or "neo"
-    sent: dict[str, str]  # the body of the request that placed it, as sent
-    notes: tuple[str, ...] = ()
-    learnt_type: str | None = None  # a type found out on the way, to remember
+    # A plain class, not a dataclass: it is created on every dial's import, where each
+    # dataclass costs about a millisecond (measured with -X importtime).
+    __slots__ = ("account_type", "call_id", "learnt_type", "notes", "sent")
+
+    def __init__(
+        self,
+        call_id: str,
+        account_type: str,
+        sent: dict[str, str],
+        notes: tuple[str, ...] = (),
+        learnt_type: str | None = None,
+    ) -> None:
+        self.call_id, self.account_type, self.sent = call_id, account_type, sent
+        self.notes, self.learnt_type = notes, learnt_type
 
 
 class FailedOnNeo(Exception):
@@ -53,14 +64,16 @@ class FailedOnNeo(Exception):
         self.error = error
 
 
-@dataclass(frozen=True)
 class PickedChannel:
     """The channel a Neo call goes through (None: sipgate's default), its name for people,
     and a note for the user about it (if any)."""
 
-    id: str | None
-    label: str | None = None
-    note: str | None = None
+    # A plain class, not a dataclass: it is created on every dial's import, where each
+    # dataclass costs about a millisecond (measured with -X importtime).
+    __slots__ = ("id", "label", "note")
+
+    def __init__(self, id: str | None, label: str | None = None, note: str | None = None) -> None:
+        self.id, self.label, self.note = id, label, note
 
 
 ChannelPicker = Callable[[], PickedChannel]
@@ -157,6 +170,8 @@ def pick_channel(
     ``--channel``); none, or channels that cannot be read, send the call without one: sipgate
     then uses the phone's default channel (which may not ring it: reported).
     """
+    from sipgate_tui.channels import Channel, channels_of_device, list_channels
+
     try:
         channels = list_channels(session.client, user.get())
     except HttpStatusError as error:
