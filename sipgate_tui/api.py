@@ -368,6 +368,16 @@ class SipgateClient:
             )
             session.mount("https://", adapter)
             session.mount("http://", adapter)
+            # requests reads ~/.netrc for any request without auth= and puts that password in
+            # the Authorization header: the token the user gave must be the only credential
+            # ever sent, so the session's own auth is ours (and netrc is never consulted).
+            authorization = "Basic " + self._credentials.basic_token()
+
+            def own_credentials(request: requests.PreparedRequest) -> requests.PreparedRequest:
+                request.headers["Authorization"] = authorization
+                return request
+
+            session.auth = own_credentials
             self._session = session
         return self._session
 

@@ -934,7 +934,10 @@ def _local_time(created: str | None) -> str:
         return created[:25]
     if moment.tzinfo is None:  # no zone given: sipgate's times are UTC
         moment = moment.replace(tzinfo=datetime.timezone.utc)
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+    try:
+        return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+    except (OverflowError, ValueError, OSError):  # year 1 or 9999 in a far zone: shown raw
+        return created[:25]
 
 
 def history_table(entries: Iterable[HistoryEntry]) -> RenderableType:

@@ -29,6 +29,7 @@ from sipgate_tui.text import one_line
 
 HISTORY_PAGE = 100
 MAX_HISTORY = 1000  # the API's own cap for limit
+MAX_HISTORY_PAGES = 2 * MAX_HISTORY // HISTORY_PAGE  # room for pages thinned by unusable items
 EVENT_PAGE = 100  # events asked for per page; sipgate may answer fewer (the answer's limit)
 MAX_EVENT_PAGES = 20  # per channel: a channel that pages forever must not keep us forever
 DUPLICATE_WINDOW = 5.0  # seconds: the same call in /history and in a channel's events
@@ -160,7 +161,11 @@ def list_history(client: SipgateClient, limit: int) -> list[HistoryEntry]:
     """
     entries: list[HistoryEntry] = []
     offset = 0
-    while len(entries) < limit:
+    # Bounded whatever the server answers: a page cap, and a page that adds no usable call
+    # ends the paging (a server listing unusable items forever once cost 225 requests in 10 s).
+    for _ in range(MAX_HISTORY_PAGES):
+        if len(entries) >= limit:
+            break
         size = min(HISTORY_PAGE, limit - len(entries))
         data = client.get_json(
             "/history", {"types": "CALL", "directions": "OUTGOING", "limit": size, "offset": offset}
@@ -168,7 +173,7 @@ def list_history(client: SipgateClient, limit: int) -> list[HistoryEntry]:
         found, listed, total = parse_history_page(data)
         entries += found
         offset += listed
-        if listed < size or (total is not None and offset >= total):
+        if not found or listed < size or (total is not None and offset >= total):
             break
     return entries[:limit]
 

@@ -438,3 +438,23 @@ def test_history_times_are_local(
         monkeypatch.undo()
         time.tzset()
     assert "2026-11-27 15:53" in output_of(ctx.out)
+
+
+def test_history_paging_is_bounded_whatever_the_server_lists(simulator: SipgateSimulator) -> None:
+    from sipgate_tui.rtcm import MAX_HISTORY_PAGES
+
+    usable = {"target": "+492115550001", "created": "2026-11-27T10:00:00Z", "duration": 5}
+    # Full pages without a total, forever: one usable item among 99 that are not.
+    simulator.respond_with(200, {"items": [usable] + [{"x": 1}] * 99}, path="/history")
+    ctx = make_context(simulator.url)
+    history(HistoryOptions(limit=1000, json=True), ctx)
+    assert len(json.loads(output_of(ctx.out))) == MAX_HISTORY_PAGES
+    assert [r.path for r in simulator.requests].count("/history") == MAX_HISTORY_PAGES
+
+
+def test_a_history_page_of_unusable_items_ends_the_paging(simulator: SipgateSimulator) -> None:
+    simulator.respond_with(200, {"items": [{"x": 1}] * 100}, path="/history")
+    ctx = make_context(simulator.url)
+    assert history(HistoryOptions(limit=1000), ctx) == ExitCode.OK
+    assert "No outgoing calls in the history" in output_of(ctx.out)
+    assert [r.path for r in simulator.requests].count("/history") == 1

@@ -296,3 +296,27 @@ def test_no_answer_to_a_read_is_a_read_timeout() -> None:
     with SilentServer() as server, pytest.raises(NetworkError) as caught:
         client_for(server.url, timeouts=Timeouts(connect=1, read=0.3)).get_json("/numbers")
     assert caught.value.kind == "read-timeout"
+
+
+@pytest.mark.parametrize(
+    "netrc",
+    [
+        "default login token-EVIL01 password stolen-password\n",
+        "machine 127.0.0.1 login token-EVIL01 password stolen-password\n",
+        "machine localhost login token-EVIL01 password stolen-password\n"
+        "default login token-EVIL01 password stolen-password\n",
+    ],
+)
+def test_a_netrc_never_replaces_the_token(
+    simulator: SipgateSimulator, tmp_path, monkeypatch: pytest.MonkeyPatch, netrc: str
+) -> None:
+    # requests reads ~/.netrc (or $NETRC) for requests without auth=: a real file, not a mock.
+    (tmp_path / ".netrc").write_text(netrc)
+    (tmp_path / ".netrc").chmod(0o600)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("NETRC", str(tmp_path / ".netrc"))
+    client = client_for(simulator.url)
+    client.userinfo()
+    client.place_call(CALL)
+    expected = "Basic " + base64.b64encode(f"{TOKEN_ID}:{TOKEN}".encode()).decode()
+    assert [r.headers["authorization"] for r in simulator.requests] == [expected, expected]

@@ -118,6 +118,13 @@ CASES: dict[str, Case] = {
     "neo history private channel": Case(("--account-type", "neo", "history", *FAST), 0, "Skipped the channel", account="neo", sim={"channels": [SimulatedChannel("ch0", "Main", ("e0",), events=EVENTS[:3]), SimulatedChannel("ch1", "Private", ("e0",), private=True)]}, json=False),
     "neo history without channels:read": Case(("--account-type", "neo", "history", *FAST), 4, "channels:read", account="neo", respond=r(403, b"", "/channels")),
     "neo bad account type": Case(("--account-type", "neon", *CALL), 2, "--account-type", 0, account="neo"),
+    "history endless unusable pages": Case(HISTORY, 0, "No outgoing calls", respond=r(200, {"items": [{"x": 1}] * 100}, "/history"), json_says="[]"),
+    "history at the calendar's end": Case(HISTORY, 0, "9999-12-31T23:59:59Z", respond=r(200, {"items": [{"target": "+492115550002", "created": "9999-12-31T23:59:59Z"}], "totalCount": 1}, "/history"), env={"TZ": "Etc/GMT-14"}, json_says="9999-12-31"),
+    "history at the calendar's start": Case(HISTORY, 0, "0001-01-01T00:00:00Z", respond=r(200, {"items": [{"target": "+492115550002", "created": "0001-01-01T00:00:00Z"}], "totalCount": 1}, "/history"), env={"TZ": "Etc/GMT+12"}, json_says="0001-01-01"),
+    # -- a ~/.netrc (requests would send its password instead of the token) ------------------------
+    "call with a netrc": Case(CALL, 0, "Call accepted", 1, env={"NETRC": str(TESTS / "netrc-evil")}, json_says='"ok": true'),
+    "status with a netrc": Case(STATUS, 0, "token accepted", env={"NETRC": str(TESTS / "netrc-evil")}, json_says='"valid": true'),
+    "devices with a netrc": Case(DEVICES, 0, "Desk phone", env={"NETRC": str(TESTS / "netrc-evil")}),
     # -- every status: the reads (one polite retry for 429 and 5xx) ----------------------------------
     "status 401": Case(STATUS, 3, "did not accept the token", respond=r(401)),
     "status 403": Case(STATUS, 4, "did not let this token", respond=r(403)),
