@@ -195,6 +195,11 @@ CATALOGUE: dict[str, Problem] = {
         + "; ".join(f"{key.name} {key.choices_in_words()}" for key in SETTING_KEYS if key.choices)
         + ".",
     ),
+    "invalid-token": Problem(
+        E.USAGE,
+        "A token that is not text (a byte that is not UTF-8), or stdin far longer than one.",
+        "Copy the token again from the sipgate web app; pipe in only the token.",
+    ),
     "token-as-argument": Problem(
         E.USAGE,
         "--token-id got the token itself.",

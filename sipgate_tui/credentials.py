@@ -103,6 +103,13 @@ def from_environment(env: Mapping[str, str]) -> Credentials | None:
     """
     token_id = (env.get(ENV_TOKEN_ID) or "").strip()
     token = (env.get(ENV_TOKEN) or "").strip()
+    for name, value in ((ENV_TOKEN_ID, token_id), (ENV_TOKEN, token)):
+        if not _is_text(value):
+            raise InputError(
+                "invalid-token",
+                f"{name} holds a byte that is not text (not UTF-8), so it cannot be a token.",
+                hint=f"Set {name} again from the sipgate web app, or unset it.",
+            )
     if token_id and token:
         return Credentials(token_id, token)
     if not token_id and not token:
@@ -114,6 +121,16 @@ def from_environment(env: Mapping[str, str]) -> Credentials | None:
         hint=f"Set both {ENV_TOKEN_ID} and {ENV_TOKEN}, or unset {present} to use the token "
         "stored by `sipgate-tui login`.",
     )
+
+
+def _is_text(value: str) -> bool:
+    # The environment hands undecodable bytes over as lone surrogates; a header cannot hold
+    # them, and sending would crash.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def decode_item(value: str, profile: str = DEFAULT_PROFILE) -> Credentials:

@@ -121,6 +121,10 @@ CASES: dict[str, Case] = {
     "history endless unusable pages": Case(HISTORY, 0, "No outgoing calls", respond=r(200, {"items": [{"x": 1}] * 100}, "/history"), json_says="[]"),
     "history at the calendar's end": Case(HISTORY, 0, "9999-12-31T23:59:59Z", respond=r(200, {"items": [{"target": "+492115550002", "created": "9999-12-31T23:59:59Z"}], "totalCount": 1}, "/history"), env={"TZ": "Etc/GMT-14"}, json_says="9999-12-31"),
     "history at the calendar's start": Case(HISTORY, 0, "0001-01-01T00:00:00Z", respond=r(200, {"items": [{"target": "+492115550002", "created": "0001-01-01T00:00:00Z"}], "totalCount": 1}, "/history"), env={"TZ": "Etc/GMT+12"}, json_says="0001-01-01"),
+    # -- a token that is not text, or stdin that is far more than a token ---------------------------
+    "call token not utf-8": Case(CALL, 2, "not text", keyring="none", env={"SIPGATE_TOKEN_ID": TOKEN_ID, "SIPGATE_TOKEN": "5f0c2a4e-\udcff"}),
+    "status token id not utf-8": Case(STATUS, 2, "SIPGATE_TOKEN_ID holds a byte", keyring="none", env={"SIPGATE_TOKEN_ID": "token-\udcfe", "SIPGATE_TOKEN": TOKEN}),
+    "login stdin too long": Case(LOGIN, 2, "more than 4096 bytes", keyring="item", stdin="y\n" * 3000),
     # -- a ~/.netrc (requests would send its password instead of the token) ------------------------
     "call with a netrc": Case(CALL, 0, "Call accepted", 1, env={"NETRC": str(TESTS / "netrc-evil")}, json_says='"ok": true'),
     "status with a netrc": Case(STATUS, 0, "token accepted", env={"NETRC": str(TESTS / "netrc-evil")}, json_says='"valid": true'),

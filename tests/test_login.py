@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import keyring
 import pytest
@@ -311,3 +312,29 @@ def test_two_lines_on_stdin_are_refused(simulator: SipgateSimulator) -> None:
             make_context(simulator.url, env={}),
             read_stdin=lambda: f"{TOKEN}\nsecond line\n",
         )
+
+
+def test_a_token_on_stdin_that_is_not_text_is_refused_and_nothing_is_stored(
+    console_script: str, clean_env: dict[str, str], tmp_path
+) -> None:
+    import subprocess
+
+    keyring_file = tmp_path / "keyring.json"
+    env = {
+        **clean_env,
+        "PYTHONPATH": str(Path(__file__).parent),
+        "PYTHON_KEYRING_BACKEND": "file_keyring.FileKeyring",  # a usable store, so stdin is read
+        "TEST_KEYRING_FILE": str(keyring_file),
+    }
+    result = subprocess.run(
+        [console_script, "login", "--token-id", "token-ABC123", "--token-stdin", "--json"],
+        input=b"5f0c2a4e-\xff\xfe-8b1d\n",
+        env=env,
+        capture_output=True,
+        timeout=60,
+    )
+    document = json.loads(result.stdout)
+    assert result.returncode == 2 and document["error"]["code"] in ("invalid-token",), document
+    assert "not text" in document["error"]["message"]
+    assert b"Traceback" not in result.stderr
+    assert "token-ABC123" not in (keyring_file.read_text() if keyring_file.exists() else "")

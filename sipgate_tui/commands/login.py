@@ -283,6 +283,33 @@ def _stdin_is_terminal() -> bool:
         return False
 
 
+MAX_TOKEN_BYTES = 4096  # a token is 36 characters; `yes | sipgate-tui login` must not eat memory
+
+
+def _read_piped_token() -> str:
+    """What stdin holds, bounded, as text; never shown (it is the token)."""
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:  # no stdin, or a text-only one (tests' StringIO)
+        return sys.stdin.read(MAX_TOKEN_BYTES + 1) if sys.stdin is not None else ""
+    raw = stream.read(MAX_TOKEN_BYTES + 1)
+    if len(raw) > MAX_TOKEN_BYTES:
+        raise InputError(
+            "invalid-token",
+            f"stdin held more than {MAX_TOKEN_BYTES} bytes, far more than a token: nothing "
+            "was read further and nothing was stored.",
+            hint=_SCRIPTED_HINT,
+        )
+    try:
+        return bytes(raw).decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(
+            "invalid-token",
+            "What arrived on stdin is not text (it holds a byte that is not UTF-8), so it "
+            "cannot be a token. Nothing was stored.",
+            hint="Copy the token again from the sipgate web app. " + _SCRIPTED_HINT,
+        ) from None
+
+
 def _read_token(ctx: AppContext, read_stdin: Callable[[], str] | None) -> str:
     """The token from stdin: one line; a pasted pair of quotes is taken off, with a note."""
     if read_stdin is not None:
@@ -294,7 +321,7 @@ def _read_token(ctx: AppContext, read_stdin: Callable[[], str] | None) -> str:
             sys.stderr.write("\n")
             raise Cancelled(NOTHING_STORED) from None
     else:
-        text = sys.stdin.read() if sys.stdin is not None else ""
+        text = _read_piped_token()
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if not lines:
         raise InputError("missing-value", "No token arrived on stdin.", hint=_SCRIPTED_HINT)
