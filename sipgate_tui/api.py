@@ -260,18 +260,7 @@ class SipgateClient:
 
     def place_call(self, call: CallRequest) -> str:
         """``POST /sessions/calls``; returns the ``sessionId``. Sent at most once."""
-        url = f"{self.base_url}/sessions/calls"
-        payload = json.dumps(call.body()).encode()
-        status, headers, body = self._send("POST", url, payload, is_write=True)
-        session_id = parse_session_id(_decode_json(body))
-        if session_id is None:
-            raise OutcomeUnknownError(
-                "unreadable-response",
-                _host(url),
-                f"HTTP {status} without a session id: "
-                + _summarise_body(headers, body, self._redact),
-            )
-        return session_id
+        return self._post_call("/sessions/calls", call.body(), parse_session_id, "session id")
 
     def place_neo_call(self, call: NeoCallRequest) -> str:
         """``POST /calls`` (sipgate Neo); returns the call id. Sent at most once, never retried.
@@ -279,17 +268,28 @@ class SipgateClient:
         The id is read from ``callSid``, else ``callId``, else ``id`` (third-party clients
         report different names); an answer without one may still have placed the call.
         """
-        url = f"{self.base_url}/calls"
-        payload = json.dumps(call.body()).encode()
-        status, headers, body = self._send("POST", url, payload, is_write=True)
-        call_id = parse_call_id(_decode_json(body))
-        if call_id is None:
+        return self._post_call("/calls", call.body(), parse_call_id, "call id")
+
+    def _post_call(
+        self,
+        path: str,
+        body: dict[str, str],
+        parse_id: Callable[[Any], str | None],
+        id_name: str,
+    ) -> str:
+        """One call request, never retried; an answer without the id is an unknown outcome
+        (the call may have been placed), never a reason to send again."""
+        url = f"{self.base_url}{path}"
+        status, headers, answer = self._send("POST", url, json.dumps(body).encode(), is_write=True)
+        found = parse_id(_decode_json(answer))
+        if found is None:
             raise OutcomeUnknownError(
                 "unreadable-response",
                 _host(url),
-                f"HTTP {status} without a call id: " + _summarise_body(headers, body, self._redact),
+                f"HTTP {status} without a {id_name}: "
+                + _summarise_body(headers, answer, self._redact),
             )
-        return call_id
+        return found
 
     def get_json(self, path: str, params: dict[str, str | int] | None = None) -> Any:
         """``GET {base}{path}`` and return the decoded JSON answer."""
