@@ -224,9 +224,8 @@ def remember_detected(
 ) -> None:
     """Save a type detected during this run when it is a finding and news (main thread
     only, one write, like the user id); a failed write costs probes next time, nothing else."""
-    if detected in (CLASSIC, NEO) and detected != remembered:
-        with contextlib.suppress(AppError):
-            store.remember(account_type=(token_id, detected))
+    if detected != remembered:
+        remember_type(store, token_id, detected)
 
 
 class AccountKind:

@@ -227,8 +227,8 @@ def _classic_history(session: Session, ctx: AppContext, limit: int) -> list[Hist
     """The calls ``/history`` lists (the classic way); AppError when it cannot be read."""
     try:
         return rtcm.list_history(session.client, limit)
-    except HttpStatusError as error:
-        if error.status in (403, 404):
+    except ApiError as error:
+        if isinstance(error, HttpStatusError) and error.status in (403, 404):
             raise HistoryUnavailable(
                 "history-unavailable",
                 f"The call history is not available here (HTTP {error.status}).",
@@ -238,10 +238,6 @@ def _classic_history(session: Session, ctx: AppContext, limit: int) -> list[Hist
                 status=error.status,
                 detail=error.detail,
             ) from None
-        raise session.read_problem(
-            error, ctx, what="read the history", scope="history:read"
-        ) from None
-    except ApiError as error:
         raise session.read_problem(
             error, ctx, what="read the history", scope="history:read"
         ) from None
@@ -335,13 +331,9 @@ def _checked_call_id(typed: str) -> str:
 def _active_calls(session: Session, ctx: AppContext) -> list[ActiveCall]:
     try:
         return rtcm.list_calls(session.client)
-    except HttpStatusError as error:
-        if error.status == 404 and _on_neo(session, ctx):
-            raise _not_on_neo_yet("lists no active calls", error) from None
-        raise session.read_problem(
-            error, ctx, what="list the active calls", scope="rtcm:read"
-        ) from None
     except ApiError as error:
+        if isinstance(error, HttpStatusError) and error.status == 404 and _on_neo(session, ctx):
+            raise _not_on_neo_yet("lists no active calls", error) from None
         raise session.read_problem(
             error, ctx, what="list the active calls", scope="rtcm:read"
         ) from None
