@@ -20,6 +20,10 @@ def main() -> None:
 
         print(f"sipgate-tui {__version__}")
         return
+    from sipgate_tui.safe_output import guard_stdio
+
+    guard_stdio()  # before anything can print: no encoding error, no secret, ever
+    _interrupt_on_termination()
     from sipgate_tui.cli import main as cli_main
 
     try:
@@ -27,7 +31,26 @@ def main() -> None:
         code = 0
     except SystemExit as exit_request:
         code = _exit_code(exit_request.code)
+    except KeyboardInterrupt:  # a second signal while the first one's outcome was printed
+        code = 130
     _flush_and_exit(code)
+
+
+def _interrupt_on_termination() -> None:
+    """SIGTERM and SIGHUP (a closed terminal window, ``kill``, a service manager) act like
+    Ctrl-C: the command says what happened to the call, the live view restores the terminal,
+    the demo removes its files. Later signals are ignored while that is said."""
+    import signal
+
+    def interrupt(signum: int, frame: object) -> None:
+        for number in numbers:
+            signal.signal(number, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    numbers = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    for number in numbers:
+        with contextlib.suppress(OSError, ValueError):  # not the main thread, or not allowed
+            signal.signal(number, interrupt)
 
 
 def _exit_code(code: object) -> int:

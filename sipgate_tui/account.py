@@ -14,7 +14,7 @@ from sipgate_tui import account_type
 from sipgate_tui.account_type import PROBE_SCOPES, probe_paths
 from sipgate_tui.api import ApiError, SipgateClient, UserInfo
 from sipgate_tui.errors import InputError
-from sipgate_tui.numbers import parse_device_id
+from sipgate_tui.numbers import E164_MAX_DIGITS, normalise_digits, parse_device_id
 from sipgate_tui.text import one_line
 
 
@@ -64,6 +64,11 @@ SCOPES: tuple[Scope, ...] = (
         "history:read",
         "list your recent calls",
         probe=lambda user: ("/history", {"types": "CALL", "limit": 1}),
+    ),
+    Scope(
+        "contacts:read",
+        "find people by name in the account's contacts",
+        probe=lambda user: ("/contacts", {"limit": 1}),
     ),
     Scope(
         "channels:read",
@@ -274,12 +279,14 @@ def normalise_api_number(value: object) -> str | None:
     """The API writes numbers with or without ``+``, as strings or as JSON numbers: E.164."""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         return None
-    digits = "".join(ch for ch in str(value) if ch.isdigit())
-    if not 6 <= len(digits) <= 15:
-        return None
-    text = str(value).strip()
+    # Digits in another script (fullwidth, Arabic-Indic) are read as the same digits the user
+    # types; other characters that merely count as digits (superscripts) are not digits.
+    text = normalise_digits(str(value).strip())
+    digits = "".join(ch for ch in text if ch in "0123456789")
     if text.startswith("00"):
         digits = digits[2:]
+    if not 6 <= len(digits) <= E164_MAX_DIGITS or digits.startswith("0"):
+        return None
     return "+" + digits
 
 

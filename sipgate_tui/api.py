@@ -5,16 +5,24 @@ It never prints and never prompts; what the user sees is decided elsewhere (``pr
 The writes that place a call, ``POST /sessions/calls`` (classic) and ``POST /calls`` (sipgate
 Neo), are never retried and never follow a redirect: a call costs money and must not be placed
 twice.
+
+Each request has one deadline (``Timeouts.deadline``, set by ``--timeout``), enforced by a
+watchdog that cuts the connection (``_Deadline``), and loopback addresses never go through a
+proxy (``_transport_adapter_class``); a proxy's own failures and unusable proxy variables are
+told apart from sipgate's (``ProxyInUse``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import logging
+import os
 import re
+import threading  # loaded by logging anyway
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -24,6 +32,8 @@ from sipgate_tui.options import DEFAULT_API_URL as DEFAULT_API_URL
 from sipgate_tui.text import one_line
 
 if TYPE_CHECKING:
+    import socket
+
     import requests
 
     from sipgate_tui.credentials import Credentials
@@ -38,15 +48,26 @@ log = logging.getLogger("sipgate_tui.http")
 
 @dataclass(frozen=True)
 class Timeouts:
-    """Seconds to wait for the TCP/TLS connection and then for each read of the answer."""
+    """Seconds to wait for the TCP/TLS connection, for each read of the answer, and for the
+    whole request (``total``: from connecting to the answer's last byte; None: connect + read).
+
+    The per-read bound alone is not enough: a server that sends one byte a second never lets
+    a read wait long, and would keep a request open for ever. ``total`` is what stops it.
+    """
 
     connect: float = 5.0
     read: float = 15.0
+    total: float | None = None
 
     @classmethod
     def both(cls, seconds: float) -> Timeouts:
-        """One bound for connect and read alike (what ``--timeout`` sets)."""
-        return cls(connect=seconds, read=seconds)
+        """One bound for connect, each read and the whole request (what ``--timeout`` sets)."""
+        return cls(connect=seconds, read=seconds, total=seconds)
+
+    @property
+    def deadline(self) -> float:
+        """Seconds one whole request may take."""
+        return self.total if self.total is not None else self.connect + self.read
 
 
 @dataclass(frozen=True)
@@ -201,27 +222,51 @@ class NetworkError(ApiError):
     """Nothing reached the API (or, for reads, nothing usable came back).
 
     ``kind`` is one of ``dns``, ``refused``, ``tls``, ``connect-timeout``, ``read-timeout``,
-    ``proxy``, ``connection``, ``connection-failed``, ``unreadable`` (an answer we cannot use).
+    ``proxy`` (the proxy failed), ``proxy-setting`` (a proxy variable that cannot be used, so
+    nothing was sent), ``connection``, ``connection-failed``, ``unreadable`` (an answer we
+    cannot use). ``reason`` says more for ``tls`` (see TLS_REASONS) and ``proxy``
+    (PROXY_REASONS); ``seconds`` is the limit that ran out, for the timeouts; ``proxy`` (host
+    and port, never a password) and ``variable`` name the proxy in use and who set it.
     """
 
-    def __init__(self, kind: str, host: str, detail: str | None = None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        host: str,
+        detail: str | None = None,
+        *,
+        reason: str | None = None,
+        seconds: float | None = None,
+        proxy: str | None = None,
+        variable: str | None = None,
+    ) -> None:
         super().__init__(f"{kind} talking to {host}")
         self.kind = kind
         self.host = host
         self.detail = detail
+        self.reason, self.seconds, self.proxy, self.variable = reason, seconds, proxy, variable
+
+    @property
+    def slow(self) -> bool:
+        """sipgate was reached but did not answer in time: "slow", never "could not reach"."""
+        return self.kind == "read-timeout"
 
 
 class OutcomeUnknownError(ApiError):
     """The call request was sent, but no readable answer came back: it may have been placed.
 
-    ``kind`` is ``read-timeout``, ``connection-lost`` or ``unreadable-response``.
+    ``kind`` is ``read-timeout`` (``seconds``: the limit that ran out), ``connection-lost`` or
+    ``unreadable-response``.
     """
 
-    def __init__(self, kind: str, host: str, detail: str | None = None) -> None:
+    def __init__(
+        self, kind: str, host: str, detail: str | None = None, *, seconds: float | None = None
+    ) -> None:
         super().__init__(f"{kind} after sending to {host}")
         self.kind = kind
         self.host = host
         self.detail = detail
+        self.seconds = seconds
 
 
 class UnexpectedRedirectError(ApiError):
@@ -252,6 +297,8 @@ class SipgateClient:
         self._user_agent = user_agent
         self._sleep = sleep
         self._session: requests.Session | None = None
+        self.call_requests_sent = 0  # call requests (POSTs) that went out, or started to
+        self.accepted_call_id: str | None = None  # the id sipgate gave the last accepted call
 
     @property
     def token_id(self) -> str:
@@ -280,6 +327,9 @@ class SipgateClient:
         """One call request, never retried; an answer without the id is an unknown outcome
         (the call may have been placed), never a reason to send again."""
         url = f"{self.base_url}{path}"
+        # Counted before sending: whatever goes wrong later (a bug, a signal, a lost stdout),
+        # the CLI can tell a call that may have been placed from one that was not.
+        self.call_requests_sent += 1
         status, headers, answer = self._send("POST", url, json.dumps(body).encode(), is_write=True)
         found = parse_id(_decode_json(answer))
         if found is None:
@@ -289,6 +339,7 @@ class SipgateClient:
                 f"HTTP {status} without a {id_name}: "
                 + _summarise_body(headers, answer, self._redact),
             )
+        self.accepted_call_id = found
         return found
 
     def get_json(self, path: str, params: dict[str, str | int] | None = None) -> Any:
@@ -362,8 +413,9 @@ class SipgateClient:
             session = requests.Session()
             # No retries of any kind at the transport level: a retried POST could ring twice.
             # read=False re-raises a read timeout as itself; read=0 would wrap it (for GETs)
-            # in a generic connection error and hide what happened.
-            adapter = HTTPAdapter(
+            # in a generic connection error and hide what happened. The adapter is ours: it
+            # keeps loopback addresses away from proxies and enforces each request's deadline.
+            adapter: HTTPAdapter = _transport_adapter_class()(
                 max_retries=Retry(total=0, connect=0, read=False, redirect=0, status=0, other=0)
             )
             session.mount("https://", adapter)
@@ -390,8 +442,12 @@ class SipgateClient:
         headers["Authorization"] = "Basic " + self._credentials.basic_token()
         request_id = next(_REQUEST_IDS)
         _log_request(request_id, method, url, headers, payload)
-        response = self._request(method, url, payload, headers, is_write=is_write)
-        answer = _read_answer(response)
+        # One deadline from connecting to the answer's last byte (Timeouts.total): a server
+        # that trickles keeps no request open longer, and whether the request was written
+        # by then tells "not placed" from "may have been placed".
+        with _Deadline(self._timeouts.deadline) as deadline:
+            response = self._request(method, url, payload, headers, is_write, deadline)
+            answer = _read_answer(response, deadline)
         _log_response(request_id, answer.status, answer.headers, answer.body, self._redact)
         body = self._successful_body(url, answer, is_write=is_write)
         return answer.status, answer.headers, body
@@ -402,14 +458,18 @@ class SipgateClient:
         url: str,
         payload: bytes | None,
         headers: dict[str, str],
-        *,
         is_write: bool,
+        deadline: _Deadline,
     ) -> requests.Response:
         """Send the request; a failure before an answer arrives becomes a NetworkError, or,
         for a write that may have reached sipgate, an OutcomeUnknownError."""
         import requests
 
         host = _host(url)
+        proxy = proxy_in_use(url, os.environ)
+        unusable = proxy.problem() if proxy is not None else None
+        if proxy is not None and unusable is not None:  # checked first: nothing is sent
+            raise proxy.error("proxy-setting", host, unusable)
         try:
             return self._http().request(
                 method,
@@ -420,26 +480,20 @@ class SipgateClient:
                 allow_redirects=False,
                 stream=True,
             )
-        except requests.exceptions.SSLError as error:
-            raise NetworkError("tls", host, _tls_reason(error)) from None
-        except requests.exceptions.ProxyError:
-            raise NetworkError("proxy", host) from None
-        except requests.exceptions.ConnectTimeout:
-            raise NetworkError("connect-timeout", host) from None
-        except requests.exceptions.ReadTimeout:
-            if is_write:
-                raise OutcomeUnknownError("read-timeout", host) from None
-            raise NetworkError("read-timeout", host) from None
-        except requests.exceptions.ConnectionError as error:
-            kind = _connection_failure_kind(error)
-            if kind is None:  # the connection broke after the request went out
-                if is_write:
-                    raise OutcomeUnknownError("connection-lost", host) from None
-                raise NetworkError("connection", host) from None
-            raise NetworkError(kind, host) from None
+        except _DeadlineExpired:  # raised before the first byte of the request was written
+            raise NetworkError("connect-timeout", host, seconds=deadline.seconds) from None
         except requests.exceptions.RequestException as error:
-            # InvalidURL and friends: our URL check should have caught these before sending.
-            raise NetworkError("connection", host, type(error).__name__) from None
+            if deadline.expired:  # the watchdog cut the connection: the deadline, not a break
+                raise _late(deadline, host, is_write=is_write) from None
+            written = deadline.may_be_written
+            raise _failure(error, host, is_write=is_write, written=written, proxy=proxy) from None
+        except ValueError as error:
+            # urllib3's ProxySchemeUnknown and friends, raised before anything is sent. Its
+            # text may hold the proxy's password, so only its type is kept.
+            if proxy is None:
+                raise
+            why = f"cannot be used ({type(error).__name__})"
+            raise proxy.error("proxy-setting", host, why) from None
 
     def _successful_body(self, url: str, answer: _Answer, *, is_write: bool) -> bytes:
         """The body of a complete success; else the error for a redirect, a failure status,
@@ -468,6 +522,10 @@ class SipgateClient:
             if is_write:
                 raise OutcomeUnknownError("unreadable-response", host, TOO_LARGE)
             raise NetworkError("connection", host, TOO_LARGE)
+        if body is None and answer.late is not None:  # trickled past the deadline
+            if is_write:
+                raise OutcomeUnknownError("read-timeout", host, seconds=answer.late)
+            raise NetworkError("read-timeout", host, seconds=answer.late)
         if body is None:
             if is_write:
                 raise OutcomeUnknownError("connection-lost", host, f"HTTP {status}, body cut off")
@@ -506,15 +564,16 @@ class _Answer:
 
     # A plain class, not a dataclass: it is created on every dial's import, where each
     # dataclass costs about a millisecond (measured with -X importtime).
-    __slots__ = ("body", "headers", "status", "too_large")
+    __slots__ = ("body", "headers", "late", "status", "too_large")
 
     def __init__(
         self, status: int, headers: dict[str, str], body: bytes | None, too_large: bool = False
     ) -> None:
         self.status, self.headers, self.body, self.too_large = status, headers, body, too_large
+        self.late: float | None = None  # the deadline (seconds) that cut the body off, if one did
 
 
-def _read_answer(response: requests.Response) -> _Answer:
+def _read_answer(response: requests.Response, deadline: _Deadline) -> _Answer:
     """Read the whole response (at most MAX_BODY_BYTES of body) and close it."""
     import requests
 
@@ -522,11 +581,17 @@ def _read_answer(response: requests.Response) -> _Answer:
         status = response.status_code
         headers = {k.lower(): v for k, v in response.headers.items()}
         try:
-            return _Answer(status, headers, _read_capped(response))
+            answer = _Answer(status, headers, _read_capped(response))
         except _BodyTooLarge:
             return _Answer(status, headers, None, too_large=True)
         except (requests.exceptions.RequestException, OSError):
-            return _Answer(status, headers, None)
+            answer = _Answer(status, headers, None)
+        if deadline.expired:
+            # Cut off by the watchdog. No error is not enough to trust what was read: http.client
+            # takes the end of the stream inside the headers for their end, so headers cut
+            # short look complete, with an empty body. Only the status line is sure.
+            answer.body, answer.late = None, deadline.seconds
+        return answer
 
 
 class _BodyTooLarge(Exception):
@@ -690,16 +755,412 @@ def _connection_failure_kind(error: BaseException) -> str | None:
     return None
 
 
-def _tls_reason(error: BaseException) -> str:
+TLS_REASONS = ("hostname", "expired", "untrusted", "not-tls", "handshake")
+_NOT_TLS = ("wrong version number", "record layer failure", "http request", "packet length")
+
+
+def _tls_reason(error: BaseException) -> tuple[str, str]:
+    """Which TLS failure this is (one of TLS_REASONS) and a line that says it."""
     text = str(error)
+    lower = text.lower()
+    # OpenSSL puts these under "certificate verify failed" too: test them first
+    if "hostname" in lower or "ip address mismatch" in lower:
+        return "hostname", "the certificate does not match the host name"
+    if "expired" in lower:
+        return "expired", "certificate verify failed: the certificate has expired"
     match = re.search(r"certificate verify failed: ([^(\)\]'\"]+)", text)
     if match:
-        return "certificate verify failed: " + match.group(1).strip()
-    if "hostname" in text.lower():
-        return "the certificate does not match the host name"
-    if "wrong version number" in text.lower():
-        return "the server does not speak TLS on this port"
-    return "the TLS handshake failed"
+        return "untrusted", "certificate verify failed: " + match.group(1).strip()
+    if any(sign in lower for sign in _NOT_TLS):
+        return "not-tls", "the server does not speak TLS on this port"
+    return "handshake", "the TLS handshake failed"
+
+
+def _late(deadline: _Deadline, host: str, *, is_write: bool) -> ApiError:
+    """The error for a request the deadline cut off: before the request was written nothing
+    was sent (no connection in time); after it, a call request may have been placed."""
+    if not deadline.may_be_written:
+        return NetworkError("connect-timeout", host, seconds=deadline.seconds)
+    if is_write:
+        return OutcomeUnknownError("read-timeout", host, seconds=deadline.seconds)
+    return NetworkError("read-timeout", host, seconds=deadline.seconds)
+
+
+def _failure(
+    error: requests.RequestException,
+    host: str,
+    *,
+    is_write: bool,
+    written: bool,
+    proxy: ProxyInUse | None,
+) -> ApiError:
+    """What a failure of requests means (the deadline did not cause it). ``written``: the
+    request may have started to go out (before that, a write placed nothing)."""
+    import requests
+
+    exceptions = requests.exceptions
+    is_write = is_write and written  # a wait that ran out in a TLS handshake sent nothing
+    if isinstance(error, exceptions.ReadTimeout) and not written:
+        return NetworkError("connect-timeout", host)
+    if isinstance(error, exceptions.ProxyError) and proxy is not None:
+        reason, text = _proxy_failure(error, host)
+        return proxy.error("proxy", host, text, reason=reason)
+    if isinstance(error, exceptions.SSLError):
+        reason, text = _tls_reason(error)
+        return NetworkError("tls", host, text, reason=reason)
+    if isinstance(error, exceptions.ConnectTimeout):
+        return NetworkError("connect-timeout", host)
+    if isinstance(error, exceptions.ReadTimeout):
+        if is_write:
+            return OutcomeUnknownError("read-timeout", host)
+        return NetworkError("read-timeout", host)
+    if isinstance(error, exceptions.ConnectionError):
+        kind = _connection_failure_kind(error)
+        if kind is None:  # the connection broke after the request went out
+            if is_write:
+                return OutcomeUnknownError("connection-lost", host)
+            return NetworkError("connection", host)
+        return NetworkError(kind, host)
+    if isinstance(error, (exceptions.InvalidSchema, exceptions.InvalidURL)) and proxy is not None:
+        # requests' own refusal of the proxy setting ("Missing dependencies for SOCKS
+        # support", a malformed proxy URL), raised before anything was sent
+        return proxy.error("proxy-setting", host, f"cannot be used ({type(error).__name__})")
+    # InvalidURL and friends: our URL check should have caught these before sending.
+    return NetworkError("connection", host, type(error).__name__)
+
+
+# -- proxies ------------------------------------------------------------------------------------
+
+PROXY_REASONS = ("auth", "status", "refused", "dns", "timeout", "failed")
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` is this machine: localhost, 127.0.0.0/8 or ::1 (brackets allowed)."""
+    import ipaddress
+
+    host = host.strip("[]").lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class ProxyInUse:
+    """The proxy requests would send a request through: the variable that set it, and the
+    proxy's address (scheme, host and port only: a password in the variable is never kept)."""
+
+    __slots__ = ("address", "scheme", "value", "variable")
+
+    def __init__(self, variable: str, value: str) -> None:
+        self.variable, self.value = variable, value
+        parts = urlsplit(value if "://" in value else "http://" + value)
+        self.scheme = parts.scheme.lower()
+        try:
+            port = f":{parts.port}" if parts.port else ""
+        except ValueError:
+            port = ""
+        self.address = f"{parts.hostname or '?'}{port}"
+
+    def problem(self) -> str | None:
+        """Why requests could not use this proxy at all (then nothing is sent), else None."""
+        import importlib.util
+
+        from requests.utils import prepend_scheme_if_needed
+        from urllib3.exceptions import LocationParseError
+        from urllib3.util import parse_url
+
+        try:
+            parsed = parse_url(prepend_scheme_if_needed(self.value, "http"))
+        except (LocationParseError, ValueError):
+            return "is no proxy address (it cannot be parsed)"
+        scheme = (parsed.scheme or "http").lower()
+        if not parsed.host:
+            return "is no proxy address (it names no host)"
+        if scheme.startswith("socks"):
+            if importlib.util.find_spec("socks") is None:
+                return (
+                    f"asks for a SOCKS proxy ({scheme}://), which needs PySocks, and it is "
+                    "not installed"
+                )
+            return None
+        if scheme not in ("http", "https"):
+            return f"uses {scheme}://, which is no proxy scheme (http://, https:// or socks5://)"
+        return None
+
+    def error(self, kind: str, host: str, detail: str, reason: str | None = None) -> NetworkError:
+        """A NetworkError that names this proxy and its variable."""
+        return NetworkError(
+            kind, host, detail, reason=reason, proxy=self.address, variable=self.variable
+        )
+
+
+def proxy_in_use(url: str, environ: Mapping[str, str]) -> ProxyInUse | None:
+    """The proxy requests takes from the environment for ``url``, or None.
+
+    The same rule as urllib's: ``{scheme}_proxy``, else ``all_proxy``; the lower-case name
+    wins over the upper-case one (an empty lower-case one switches it off); NO_PROXY exempts.
+    Loopback addresses never go through a proxy (the transport adapter enforces it).
+    """
+    parts = urlsplit(url)
+    if is_loopback_host(parts.hostname or ""):
+        return None
+    candidates: list[tuple[str, str]] = []
+    for key in (parts.scheme.lower(), "all"):
+        lower, upper = f"{key}_proxy", f"{key.upper()}_PROXY"
+        if lower in environ:
+            candidates.append((lower, environ[lower]))
+        elif environ.get(upper):
+            candidates.append((upper, environ[upper]))
+    candidates = [(name, value) for name, value in candidates if value.strip()]
+    if not candidates:
+        return None
+    from requests.utils import should_bypass_proxies
+
+    if should_bypass_proxies(url, no_proxy=None):
+        return None
+    name, value = candidates[0]
+    return ProxyInUse(name, value.strip())
+
+
+def _proxy_failure(error: BaseException, host: str) -> tuple[str, str]:
+    """What went wrong at the proxy (one of PROXY_REASONS), and a phrase that says it."""
+    from urllib3.exceptions import ConnectTimeoutError
+
+    text = str(error)
+    answered = re.search(r"Tunnel connection failed: (\d{3})([^'\"\\)]*)", text)
+    if answered:
+        status = answered.group(1)
+        said = one_line(f"{status} {answered.group(2).strip()}".strip(), 80)
+        reason = "auth" if status == "407" else "status"
+        return reason, f'answered "{said}" when asked to connect to {host}'
+    kind = _connection_failure_kind(error)
+    if kind == "refused":
+        return "refused", "refused the connection"
+    if kind == "dns":
+        return "dns", "could not be found (its name does not resolve)"
+    # after refused and dns: urllib3's NewConnectionError is a ConnectTimeoutError too
+    if _chain_has(error, ConnectTimeoutError) or "timed out" in text.lower():
+        return "timeout", "did not accept a connection in time"
+    return "failed", f"failed before a connection to {host} was made"
+
+
+def _chain_has(error: BaseException, kind: type[BaseException]) -> bool:
+    """Whether ``error`` or anything it wraps (cause, context, args, reason) is a ``kind``."""
+    seen: set[int] = set()
+    stack: list[Any] = [error]
+    while stack:
+        current = stack.pop()
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, kind):
+            return True
+        stack.extend([current.__cause__, current.__context__, getattr(current, "reason", None)])
+        stack.extend(arg for arg in current.args if isinstance(arg, BaseException))
+    return False
+
+
+# -- the deadline and the transport -------------------------------------------------------------
+
+
+class _DeadlineExpired(Exception):
+    """The deadline passed before the first byte of the request was written: nothing was sent.
+
+    Not an OSError on purpose: urllib3 and requests let it through unwrapped.
+    """
+
+
+_CURRENT = threading.local()  # the deadline of the request this thread is sending, if any
+
+
+class _Deadline:
+    """One request's overall limit, enforced by a watchdog timer.
+
+    When it passes, the watchdog shuts down the sockets the request uses (duplicates of
+    them, so a descriptor that urllib3 already closed and the system reused is never hit):
+    every blocked connect, write or read then fails at once, however slowly the server
+    trickles. ``written`` says whether the request had started to go out by then; the
+    check and the shutdown share a lock, so a request is either cut before it is written
+    or counted as written. ``tracked`` says whether one of our connections reported at all
+    (a SOCKS connection does not): without it nobody knows, and :attr:`may_be_written` then
+    assumes the worst, so a call request is never called "not placed" on a guess.
+    """
+
+    __slots__ = (
+        "_done",
+        "_lock",
+        "_sockets",
+        "_timer",
+        "expired",
+        "seconds",
+        "tracked",
+        "written",
+    )
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = self.written = self.tracked = self._done = False
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Deadline:
+        _CURRENT.deadline = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+        with self._lock:
+            self._done = True  # a watchdog firing now must not touch a pooled connection
+        _CURRENT.deadline = None
+
+    def _expire(self) -> None:
+        import socket
+
+        with self._lock:
+            if self._done:
+                return
+            self.expired = True
+            log.debug("deadline of %g s reached: the request's connection is cut", self.seconds)
+            for sock in self._sockets:
+                # OSError: already closed, or never connected: nothing to cut
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    def watch(self, sock: socket.socket | None, *, writing: bool) -> None:
+        """Cut ``sock`` at the deadline; ``writing``: the request starts to go out now.
+        Raises _DeadlineExpired when the deadline has passed already."""
+        with self._lock:
+            if self.expired:
+                raise _DeadlineExpired()
+            if sock is not None and sock not in self._sockets:
+                self._sockets.append(sock)
+            self.tracked = True
+            self.written = self.written or writing
+
+    @property
+    def may_be_written(self) -> bool:
+        """Whether any of the request may have gone out (unknown counts as yes)."""
+        return self.written or not self.tracked
+
+
+def _current_deadline() -> _Deadline | None:
+    deadline: _Deadline | None = getattr(_CURRENT, "deadline", None)
+    return deadline
+
+
+_ADAPTER_CLASS: list[type[Any]] = []  # built once, on the first request (requests is heavy)
+
+
+def _transport_adapter_class() -> type[Any]:
+    """requests' HTTPAdapter with our connections, built on first use.
+
+    * Loopback addresses get no proxy, whatever the environment says: the adapter is the
+      last step before a connection is chosen, so neither requests' environment merging
+      nor anything else can add one back (http:// is allowed only to loopback, and a proxy
+      there would see the token in clear text).
+    * Its connections register their sockets with the request's _Deadline, and say when
+      the request starts to be written (not the CONNECT to a proxy: that reaches no one).
+    """
+    if _ADAPTER_CLASS:
+        return _ADAPTER_CLASS[0]
+    from requests.adapters import HTTPAdapter
+
+    pools = _watched_pool_classes()
+
+    class Adapter(HTTPAdapter):
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = pools
+
+        def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+            manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+            if not proxy.lower().startswith("socks"):  # SOCKS has connections of its own
+                manager.pool_classes_by_scheme = pools
+            return manager
+
+        def send(
+            self,
+            request: requests.PreparedRequest,
+            stream: bool = False,
+            timeout: Any = None,
+            verify: Any = True,
+            cert: Any = None,
+            proxies: Any = None,
+        ) -> requests.Response:
+            if is_loopback_host(urlsplit(request.url or "").hostname or ""):
+                proxies = {}
+            return super().send(
+                request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies
+            )
+
+    _ADAPTER_CLASS.append(Adapter)
+    return Adapter
+
+
+def _watched_pool_classes() -> dict[str, type[Any]]:
+    """urllib3's connection pools (by scheme) with connections that report to the _Deadline
+    of the request in this thread: their socket (a duplicate, cut at the deadline), and the
+    moment the request itself starts to be written."""
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    class Watched(HTTPConnection):
+        _watch_sock: socket.socket | None = None
+        _tunnelling = False
+
+        def _new_conn(self) -> socket.socket:
+            deadline = _current_deadline()
+            if deadline is not None:  # tracked from here: a connect in progress sent nothing
+                deadline.watch(None, writing=False)
+            sock = super()._new_conn()
+            self._watch_sock = sock.dup()
+            if deadline is not None:
+                try:
+                    deadline.watch(self._watch_sock, writing=False)
+                except _DeadlineExpired:
+                    self._watch_sock.close()
+                    sock.close()
+                    raise
+            return sock
+
+        def _tunnel(self) -> None:
+            self._tunnelling = True
+            try:
+                super()._tunnel()
+            finally:
+                self._tunnelling = False
+
+        def send(self, data: Any) -> None:
+            if self.sock is None and self.auto_open:
+                self.connect()  # plain http connects on the first write: not yet "written"
+            deadline = _current_deadline()
+            if deadline is not None and not self._tunnelling:
+                deadline.watch(self._watch_sock, writing=True)
+            super().send(data)
+
+        def close(self) -> None:
+            try:
+                super().close()
+            finally:
+                if self._watch_sock is not None:
+                    self._watch_sock.close()
+                    self._watch_sock = None
+
+    class WatchedHTTPS(Watched, HTTPSConnection):
+        pass
+
+    class HTTPPool(HTTPConnectionPool):
+        ConnectionCls = Watched
+
+    class HTTPSPool(HTTPSConnectionPool):
+        ConnectionCls = WatchedHTTPS
+
+    return {"http": HTTPPool, "https": HTTPSPool}
 
 
 def _host(url: str) -> str:

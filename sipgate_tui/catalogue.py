@@ -85,7 +85,7 @@ CATALOGUE: dict[str, Problem] = {
         E.USAGE,
         "An option the command does not know, or a value of the wrong type.",
         "See `sipgate-tui COMMAND --help`; global options (--profile, "
-        "--api-url, --no-input, --debug, --account-type) go before the command.",
+        "--api-url, --no-input, --debug, --account-type) go before or after the command.",
     ),
     "missing-value": Problem(
         E.USAGE,
@@ -171,6 +171,11 @@ CATALOGUE: dict[str, Problem] = {
     "invalid-keyring-timeout": Problem(
         E.USAGE,
         "SIPGATE_TUI_KEYRING_TIMEOUT is not a number of seconds.",
+        "Set it to e.g. 10, or unset it.",
+    ),
+    "invalid-lock-timeout": Problem(
+        E.USAGE,
+        "SIPGATE_TUI_LOCK_TIMEOUT is not a number of seconds.",
         "Set it to e.g. 10, or unset it.",
     ),
     "unknown-favourite": Problem(
@@ -307,11 +312,20 @@ CATALOGUE: dict[str, Problem] = {
     ),
     "tls-error": Problem(
         E.NETWORK,
-        "No secure connection (a certificate problem).",
-        "A company proxy? Point REQUESTS_CA_BUNDLE to its certificate.",
+        "No secure connection: a certificate sipgate-tui does not trust, a name that does not "
+        "match, or no TLS on that port.",
+        "The panel names which: check the address and port, the system clock, or point "
+        "REQUESTS_CA_BUNDLE to the certificate of a proxy that inspects TLS.",
     ),
     "proxy-error": Problem(
         E.NETWORK, "The proxy failed.", "Check HTTPS_PROXY / HTTP_PROXY / NO_PROXY."
+    ),
+    # A usage error, like an unusable SIPGATE_API_URL: trying again cannot help, the variable
+    # must change. Nothing was sent (the setting is checked before any connection).
+    "proxy-setting": Problem(
+        E.USAGE,
+        "A proxy variable (HTTPS_PROXY, ALL_PROXY, …) that cannot be used: nothing was sent.",
+        "Fix or unset the variable named; SOCKS needs PySocks.",
     ),
     "unexpected-redirect": Problem(
         E.NETWORK,
@@ -329,6 +343,18 @@ CATALOGUE: dict[str, Problem] = {
         "An answer that is not the API's (for a call: no session id).",
         "Check the API address. A call may have been placed: check your phone first.",
         after_call_sent=E.OUTCOME_UNKNOWN,
+    ),
+    "contacts-unreadable": Problem(
+        E.NETWORK,
+        "`contacts`: GET /contacts answered something that is not a list of contacts; "
+        "nothing was kept.",
+        "Check the API address; if it is right, try again later.",
+    ),
+    "contacts-endless": Problem(
+        E.NETWORK,
+        "`contacts`: the pages of GET /contacts never ended (more than 100,000 contacts or "
+        "1,000 pages); nothing was kept.",
+        "Check the API address; if it is right, try again later.",
     ),
     # -- the call's outcome is unknown -----------------------------------------------------------
     "no-response": Problem(
@@ -394,6 +420,18 @@ CATALOGUE: dict[str, Problem] = {
         "The recent-numbers file is damaged (calls still work, with a note).",
         "Delete it; it is rebuilt.",
     ),
+    "settings-not-a-file": Problem(
+        E.ENVIRONMENT,
+        "config.toml or state.json is a FIFO, device, directory or dangling link: never read "
+        "nor replaced (a damaged state file still lets calls go, with a note).",
+        "Move it away, or point the link at a regular file.",
+    ),
+    "settings-locked": Problem(
+        E.ENVIRONMENT,
+        "Another sipgate-tui held the file's lock (NAME.lock, named) longer than "
+        "SIPGATE_TUI_LOCK_TIMEOUT (10 s); nothing was changed.",
+        "Let the other run finish (or resume one stopped with Ctrl-Z), then run it again.",
+    ),
     # -- the rest ---------------------------------------------------------------------------------
     "cancelled": Problem(
         E.CANCELLED,
@@ -402,8 +440,10 @@ CATALOGUE: dict[str, Problem] = {
     ),
     "internal-error": Problem(
         E.INTERNAL,
-        "A bug in sipgate-tui.",
-        "Run again with --debug and report the traceback (your token is scrubbed from it).",
+        "A bug in sipgate-tui (once the call request was sent: the call may have been placed).",
+        "Report it with the traceback from --debug (your token is scrubbed from it); after a "
+        "call request, check your phone before calling again.",
+        after_call_sent=E.OUTCOME_UNKNOWN,
     ),
 }
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 # The CLI is built with Typer; __main__ answers --version before this module is imported.
 import typer  # noqa: TID253
 
-from sipgate_tui import __version__
+from sipgate_tui import __version__, completion
 from sipgate_tui.errors import AppError, Cancelled, ExitCode
 from sipgate_tui.options import (
     ACCOUNT_TYPE_CHOICES,
@@ -37,7 +37,10 @@ app = typer.Typer(
     "then sipgate connects you to the number you chose.\n\n"
     "Run without a command for the guided mode: it logs you in if needed, then places a call.",
     invoke_without_command=True,
-    add_completion=True,
+    # Completion from the user's own files, and --show-completion/--install-completion that
+    # take the shell's name: sipgate_tui/completion.py (Typer's own flags would be a second pair).
+    add_completion=False,
+    cls=completion.CompletingGroup,
     pretty_exceptions_enable=False,  # we render every error ourselves
     pretty_exceptions_show_locals=False,  # locals would include the token
     # Plain help: Rich-formatted help costs about 60 ms more on every --help (measured with
@@ -66,10 +69,20 @@ def _flag(*names: str, help: str, envvar: str | None = None) -> typer.models.Opt
 
 
 def _value(
-    *names: str, metavar: str, help: str, envvar: str | None = None, show_default: bool = True
+    *names: str,
+    metavar: str,
+    help: str,
+    envvar: str | None = None,
+    show_default: bool = True,
+    autocompletion: Callable[..., list[tuple[str, str | None]]] | None = None,
 ) -> typer.models.OptionInfo:
     option: typer.models.OptionInfo = typer.Option(
-        *names, metavar=metavar, help=help, envvar=envvar, show_default=show_default
+        *names,
+        metavar=metavar,
+        help=help,
+        envvar=envvar,
+        show_default=show_default,
+        autocompletion=autocompletion,
     )
     return option
 
@@ -104,6 +117,7 @@ def main_options(
             envvar="SIPGATE_PROFILE",
             help="Which stored credentials to use, for people with several sipgate accounts.",
             show_default=True,
+            autocompletion=completion.profiles,
         ),
     ] = DEFAULT_PROFILE,
     no_input: Annotated[
@@ -145,7 +159,7 @@ def main_options(
         ),
     ] = None,
 ) -> None:
-    """Global options; they go before the command (sipgate-tui --no-input call ...)."""
+    """Global options; before or after the command (sipgate-tui --no-input call ...)."""
     if typer_ctx.obj is not None:  # a dispatcher handed in as click's obj (see _dispatch)
         typer_ctx.meta[_DISPATCH] = typer_ctx.obj
     typer_ctx.obj = GlobalOptions(
@@ -169,7 +183,8 @@ TimeoutOption = Annotated[
     _value(
         "--timeout",
         metavar="SECONDS",
-        help="Bound for connecting and for waiting on each answer (default 5 s / 15 s).",
+        help="Seconds each whole request may take, from connecting to the answer's last "
+        "byte (default 20 s: 5 s to connect, 15 s per wait).",
         show_default=False,
     ),
 ]
@@ -190,6 +205,7 @@ def call(
             metavar="CALLEE",
             help="The number to call, spaces allowed: +49 157 99912345, 0157 99912345.",
             show_default=False,
+            autocompletion=completion.callee_names,
         ),
     ] = None,
     device: Annotated[
@@ -200,6 +216,7 @@ def call(
             metavar="ID",
             help="Device id of the phone that rings first, such as e0 (sent as caller).",
             show_default=False,
+            autocompletion=completion.devices,
         ),
     ] = None,
     caller: Annotated[
@@ -326,16 +343,56 @@ def login(
     help="Show the credentials in use, check them with sipgate, and list what they may do.\n\n"
     "Says where the credentials come from (environment or keyring, and which backend), shows "
     "the token id and the token masked, checks them live and probes which features the token "
-    "unlocks. Exit code 3 when there are no working credentials.",
+    "unlocks. Exit code 3 when there are no working credentials.\n\n"
+    "--all checks every stored profile, one row each (--json: a list); the exit code is the "
+    "worst of theirs.",
 )
 def status(
-    typer_ctx: typer.Context, json_output: JsonOption = False, timeout: TimeoutOption = None
+    typer_ctx: typer.Context,
+    json_output: JsonOption = False,
+    timeout: TimeoutOption = None,
+    all_profiles: Annotated[
+        bool, _flag("--all", help="Check every stored profile, one row each.")
+    ] = False,
 ) -> None:
     """Status (help text in the decorator)."""
     from sipgate_tui.commands import status as status_command
 
-    options = status_command.StatusOptions(json=json_output, timeout=timeout)
+    options = status_command.StatusOptions(
+        json=json_output,
+        timeout=timeout,
+        all=all_profiles,
+        profile_from=_profile_source(typer_ctx),
+    )
     _dispatch(typer_ctx, Invocation(status_command.run, options, json_mode=json_output))
+
+
+@app.command(
+    short_help="List the stored profiles and which one is in use.",
+    help="List the profiles with a stored token: name, token id, the token masked, where it "
+    "is kept, and which one commands use now and why (--profile, SIPGATE_PROFILE, the "
+    "default, or SIPGATE_TOKEN_ID and SIPGATE_TOKEN in the environment, which beat them "
+    "all).\n\n"
+    "Reads each profile's item from the keyring (nothing is sent to sipgate; `status --all` "
+    "checks them). Exit code 7 when the keyring could not be read.",
+)
+def profiles(typer_ctx: typer.Context, json_output: JsonOption = False) -> None:
+    """Profiles (help text in the decorator)."""
+    from sipgate_tui.commands import profiles as profiles_command
+
+    options = profiles_command.ProfilesOptions(
+        json=json_output, profile_from=_profile_source(typer_ctx)
+    )
+    _dispatch(typer_ctx, Invocation(profiles_command.run, options, json_mode=json_output))
+
+
+def _profile_source(typer_ctx: typer.Context) -> str:
+    """Where the global --profile came from: ``--profile``, ``SIPGATE_PROFILE`` or ``default``."""
+    parent = typer_ctx.parent
+    source = parent.get_parameter_source("profile") if parent is not None else None
+    # By the enum's name: Typer now carries its own copy of click's ParameterSource.
+    name = getattr(source, "name", "")
+    return {"COMMANDLINE": "--profile", "ENVIRONMENT": "SIPGATE_PROFILE"}.get(name, "default")
 
 
 @app.command(
@@ -442,19 +499,64 @@ def hangup(
     short_help="Your last outgoing calls.",
     help="Show your last outgoing calls: to whom, when, how long, and how they ended.\n\n"
     "Needs the token scope history:read; on sipgate Neo accounts the calls come from your "
-    "channels' call events (scope channels:read), merged with /history on migrated accounts.",
+    "channels' call events (scope channels:read), merged with /history on migrated accounts.\n\n"
+    "--missed lists the missed incoming calls instead: who, when, how many times, and whether "
+    "you called back since (a call from here or in the history).",
 )
 def history(
     typer_ctx: typer.Context,
     limit: Annotated[int, _value("--limit", metavar="N", help="How many calls (1 to 1000).")] = 20,
+    missed: Annotated[
+        bool, _flag("--missed", help="The missed incoming calls, and whether called back.")
+    ] = False,
     json_output: JsonOption = False,
     timeout: TimeoutOption = None,
 ) -> None:
     """History (help text in the decorator)."""
     from sipgate_tui.commands import calls as calls_command
 
-    options = calls_command.HistoryOptions(limit=limit, json=json_output, timeout=timeout)
+    options = calls_command.HistoryOptions(
+        limit=limit, json=json_output, timeout=timeout, missed=missed
+    )
     _dispatch(typer_ctx, Invocation(calls_command.history, options, json_mode=json_output))
+
+
+@app.command(
+    short_help="Your account's contacts; SEARCH finds names, companies, numbers.",
+    help="List the contacts of your sipgate phonebooks (shared, private, internal): name, "
+    "number, type and phonebook.\n\n"
+    "SEARCH finds a name, part of one, a company or digits, best match first, ignoring case "
+    "and accents (muller and mueller find Müller). The contacts are kept on this computer for "
+    "a day (in the cache directory, or SIPGATE_TUI_CACHE_DIR); --refresh fetches them now. "
+    "Needs the token scope contacts:read. --json prints the contacts with each number as "
+    "written, its type and its E.164 form (null when it cannot be dialled).",
+)
+def contacts(
+    typer_ctx: typer.Context,
+    search: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Argument(
+            metavar="SEARCH",
+            help="A name, part of one, a company or digits; spaces allowed.",
+            show_default=False,
+        ),
+    ] = None,
+    refresh: Annotated[
+        bool, _flag("--refresh", help="Fetch the contacts now, not from the cache.")
+    ] = False,
+    json_output: JsonOption = False,
+    timeout: TimeoutOption = None,
+) -> None:
+    """Contacts (help text in the decorator)."""
+    from sipgate_tui.commands import contacts as contacts_command
+
+    options = contacts_command.ContactsOptions(
+        search=" ".join(search) if search else None,
+        refresh=refresh,
+        json=json_output,
+        timeout=timeout,
+    )
+    _dispatch(typer_ctx, Invocation(contacts_command.run, options, json_mode=json_output))
 
 
 config_app = typer.Typer(
@@ -494,7 +596,12 @@ def config_set(
             autocompletion=_complete_setting,
         ),
     ],
-    value: Annotated[list[str], typer.Argument(metavar="VALUE", help="The new value.")],
+    value: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="VALUE", help="The new value.", autocompletion=completion.setting_values
+        ),
+    ],
     json_output: JsonOption = False,
 ) -> None:
     """Set (help text in the decorator)."""
@@ -571,7 +678,12 @@ def favourites_list_command(typer_ctx: typer.Context, json_output: JsonOption = 
 @favourites_app.command("remove", help="Remove a favourite by name.")
 def favourites_remove(
     typer_ctx: typer.Context,
-    name: Annotated[str, typer.Argument(metavar="NAME", help="The favourite's name.")],
+    name: Annotated[
+        str,
+        typer.Argument(
+            metavar="NAME", help="The favourite's name.", autocompletion=completion.favourites
+        ),
+    ],
     json_output: JsonOption = False,
 ) -> None:
     """Remove (help text in the decorator)."""
@@ -686,8 +798,9 @@ def _execute(
             )
         ctx = build_context(global_options)
         code = command(ctx)
-    except KeyboardInterrupt:
-        code = _report(ctx, json_mode, Cancelled(), render)
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM/SIGHUP (__main__ turns them into this)
+        accepted = _after_the_fact(ctx, json_mode, "was interrupted")
+        code = _report(ctx, json_mode, Cancelled(), render) if accepted is None else accepted
     except AppError as error:
         code = _report(ctx, json_mode, error, render)
     except typer.Exit:
@@ -696,19 +809,54 @@ def _execute(
         if global_options.debug:
             import traceback
 
-            from sipgate_tui.credentials import scrub
+            from sipgate_tui.known_secrets import scrub
 
             # Exception messages are not ours to control: scrub any token out of them.
             sys.stderr.write(scrub(traceback.format_exc()))
-        bug = AppError(
-            "internal-error",
-            f"sipgate-tui hit a bug ({type(error).__name__}).",
-            hint="Run the command again with --debug to see the traceback, and report it.",
-        )
-        code = _report(ctx, json_mode, bug, render)
+        accepted = _after_the_fact(ctx, json_mode, f"hit a bug ({type(error).__name__})")
+        code = _report(ctx, json_mode, _bug(error, ctx), render) if accepted is None else accepted
     if ctx is not None and ctx.output_error is not None:
         _note_lost_output(ctx.output_error)
     raise typer.Exit(int(code))
+
+
+def _bug(error: Exception, ctx: "AppContext | None") -> AppError:
+    """The panel for a bug; once a call request went out, it may have placed the call, and
+    advice to run the command again could ring the phone twice."""
+    name = type(error).__name__
+    if ctx is not None and ctx.calls_sent()[0]:
+        return AppError(
+            "internal-error",
+            f"sipgate-tui hit a bug ({name}) after the call request was sent: the call may "
+            "have been placed.",
+            hint="Check your phone (or `sipgate-tui calls`) before trying again, so nobody is "
+            "called twice. Please report the bug; --debug shows its traceback.",
+            after_call_sent=True,
+        )
+    return AppError(
+        "internal-error",
+        f"sipgate-tui hit a bug ({name}).",
+        hint="Run the command again with --debug to see the traceback, and report it.",
+    )
+
+
+def _after_the_fact(ctx: "AppContext | None", json_mode: bool, what: str) -> ExitCode | None:
+    """After sipgate accepted the call, a bug or a signal changes nothing about it: say so,
+    and exit 0 (the outcome scripts rely on). None when no call was accepted."""
+    accepted = ctx.calls_sent()[1] if ctx is not None else None
+    if ctx is None or accepted is None:
+        return None
+    note = (
+        f"The call was accepted (id {accepted}) before sipgate-tui {what}: "
+        f"`sipgate-tui calls` shows it, `sipgate-tui hangup {accepted}` ends it."
+    )
+    with contextlib.suppress(OSError):
+        if json_mode and not ctx.json_written:
+            document = {"ok": True, "sessionId": accepted, "callId": accepted}
+            ctx.emit_json({**document, "warnings": [note]})
+        elif not json_mode:
+            sys.stderr.write(f"sipgate-tui: {note}\n")
+    return ExitCode.OK
 
 
 def _note_lost_output(error: OSError) -> None:
@@ -751,14 +899,10 @@ def _enable_debug_log() -> None:
     logger.setLevel(logging.DEBUG)
 
 
-GLOBAL_OPTIONS = (
-    "--api-url",
-    "--profile",
-    "--no-input",
-    "--debug",
-    "--account-type",
-    "--version",
-)
+GLOBAL_FLAGS = ("--no-input", "--debug")
+GLOBAL_VALUES = ("--api-url", "--profile", "--account-type")
+# Moved before the command when given after it (hoist_global_options), except --version.
+GLOBAL_OPTIONS = (*GLOBAL_VALUES, *GLOBAL_FLAGS, "--version")
 COMMAND_OPTIONS = ("--json", "--timeout", "--yes", "--dry-run", "--device")
 
 
@@ -771,7 +915,9 @@ def main() -> None:
     document, so scripts parse one shape.
     """
     try:
-        code = app(prog_name="sipgate-tui", standalone_mode=False)
+        code = app(
+            args=hoist_global_options(sys.argv[1:]), prog_name="sipgate-tui", standalone_mode=False
+        )
     except typer.TyperException as error:  # Typer's (vendored click's) usage errors
         code = ExitCode.USAGE
         _show_usage_error(_usage_problem(error), json_mode="--json" in sys.argv[1:])
@@ -779,6 +925,38 @@ def main() -> None:
         code = ExitCode.CANCELLED
         _show_usage_error(Cancelled(), json_mode="--json" in sys.argv[1:])
     sys.exit(int(code) if isinstance(code, int) else 0)
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """``args`` with the global options given after the command moved before it.
+
+    Hints say "run it again with --debug", and people add it at the end: the command line
+    ``sipgate-tui call 0157 99912345 --debug`` means what ``sipgate-tui --debug call ...``
+    means. Nothing after ``--`` moves, nor a valued option missing its value.
+    """
+    start = 0
+    while start < len(args) and args[start].startswith("-") and args[start] != "--":
+        takes_value = args[start] in GLOBAL_VALUES
+        start += 2 if takes_value else 1
+    if start >= len(args) or args[start] == "--":
+        return list(args)
+    hoisted: list[str] = []
+    rest: list[str] = []
+    index = start + 1
+    while index < len(args):
+        word = args[index]
+        if word == "--":
+            rest.extend(args[index:])
+            break
+        if word in GLOBAL_FLAGS or (word.split("=", 1)[0] in GLOBAL_VALUES and "=" in word):
+            hoisted.append(word)
+        elif word in GLOBAL_VALUES and index + 1 < len(args):
+            hoisted.extend(args[index : index + 2])
+            index += 1
+        else:
+            rest.append(word)
+        index += 1
+    return [*args[:start], *hoisted, args[start], *rest]
 
 
 def _usage_problem(error: typer.TyperException) -> AppError:

@@ -61,6 +61,15 @@ class AppContext:
     keys: Callable[[], AbstractContextManager[Callable[[], list[str]]]] = field(
         default=lambda: _terminal_keys()
     )
+    # Every client made for this run: after a bug or a signal, the CLI asks them whether a
+    # call request went out and whether sipgate accepted it.
+    clients: list[SipgateClient] = field(default_factory=list)
+    json_written: bool = False  # a JSON document is on stdout already
+
+    def calls_sent(self) -> tuple[int, str | None]:
+        """How many call requests went out in this run, and the id of an accepted one."""
+        accepted = next((c.accepted_call_id for c in self.clients if c.accepted_call_id), None)
+        return sum(c.call_requests_sent for c in self.clients), accepted
 
     def can_prompt(self, *, json_mode: bool = False) -> bool:
         """Prompts only on a terminal, and never with ``--no-input`` or ``--json``."""
@@ -84,12 +93,17 @@ class AppContext:
 
     def emit_json(self, document: object) -> None:
         """Write one unstyled JSON document to stdout (with ``--json`` it holds nothing else)."""
-        import json
+        from sipgate_tui.text import json_text
+
+        encoding = (getattr(self.out.file, "encoding", None) or "utf-8").lower()
 
         def write() -> None:
-            self.out.file.write(json.dumps(document, ensure_ascii=False) + "\n")
+            # On a stream that is not UTF, non-ASCII text is escaped: the data stays exact.
+            self.out.file.write(json_text(document, ascii_only=not encoding.startswith("utf")))
+            self.out.file.write("\n")
             self.out.file.flush()
 
+        self.json_written = True
         self._write(write)
 
     def _write(self, write: Callable[[], None]) -> None:
@@ -119,9 +133,12 @@ class AppContext:
 
     @contextlib.contextmanager
     def waiting(self, message: str) -> Iterator[None]:
-        """A spinner while waiting on the network; only on a terminal, silent elsewhere."""
-        if self.out.is_terminal:
-            with self.out.status(message, spinner="dots"):
+        """A spinner while waiting on the network; only on a terminal big enough for one
+        (in 1-3 columns it would overwrite the outcome), silent elsewhere."""
+        if self.out.is_terminal and not _too_small(self.out):
+            # Braille dots need a UTF terminal; elsewhere they would turn into "?".
+            unicode = (self.out.encoding or "").lower().startswith("utf")
+            with self.out.status(message, spinner="dots" if unicode else "line"):
                 yield
         else:
             yield
@@ -238,6 +255,14 @@ def build_context(
         make_settings=lambda: SettingsStore(env, options.profile),
         env=env,
     )
+    make_client = context.make_client
+
+    def make_and_keep_client(credentials: Credentials, timeouts: Timeouts) -> SipgateClient:
+        client = make_client(credentials, timeouts)
+        context.clients.append(client)
+        return client
+
+    context.make_client = make_and_keep_client
     _replace_time_and_keys(context, lookup_wait=lookup_wait, clock=clock, sleep=sleep, keys=keys)
     return context
 
@@ -280,6 +305,12 @@ def _pipe_safe_console_class() -> type[Console]:
             raise BrokenPipeError(errno.EPIPE, "Broken pipe")
 
     return PipeSafeConsole
+
+
+def _too_small(console: Console) -> bool:
+    from sipgate_tui.render import too_small  # only on a terminal: render is heavy
+
+    return too_small(console.width, console.height)
 
 
 def _stdio_is_terminal() -> bool:

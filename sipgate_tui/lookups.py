@@ -11,13 +11,27 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from sipgate_tui.account import AccountNumber, Device, list_devices, list_numbers
-from sipgate_tui.api import ApiError, HttpStatusError, SipgateClient
+from sipgate_tui.api import ApiError, HttpStatusError, NetworkError, SipgateClient
 from sipgate_tui.user_id import UserId
 
+if TYPE_CHECKING:
+    from sipgate_tui.settings import SettingsStore
+
 T = TypeVar("T")
+
+
+def keep_devices(store: SettingsStore, token_id: str, devices: list[Device]) -> None:
+    """Keep a device list just read in the state file, for shell completion of ``--device``
+    (main thread only). A failed write costs completion candidates, nothing else."""
+    from contextlib import suppress
+
+    from sipgate_tui.errors import AppError
+
+    with suppress(AppError):
+        store.remember_devices(token_id, [(device.id, device.alias) for device in devices])
 
 
 @dataclass(frozen=True)
@@ -67,9 +81,14 @@ class AccountLookups:
         from_environment: bool = False,
         all_device_types: bool | Callable[[], bool] = False,
         also_start: Callable[[], None] | None = None,
+        store: SettingsStore | None = None,
     ) -> None:
         self._client = client
         self._user = user
+        # Where the device list is kept for shell completion, once the main thread has it
+        # (the state file has one writer per run: the main thread; see user_id.py).
+        self._store = store
+        self._devices_kept = store is None
         self._from_environment = from_environment
         # sipgate Neo: type=all; a function when the probes alongside will tell (it may wait).
         self._all_device_types = all_device_types
@@ -95,7 +114,11 @@ class AccountLookups:
         """The user's devices, or why not (after waiting at most ``wait`` seconds)."""
         self.start()
         assert self._jobs is not None
-        return self._outcome(self._jobs[1], wait, "devices:read", "your phones", "the device id")
+        found = self._outcome(self._jobs[1], wait, "devices:read", "your phones", "the device id")
+        if not self._devices_kept and self._store is not None and isinstance(found, list):
+            self._devices_kept = True
+            keep_devices(self._store, self._client.token_id, found)
+        return found
 
     def numbers(self, wait: float) -> list[AccountNumber] | Degraded:
         """The account's numbers, or why not (after waiting at most ``wait`` seconds)."""
@@ -131,5 +154,9 @@ class AccountLookups:
             if error.status == 401:
                 return Degraded(f"sipgate did not accept the token, so {what} cannot be listed.")
             return Degraded(f"sipgate could not list {what} (HTTP {error.status}); type {typed}.")
-        except ApiError:
+        except NetworkError as error:
+            if error.slow:  # reached, but no answer in time: slow, not unreachable
+                return Degraded(f"sipgate is slow to list {what}, so type {typed} instead.")
             return Degraded(f"Could not reach sipgate to list {what}; type {typed} instead.")
+        except ApiError:
+            return Degraded(f"sipgate could not list {what}; type {typed} instead.")

@@ -75,6 +75,35 @@ class PhoneNumber:
         return f"{self.pretty} ({', '.join(extras)})" if extras else self.pretty
 
 
+E164_MAX_DIGITS = 15  # ITU-T E.164: at most 15 digits, the country code included
+# Plus signs a phone keyboard or an East Asian input method may give (libphonenumber knows
+# the fullwidth one; our own checks look for "+").
+_PLUS_SIGNS = {"\uff0b": "+", "\ufe62": "+"}  # fullwidth and small plus
+
+
+def normalise_digits(text: str) -> str:
+    """``text`` with every Unicode decimal digit as its ASCII digit (fullwidth ``０``,
+    Arabic-Indic ``٠``, Persian ``۰``, Devanagari ``०`` ...) and wide plus signs as ``+``.
+
+    Everything else is left as it was (letters stay letters, so they are still refused).
+    Never raises, for any string.
+    """
+    if text.isascii():
+        return text
+    import unicodedata  # only for text that needs it: ASCII numbers pay nothing
+
+    return "".join(
+        character
+        if character.isascii()
+        else _PLUS_SIGNS.get(character, _decimal(unicodedata.decimal(character, None), character))
+        for character in text
+    )
+
+
+def _decimal(value: int | None, character: str) -> str:
+    return character if value is None else str(value)
+
+
 def is_favourite_name(name: str) -> bool:
     """Whether ``name`` may name a favourite: a word of up to 40 characters that starts with a
     letter and is not shaped like a device id (``e0``)."""
@@ -152,15 +181,18 @@ def parse_phone_number(text: str, region: str, *, what: str = "number") -> Phone
     """
     import phonenumbers
 
-    raw = (text or "").strip()
+    # Digits in any script are digits (a fullwidth ０ is a 0): read before every check, so
+    # none of them refuses a number for a false reason.
+    raw = normalise_digits((text or "").strip())
     _refuse_what_is_no_number(raw, what)
     shown = _shorten(raw)
-    if _is_short_emergency_number(re.sub(r"\D", "", raw), region):
+    if _is_short_emergency_number(re.sub(r"[^0-9]", "", raw), region):
         raise _emergency(shown, what)
     number, notes = _read_number(raw, region, shown)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    _refuse_longer_than_e164(e164, shown, what)
     number_region = phonenumbers.region_code_for_number(number)
     _refuse_what_cannot_be_dialed(number, number_region or region, shown, what)
-    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     pretty = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     kind, note = _kind_of(number, number_region, pretty, shown)
     return PhoneNumber(
@@ -191,6 +223,19 @@ def _refuse_what_is_no_number(raw: str, what: str) -> None:
             "invalid-number",
             f"'{shown}' is not a phone number: it contains letters.",
             hint=_NUMBER_EXAMPLES,
+        )
+
+
+def _refuse_longer_than_e164(e164: str, shown: str, what: str) -> None:
+    """Raise InputError for more digits than any phone number has: libphonenumber keeps up to
+    17 national digits, and sipgate answers such a call request with a bare 400."""
+    digits = len(e164) - 1  # without the "+"
+    if digits > E164_MAX_DIGITS:
+        raise InputError(
+            "invalid-number",
+            f"The {what} '{shown}' is too long: {digits} digits with the country code, and "
+            f"a phone number has at most {E164_MAX_DIGITS}.",
+            hint="Check for a digit typed twice or two numbers run together. " + _NUMBER_EXAMPLES,
         )
 
 

@@ -126,22 +126,30 @@ NETWORK_PROBLEMS: dict[str, tuple[str, str, str]] = {
         "No connection to {host} within {connect:g} s.",
         "Check your internet connection, or allow more time with --timeout.",
     ),
+    # The same words for every read (status, devices, numbers, calls, history, login): a
+    # server that is slow is slow, never "could not be reached". {read} is the limit that
+    # ran out: the wait for an answer, or the whole request's (--timeout bounds both).
     "read-timeout": (
         "read-timeout",
-        "{host} did not answer within {read:g} s.",
+        "sipgate ({host}) is slow: it did not answer within {read:g} s.",
         "Try again in a moment, or allow more time with --timeout.",
     ),
-    "tls": (
+    "tls": (  # the hint depends on the diagnosis: TLS_HINTS
         "tls-error",
         "No secure connection to {host}: {detail}.",
-        "Something between you and sipgate may intercept HTTPS (a company proxy), or the "
-        "system's certificates are out of date. If your network uses its own certificate "
-        "authority, point REQUESTS_CA_BUNDLE to its certificate file.",
+        "",
     ),
-    "proxy": (
+    "proxy": (  # the proxy's own failure, never sipgate's; the hint: PROXY_HINTS
         "proxy-error",
-        "The proxy refused or failed to connect to {host}.",
-        "Check HTTPS_PROXY / HTTP_PROXY / NO_PROXY in your environment.",
+        "The proxy at {proxy} (set by {variable}) {detail}; nothing reached sipgate.",
+        "",
+    ),
+    "proxy-setting": (
+        "proxy-setting",
+        "{variable} {detail}, so nothing was sent.",
+        "Fix {variable}: set it to an http:// proxy such as http://proxy.example:3128, or "
+        "unset it (or list {host} in NO_PROXY) to reach sipgate directly. For a SOCKS proxy, "
+        "install PySocks (pip install 'requests[socks]').",
     ),
     "connection": (
         "connection-lost",
@@ -154,7 +162,50 @@ NETWORK_PROBLEMS: dict[str, tuple[str, str, str]] = {
         "Check the API address (--api-url or SIPGATE_API_URL); run with --debug to see the answer.",
     ),
 }
-NOTHING_SENT = {"dns", "refused", "connection-failed", "connect-timeout", "tls", "proxy"}
+NOTHING_SENT = {
+    "dns",
+    "refused",
+    "connection-failed",
+    "connect-timeout",
+    "tls",
+    "proxy",
+    "proxy-setting",
+}
+# Advice that fits the TLS diagnosis (api.TLS_REASONS): a port without TLS is a wrong address,
+# not an intercepting proxy; a wrong name is a wrong host; only an unknown authority is the
+# company proxy or old certificates.
+_API_URL = "--api-url or SIPGATE_API_URL (sipgate's is https://api.sipgate.com/v2)"
+TLS_HINTS: dict[str, str] = {
+    "not-tls": "Nothing speaks HTTPS at this address: check the scheme and the port in "
+    + _API_URL
+    + ". A local test server without TLS is reached with http://127.0.0.1:PORT.",
+    "hostname": "The certificate belongs to another name than {host}: check the host in "
+    + _API_URL
+    + ". If you typed it right, something in between answers in sipgate's place.",
+    "expired": "Check that this computer's date and time are right; if they are, the "
+    "server's certificate has run out (for sipgate's own address, try again later).",
+    "untrusted": "The certificate is signed by an authority this computer does not trust. "
+    "If your network inspects HTTPS with its own certificate authority (a company proxy), "
+    "point REQUESTS_CA_BUNDLE to that authority's certificate file; otherwise the system's "
+    "certificates may be out of date.",
+    "handshake": "The server and sipgate-tui found no common way to encrypt. Check the "
+    "address in " + _API_URL + "; run the command with --debug to see more.",
+}
+# Advice for the proxy's own failure (api.PROXY_REASONS): the proxy is to be fixed, not sipgate.
+_BYPASS = "to reach sipgate without it, unset {variable} or list {host} in NO_PROXY."
+PROXY_HINTS: dict[str, str] = {
+    "auth": "The proxy wants a user name and password: put them into {variable} "
+    "(http://USER:PASSWORD@HOST:PORT), or ask whoever runs it; " + _BYPASS,
+    "status": "This is the proxy's answer, not sipgate's: check the proxy (or ask whoever "
+    "runs it) and {variable}; " + _BYPASS,
+    "refused": "Nothing answers at the proxy's address: check {variable}; " + _BYPASS,
+    "dns": "Check the proxy's host name in {variable}; " + _BYPASS,
+    "timeout": "Check that the proxy in {variable} is running and reachable; " + _BYPASS,
+    "failed": "Check the proxy in {variable}; " + _BYPASS,
+}
+# Kinds whose detail is ours (the TLS diagnosis, what the proxy did, what is wrong with a proxy
+# variable): it goes into the message, never under "sipgate said", which it is not.
+OWN_DETAIL_KINDS = {"tls", "proxy", "proxy-setting"}
 
 # Reads (userinfo, devices, numbers, ...): what a status means when we only asked.
 READ_STATUS_PROBLEMS: dict[int, StatusProblem] = {
@@ -257,7 +308,7 @@ def call_problem(
             if neo_forced_by
             else ""
         )
-        return _status_problem(
+        problem = _status_problem(
             error,
             entry,
             credentials_source,
@@ -265,9 +316,14 @@ def call_problem(
             login=login_command,
             neo_forced=neo_forced,
         )
+        if error.status == 403 and entry is CALL_STATUS_PROBLEMS[403]:
+            return _forbidden_call(problem, error, device or "you chose", login_command)
+        return problem
     timing = {"connect": connect_timeout, "read": read_timeout}
     if isinstance(error, OutcomeUnknownError):
         code, message = UNKNOWN_OUTCOME_PROBLEMS[error.kind]
+        if error.seconds is not None:  # the whole request's deadline ran out
+            timing = {"connect": error.seconds, "read": error.seconds}
         return AppError(
             code,
             message.format(host=error.host, **timing),
@@ -282,6 +338,69 @@ def call_problem(
     if isinstance(error, UnexpectedRedirectError):
         return _redirect_problem(error, " " + CALL_NOT_PLACED)
     raise TypeError(f"not a client error: {type(error).__name__}")
+
+
+class DeviceNotListed(HttpStatusError):
+    """sipgate's 403 for a call whose phone the account's own list does not hold (so it is
+    not the user's); ``yours``: the ids of the user's phones."""
+
+    def __init__(self, error: HttpStatusError, yours: tuple[str, ...]) -> None:
+        super().__init__(
+            error.status, error.url, error.detail, error.retry_after, body=error.body
+        )
+        self.yours = yours
+
+
+# The causes of a refused call (403), each with the words sipgate is seen to use for it.
+_FORBIDDEN_CAUSES: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    (
+        "account",
+        ("account type", "tariff", "feature", "booked", "product", "contract"),
+        "The account type does not offer click-to-dial (newer sipgate accounts may not).",
+    ),
+    (
+        "scope",
+        ("scope",),
+        "The token lacks the scope sessions:calls:write: create a token with it in the "
+        "sipgate web app, then run `{login}`.",
+    ),
+    (
+        "device",
+        ("extension", "device"),
+        "The device {device} is not yours, or you may not use it: check the Phones page in "
+        "the web app.",
+    ),
+    (
+        "password",
+        ("password",),
+        "Your user must reset their password in the web app before using the API.",
+    ),
+)
+
+
+def _forbidden_call(
+    problem: AppError, error: HttpStatusError, device: str, login: str
+) -> AppError:
+    """A refused call's advice, led by what is known: a phone the account does not list,
+    else the cause sipgate named; "sipgate does not say which" only when it does not."""
+    words = " ".join((error.detail or "").casefold().split())
+    causes = {
+        name: text.format(device=device, login=login) for name, _, text in _FORBIDDEN_CAUSES
+    }
+    named = next((n for n, keys, _ in _FORBIDDEN_CAUSES if any(k in words for k in keys)), None)
+    if isinstance(error, DeviceNotListed):
+        yours = ", ".join(error.yours) or "none"
+        lead = (
+            f"{device} is not one of your phones (yours: {yours}): call again with one of "
+            "them (`sipgate-tui devices` lists them)."
+        )
+        named = "device"
+    elif named is not None:
+        lead = f"sipgate names the cause: {causes[named]}"
+    else:
+        return problem
+    others = "\n".join(f"• {text}" for name, text in causes.items() if name != named)
+    return problem.reworded(problem.message, hint=f"{lead} If that is not it:\n{others}")
 
 
 def read_problem(
@@ -352,12 +471,24 @@ def _status_problem(
 
 def _network_problem(error: NetworkError, timing: dict[str, float], suffix: str = "") -> AppError:
     code, message, hint = NETWORK_PROBLEMS.get(error.kind, NETWORK_PROBLEMS["connection"])
+    if error.kind == "tls":
+        hint = TLS_HINTS.get(error.reason or "", TLS_HINTS["handshake"])
+    elif error.kind == "proxy":
+        hint = PROXY_HINTS.get(error.reason or "", PROXY_HINTS["failed"])
+    if error.seconds is not None:  # the whole request's deadline ran out, not one wait
+        timing = {"connect": error.seconds, "read": error.seconds}
+    fields = {
+        "host": error.host,
+        "detail": error.detail or "handshake failed",
+        "proxy": error.proxy or "?",
+        "variable": error.variable or "the proxy variable",
+        **timing,
+    }
     return AppError(
         code,
-        message.format(host=error.host, detail=error.detail or "handshake failed", **timing)
-        + suffix,
-        hint=hint,
-        detail=error.detail if error.kind != "tls" else None,
+        message.format(**fields) + suffix,
+        hint=hint.format(**fields),
+        detail=error.detail if error.kind not in OWN_DETAIL_KINDS else None,
     )
 
 

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from prompt_toolkit.key_binding import KeyBindings
 
 Validator = Callable[[str], "str | None"]  # returns an error message, or None when fine
+# What a hidden answer (the token) shows for each character typed: the demo and masked
+# tokens (known_secrets.MASK) use the same character.
+HIDDEN_ECHO = "•"
 
 
 @dataclass(frozen=True)
@@ -126,18 +129,31 @@ class QuestionaryPrompter:
         if placeholder:
             # In parentheses, so it cannot pass for typed text where colours are off
             # (NO_COLOR); and gone once the prompt is done, so it never reads as the answer.
-            extra["placeholder"] = lambda: "" if _prompt_done() else _grey(f"({placeholder})")
+            # Shown only where it fits on the question's line: cut by the terminal's edge it
+            # would break a number in two.
+            line = len(f"{self._io['qmark']} {message} ({placeholder})")
+            extra["placeholder"] = lambda: (
+                "" if _prompt_done() or not _fits(line) else _grey(f"({placeholder})")
+            )
         if suggestions:
             extra["completer"] = _completer(suggestions)
             extra["complete_while_typing"] = True
         question = questionary.text(message, default=default, validate=_adapt(validate), **extra)
-        return str(self._ask(question))
+        return str(self._ask_and_show(question, message, str))
 
     def secret(self, message: str, *, validate: Validator | None = None) -> str:
         """See :meth:`Prompter.secret`."""
         import questionary
+        from prompt_toolkit.layout.processors import PasswordProcessor
 
-        question = questionary.password(message, validate=_adapt(validate), **self._io)
+        # prompt_toolkit's own mask is "*"; ours is the one the demo and every masked token
+        # show (an ASCII terminal gets "*" from the output guard, as the demo's does).
+        question = questionary.text(
+            message,
+            validate=_adapt(validate),
+            input_processors=[PasswordProcessor(char=HIDDEN_ECHO)],
+            **self._io,
+        )
         return str(self._ask(question))
 
     def select(self, message: str, options: Sequence[Option], *, default: object = None) -> object:
@@ -156,7 +172,8 @@ class QuestionaryPrompter:
             **self._io,
         )
         _exit_on_ctrl_d(question)
-        return options[int(self._ask(question))].value
+        index = int(self._ask_and_show(question, message, lambda i: options[int(i)].title))
+        return options[index].value
 
     def confirm(self, message: str, *, default: bool) -> bool:
         """See :meth:`Prompter.confirm`.
@@ -168,6 +185,27 @@ class QuestionaryPrompter:
         _discard_typeahead(self._io.get("input"))
         return bool(self._ask(_confirm_question(message, default, **self._io)))
 
+    def _ask_and_show(self, question: Any, message: str, shown: Callable[[Any], str]) -> Any:
+        """Ask, then print the answered line ourselves, wrapped at word boundaries.
+
+        prompt_toolkit leaves the answered question on screen cut at the terminal's edge,
+        wherever that falls (``… The phone's o`` / ``wn number``, a number in two); the
+        question is erased when done and printed again, words and numbers kept whole.
+        """
+        application = question.application
+        application.erase_when_done = True
+        qmark = str(self._io["qmark"])
+        try:
+            answer = self._ask(question)
+        except Cancelled:
+            # Ctrl-C ended the question: show it again. A signal left it running, and printing
+            # would wait for it forever.
+            if application.is_done:
+                _print_answered(application, qmark, message, "")
+            raise
+        _print_answered(application, qmark, message, shown(answer))
+        return answer
+
     @staticmethod
     def _ask(question: Any) -> Any:
         try:
@@ -177,6 +215,46 @@ class QuestionaryPrompter:
         if answer is None:  # questionary's own "aborted" value
             raise Cancelled()
         return answer
+
+
+def _print_answered(application: Any, qmark: str, message: str, answer: str) -> None:
+    from prompt_toolkit import print_formatted_text
+    from prompt_toolkit.formatted_text import FormattedText
+
+    try:
+        width = application.output.get_size().columns
+    except Exception:  # noqa: BLE001 - no size: assume the usual
+        width = 80
+    parts = [("class:qmark", qmark), ("", " "), ("class:question", message)]
+    if answer:
+        parts += [("", " "), ("class:answer", answer)]
+    print_formatted_text(
+        FormattedText(word_wrapped(parts, width)),
+        style=application.style,
+        output=application.output,
+    )
+
+
+def word_wrapped(parts: list[tuple[str, str]], width: int) -> list[tuple[str, str]]:
+    """Styled text broken into lines of less than ``width`` at spaces only (continuation lines
+    indented by two); a number's inner spaces never break ("0157 99912345" stays whole)."""
+    import re
+
+    limit = max(width - 1, 12)
+    out: list[tuple[str, str]] = []
+    column = 0
+    for style, text in parts:
+        for piece in re.split("( +)", re.sub("(?<=[0-9]) (?=[0-9])", "\u00a0", text)):
+            if not piece:
+                continue
+            if not piece.startswith(" ") and column + len(piece) > limit and column > 2:
+                while out and out[-1][1].isspace():  # no trailing blanks before the break
+                    column -= len(out.pop()[1])
+                out.append(("", "\n  "))
+                column = 2
+            out.append((style, piece))
+            column += len(piece)
+    return out
 
 
 class _Once:
@@ -328,12 +406,15 @@ def _completer(suggestions: Sequence[Suggestion]) -> Any:
     on) a number containing the typed digits. prompt_toolkit is imported only here."""
     from prompt_toolkit.completion import Completer, Completion
 
+    from sipgate_tui.numbers import normalise_digits
+
     class SuggestionCompleter(Completer):
         def get_completions(self, document: Any, complete_event: Any) -> Any:
-            typed = document.text_before_cursor.strip().lower()
+            # Fullwidth or Arabic-Indic digits find the same numbers as ASCII ones.
+            typed = normalise_digits(document.text_before_cursor.strip().lower())
             # "015" should find +49 157...: three typed digits, compared without the leading
             # (trunk) zeros that the stored international form does not have.
-            typed_digits = "".join(ch for ch in typed if ch.isdigit())
+            typed_digits = "".join(ch for ch in typed if ch in "0123456789")
             digits = typed_digits.lstrip("0") if len(typed_digits) >= 3 else ""
             for suggestion in suggestions:
                 number_digits = "".join(
@@ -371,6 +452,15 @@ def _prompt_done() -> bool:
         return bool(get_app().is_done)
     except Exception:  # noqa: BLE001 - a placeholder must never break the prompt
         return False
+
+
+def _fits(width: int) -> bool:
+    from prompt_toolkit.application.current import get_app
+
+    try:
+        return bool(get_app().output.get_size().columns > width)
+    except Exception:  # noqa: BLE001 - a placeholder must never break the prompt
+        return True
 
 
 def _prompt_cancelled() -> bool:

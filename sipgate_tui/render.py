@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -24,12 +25,13 @@ from sipgate_tui.account import SCOPES, Scope
 from sipgate_tui.account_type import LABELS as ACCOUNT_LABELS
 from sipgate_tui.credentials import IncompleteCredentials
 from sipgate_tui.errors import AppError, ExitCode
-from sipgate_tui.numbers import describe_device, pretty
+from sipgate_tui.numbers import CALL_CAPABLE_DEVICE_KINDS, describe_device, pretty
 from sipgate_tui.options import DEFAULT_REGION
 from sipgate_tui.plan import CallPlan
 
 if TYPE_CHECKING:
     from sipgate_tui.account import AccountNumber, Device
+    from sipgate_tui.missed import MissedCaller
     from sipgate_tui.rtcm import ActiveCall, HistoryEntry
     from sipgate_tui.watch import WatchState
 
@@ -62,17 +64,109 @@ def _panel(body: RenderableType, title: str, style: str) -> RenderableType:
     heading = Text(title, style=f"bold {style}")
     if label:
         heading = Text.assemble((f" {label} ", f"bold reverse {DEMO}"), " ", heading)
-    return Constrain(
-        Panel(
-            body,
-            title=heading,
-            title_align="left",
-            border_style=style,
-            box=box.ROUNDED,
-            padding=(0, 1),
-        ),
-        width=MAX_WIDTH,
-    )
+    return _Framed(body, heading, style)
+
+
+# A terminal narrower than this, or with fewer rows, gets plain lines instead of panels and
+# columns: at 1-3 columns a panel's frame is all that shows (its words vanish), and in 4 rows
+# the frame and blank lines push the outcome of a call off the screen.
+TINY_COLUMNS = 20
+TINY_ROWS = 5
+
+
+def too_small(width: int, height: int) -> bool:
+    """Whether a terminal of ``width`` x ``height`` gets plain lines (no panels, no spinner)."""
+    return width < TINY_COLUMNS or height < TINY_ROWS
+
+
+def _tiny(options: ConsoleOptions) -> bool:
+    return too_small(options.max_width, options.size.height)
+
+
+class _Framed:
+    """A panel; in a tiny terminal its title and body as plain lines (the one place that
+    decides, so every panel, the problems' too, stays readable there)."""
+
+    def __init__(self, body: RenderableType, heading: Text, style: str) -> None:
+        self.body, self.heading, self.style = body, heading, style
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if _tiny(options):
+            yield self.heading
+            yield self.body
+            return
+        yield Constrain(
+            Panel(
+                self.body,
+                title=self.heading,
+                title_align="left",
+                border_style=self.style,
+                box=box.ROUNDED,
+                padding=(0, 1),
+            ),
+            width=MAX_WIDTH,
+        )
+
+
+class _BySize:
+    """One of two renderables: the usual one, or a shorter one of plain lines for a tiny
+    terminal (where what matters must come last, so it is what the last rows show)."""
+
+    def __init__(self, usual: RenderableType, tiny: RenderableType) -> None:
+        self.usual, self.tiny = usual, tiny
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self.tiny if _tiny(options) else self.usual
+
+
+class _Gap:
+    """A blank line between parts, left out in a tiny terminal (every row counts there)."""
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if not _tiny(options):
+            yield Text("")
+
+
+GAP = _Gap()
+
+# A phone number as pretty() writes it (+49 1579 9912345): its spaces must not become line
+# breaks. Rich breaks at any whitespace, the no-break space too, so while wrapping the spaces
+# inside a number are a stand-in character of the same width, put back afterwards.
+_NUMBER = re.compile(r"\+\d+(?: \d+)+")
+_STAND_IN = "\ue000"
+
+
+def wrap_keeping_numbers(console: Console, text: Text, width: int) -> list[Text]:
+    """``text`` wrapped to ``width``, never inside a phone number (unless it is longer than
+    the whole width, which leaves no choice), each line without trailing spaces."""
+    plain = text.plain
+    masked = _NUMBER.sub(lambda found: found.group().replace(" ", _STAND_IN), plain)
+    source = text
+    if masked != plain:
+        source = text.copy()
+        source.plain = masked  # the same length: the styles keep their places
+    lines = []
+    for line in source.wrap(console, max(width, 1), overflow="fold"):
+        line.rstrip()
+        if _STAND_IN in line.plain:
+            line.plain = line.plain.replace(_STAND_IN, " ")
+        lines.append(line)
+    return lines
+
+
+class _Unbroken:
+    """A paragraph that wraps at the width it gets, never inside a phone number."""
+
+    def __init__(self, text: Text) -> None:
+        self.text = text
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield from wrap_keeping_numbers(console, self.text, options.max_width)
+
+
+def para(text: Text | str, style: str = "") -> _Unbroken:
+    """A paragraph of our words (and server text), wrapped without splitting a number."""
+    return _Unbroken(text if isinstance(text, Text) else Text(text, style=style))
 
 
 class _Rows:
@@ -84,21 +178,33 @@ class _Rows:
     """
 
     def __init__(
-        self, rows: Iterable[tuple[str, Text | str]], *, label_style: str = "bold", gap: int = 2
+        self,
+        rows: Iterable[tuple[str, Text | str]],
+        *,
+        label_style: str = "bold",
+        gap: int = 2,
+        joiner: str = ": ",
     ) -> None:
         self.rows = [(label, v if isinstance(v, Text) else Text(v)) for label, v in rows]
         self.label_style = label_style
         self.gap = gap
+        self.joiner = joiner  # between label and value when there is no room for a column
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         if not self.rows:
             return
         width = max(len(label) for label, _ in self.rows) + self.gap
-        available = max(options.max_width - width, 8)
+        available = options.max_width - width
+        # The value column must hold the longest number whole; else "label: value" lines.
+        numbers = [len(found) for _, value in self.rows for found in _NUMBER.findall(value.plain)]
+        if available < max([12, *numbers]) or _tiny(options):
+            for label, value in self.rows:
+                line = Text.assemble((label.strip(), self.label_style), self.joiner, value)
+                yield from wrap_keeping_numbers(console, line, options.max_width)
+            return
         for label, value in self.rows:
-            for index, line in enumerate(value.wrap(console, available, overflow="fold")):
+            for index, line in enumerate(wrap_keeping_numbers(console, value, available)):
                 first = index == 0
-                line.rstrip()
                 yield Text.assemble(
                     (
                         label.ljust(width) if first else " " * width,
@@ -114,23 +220,71 @@ def _rows(rows: Iterable[tuple[str, Text | str]]) -> _Rows:
 
 def bullets(lines: Iterable[str]) -> _Rows:
     """A bulleted list whose wrapped lines stay indented under their bullet."""
-    return _Rows([(" •", Text(line)) for line in lines], label_style="", gap=1)
+    return _Rows([(" •", Text(line)) for line in lines], label_style="", gap=1, joiner=" ")
 
 
 def _hint(hint: str) -> RenderableType:
     """A hint: one paragraph, or a lead line followed by one bullet per further line."""
     lead, *more = hint.split("\n")
-    first = Text.assemble(("What to do: ", "bold"), lead)
+    first = para(Text.assemble(("What to do: ", "bold"), lead))
     return Group(first, bullets(line.lstrip("• ") for line in more)) if more else first
 
 
+def _words(text: str) -> str:
+    """``text`` in lower case, each run of other characters than letters and digits one space."""
+    return " " + re.sub(r"[\W_]+", " ", text.casefold()).strip() + " "
+
+
+def _not_said_in(message: str, hint: str) -> str:
+    """``hint`` without the sentences of its lead that ``message`` already says, so a panel
+    says "the call may have been placed" once, whoever wrote the two."""
+    lead, newline, more = hint.partition("\n")
+    said = _words(message)
+    kept = [
+        sentence
+        for sentence in re.split(r"(?<=[.!?])\s+", lead)
+        if not (_words(sentence).strip() and _words(sentence) in said)
+    ]
+    if not kept:
+        return more.lstrip("• ") if more else ""
+    return " ".join(kept) + newline + more
+
+
+def phone_noted(plan: CallPlan, about: str) -> bool:
+    """Whether the plan's notes say its phone was ``about`` ("offline", "foreign": not in the
+    user's list). The notes that say so are marked (``after_dial.PhoneNote``)."""
+    return any(
+        getattr(note, "about", None) == about and getattr(note, "device_id", None) == plan.device_id
+        for note in plan.notes
+    )
+
+
 def who_rings(plan: CallPlan) -> str:
-    """``your VoIP phone e0`` or ``+49 211 5550001 (through device e0)``."""
+    """``your VoIP phone e0`` or ``+49 211 5550001 (through device e0)``; a phone the account
+    showed is not the user's is never called "your"."""
     if plan.ring_number is not None:
         return f"{plan.ring_number.pretty} (through device {plan.device_id})"
+    if phone_noted(plan, "foreign"):
+        return f"{describe_device(plan.device_id)} (not one of your phones)"
     if plan.device_name:
         return f"your {plan.device_name} ({plan.device_id})"
     return f"your {describe_device(plan.device_id)}"
+
+
+def phone_name(plan: CallPlan) -> str:
+    """The phone that rings first by its name, without "your": ``Desk phone (e0)``."""
+    if plan.ring_number is not None:
+        return f"{plan.ring_number.pretty} (through device {plan.device_id})"
+    # With --yes the name is known only from the look at the list beside the dial (a note).
+    name = plan.device_name or next(
+        (
+            getattr(note, "name", None)
+            for note in plan.notes
+            if getattr(note, "device_id", None) == plan.device_id and getattr(note, "name", None)
+        ),
+        None,
+    )
+    return f"{name} ({plan.device_id})" if name else describe_device(plan.device_id)
 
 
 def shown_number(plan: CallPlan) -> str:
@@ -142,12 +296,12 @@ def shown_number(plan: CallPlan) -> str:
 
 def info(line: str) -> RenderableType:
     """A one-line hint, such as why a picker fell back to typed input."""
-    return Text.assemble(("i ", f"bold {INFO}"), (line, INFO))
+    return para(Text.assemble(("i ", f"bold {INFO}"), (line, INFO)))
 
 
 def notes(lines: Iterable[str]) -> RenderableType:
     """Warnings worth reading before or after dialing, one per line."""
-    return Group(*(Text.assemble(("! ", f"bold {WARN}"), (line, WARN)) for line in lines))
+    return Group(*(para(Text.assemble(("! ", f"bold {WARN}"), (line, WARN))) for line in lines))
 
 
 def _call_rows(plan: CallPlan) -> list[tuple[str, Text | str]]:
@@ -167,7 +321,7 @@ def call_summary(plan: CallPlan) -> RenderableType:
     """The panel shown before the confirmation: who rings, whom it calls, what is shown."""
     parts: list[RenderableType] = [_rows(_call_rows(plan))]
     if plan.notes:
-        parts += [Text(""), notes(plan.notes)]
+        parts += [GAP, notes(plan.notes)]
     return _panel(Group(*parts), "Ready to call", INFO)
 
 
@@ -189,7 +343,15 @@ def call_accepted(
         ("sipgate accepted the call. ", "bold"),
         "Pick up when your phone rings; sipgate then calls the number below.",
     )
-    body = Group(lead, Text(""), _rows([*_call_rows(plan), (id_label, session_id)]))
+    rows = _rows([*_call_rows(plan), (id_label, session_id)])
+    body = Group(para(lead), GAP, rows)
+    # A tiny terminal: the notes, the rows, then the outcome as the last line, so it is what
+    # the last rows show (the checklist does not fit there; the live view or `calls` tells).
+    tiny = Group(
+        *([notes(plan.notes)] if plan.notes and show_notes else []),
+        rows,
+        Text.assemble(("✓ Call accepted", f"bold {OK}"), " by sipgate."),
+    )
     hints = Group(
         Text("Nothing rings within a minute?", style="bold"),
         bullets(
@@ -207,7 +369,7 @@ def call_accepted(
         parts.append(hints)
     if plan.notes and show_notes:
         parts.insert(1, notes(plan.notes))
-    return Group(*parts)
+    return _BySize(Group(*parts), tiny)
 
 
 def dry_run(
@@ -232,11 +394,12 @@ def problem(error: AppError) -> RenderableType:
 
 def _problem_lines(error: AppError, *, style: str = "") -> list[RenderableType]:
     """What happened (in ``style``), what sipgate said (briefly), and what to do."""
-    parts: list[RenderableType] = [Text(error.message, style=style)]
+    parts: list[RenderableType] = [para(error.message, style=style)]
     if error.detail:
-        parts.append(Text.assemble(("sipgate said: ", "bold"), error.detail))
-    if error.hint:
-        parts += [Text(""), _hint(error.hint)]
+        parts.append(para(Text.assemble(("sipgate said: ", "bold"), error.detail)))
+    hint = _not_said_in(error.message, error.hint) if error.hint else ""
+    if hint:
+        parts += [GAP, _hint(hint)]
     return parts
 
 
@@ -334,7 +497,9 @@ def scope_report(
         else:
             missing = True
             mark = Text("✗", style=ERROR)
-            what = Text.assemble(scope.used_for, ("  not granted", ERROR))
+            # The verdict first: at the end it wrapped differently for every scope (sometimes
+            # "not" on one line, "granted" on the next); at a line's start it never splits.
+            what = Text.assemble(("not granted", ERROR), ": ", scope.used_for)
         grid.add_row(mark, scope.name, what)
         narrow.append(Text.assemble(mark, " ", (scope.name, "bold")))
         narrow.append(Padding(what, (0, 0, 0, 2)))
@@ -483,9 +648,27 @@ def status_report(
 def _credentials_origin(
     source: str | None, backend: str | None, profile: str, problem: AppError | None
 ) -> str:
-    """Where status found the credentials, in words."""
+    """Where status found the credentials, in words; a keyring that could not be read says
+    why, never "none found" (there may well be a token in it)."""
+    from sipgate_tui.credentials import (
+        CredentialsCorrupted,
+        KeyringFailed,
+        KeyringLocked,
+        KeyringTimedOut,
+    )
+
     if source is None and isinstance(problem, IncompleteCredentials):
         return "incomplete (environment)"
+    if source is None and problem is not None:
+        unread = {
+            KeyringLocked: "keyring locked: unlock it to read what it keeps",
+            KeyringTimedOut: "keyring did not answer (it may be locked)",
+            KeyringFailed: "keyring could not be read",
+            CredentialsCorrupted: f"your keyring, but item sipgate-tui / {profile} is unreadable",
+        }
+        for kind, words in unread.items():
+            if isinstance(problem, kind):
+                return words
     origins = {
         "env": "the environment (SIPGATE_TOKEN_ID and SIPGATE_TOKEN)",
         "keyring": f"your keyring ({backend}), item sipgate-tui / {profile}",
@@ -559,6 +742,22 @@ class _ByWidth:
         yield self.narrow if options.max_width < self.breakpoint else self.wide
 
 
+# The API's device types in the words every other place uses for a device (by its id's
+# letter: numbers.CALL_CAPABLE_DEVICE_KINDS), so `devices` never says "register".
+_TYPE_LETTERS = {"REGISTER": "e", "MOBILE": "y", "EXTERNAL": "x"}
+_OTHER_TYPES = {"APP": "desktop app"}
+
+
+def device_kind(device_id: str, device_type: str | None) -> str:
+    """``VoIP phone``, ``mobile phone``, ``external phone``, ``desktop app``: the type in
+    words (by the API's type, else by the id's letter; an unknown type as sipgate wrote it)."""
+    upper = (device_type or "").upper()
+    letter = _TYPE_LETTERS.get(upper) or (device_id[:1] if not upper else "")
+    if letter in CALL_CAPABLE_DEVICE_KINDS:
+        return CALL_CAPABLE_DEVICE_KINDS[letter]
+    return _OTHER_TYPES.get(upper) or (device_type or "?").lower()
+
+
 def devices_table(devices: Iterable[Device]) -> RenderableType:
     """The user's devices; offline ones stand out, devices that cannot call are dimmed."""
     from rich.table import Table
@@ -576,7 +775,7 @@ def devices_table(devices: Iterable[Device]) -> RenderableType:
         table.add_row(
             Text(device.id, style="bold"),
             Text(device.alias),
-            Text((device.type or "?").lower()),
+            Text(device_kind(device.id, device.type)),
             online,
             _yes_no(device.dnd, "on", "off"),
             Text(", ".join(device.phonelines) or "–"),
@@ -585,7 +784,7 @@ def devices_table(devices: Iterable[Device]) -> RenderableType:
         details = Text.assemble(
             "   ",
             online,
-            f" · {(device.type or '?').lower()}",
+            f" · {device_kind(device.id, device.type)}",
             " · do not disturb" if device.dnd else "",
             f" · {', '.join(device.phonelines)}" if device.phonelines else "",
             style=style,
@@ -610,7 +809,8 @@ def numbers_table(numbers: Iterable[AccountNumber]) -> RenderableType:
     from rich.table import Table
 
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    for column in ("Number", "Type", "Rings at"):
+    table.add_column("Number", no_wrap=True)  # a number stays on one line
+    for column in ("Type", "Rings at"):
         table.add_column(column, overflow="fold")
     rows = list(numbers)
     for number in rows:
@@ -670,7 +870,7 @@ def favourites_view(favourites: Mapping[str, str], *, message: str | None) -> Re
     if favourites:
         table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
         table.add_column("Name", style="bold")
-        table.add_column("Number")
+        table.add_column("Number", no_wrap=True)  # a number stays on one line
         for name, number in sorted(favourites.items(), key=lambda item: item[0].lower()):
             table.add_row(Text(name), Text(pretty(number)))
         parts.append(table)
@@ -781,6 +981,7 @@ def live_status(
     """
     keys = "h hang up · q leave it running" if can_hang_up else "q leave it running"
     if state.phase == "connected" and state.call is not None:
+        clock = _clock(now - (state.connected_at or now))
         line = Text.assemble(
             ("● ", f"bold {OK}"),
             "Connected to ",
@@ -788,18 +989,37 @@ def live_status(
                 ", ".join(pretty(n) for n in state.call.other_numbers()) or plan.callee.pretty,
                 "bold",
             ),
-            f" · {_clock(now - (state.connected_at or now))}   ",
+            f" · {clock}   ",
             (keys, "dim"),
         )
+        short = Text(f"Connected {clock}")
     else:
+        clock = _clock(now - started)
         frame = _SPINNER_FRAMES[int(max(now - started, 0) / 0.1) % len(_SPINNER_FRAMES)]
+        # A phone known to be offline at the dial does not ring: say which, and that.
+        waiting = (
+            f"{phone_name(plan)} was offline when dialled: it rings only once it is "
+            "connected to sipgate"
+            if phone_noted(plan, "offline")
+            else f"Ringing {who_rings(plan)}… pick up"
+        )
         line = Text.assemble(
             (f"{frame} ", f"bold {INFO}"),
-            f"Ringing {who_rings(plan)}… pick up",
-            (f" · {_clock(now - started)}   ", "dim"),
+            waiting,
+            (f" · {clock}   ", "dim"),
             ("q stop watching", "dim"),
         )
-    return Group(line, Text(state.note, style=WARN)) if state.note else line
+        # The state first: a 3-column terminal may show only the first few letters of it.
+        short = Text(
+            f"Offline: {plan.device_id} {clock}"
+            if phone_noted(plan, "offline")
+            else f"Ringing {plan.device_id} {clock}"
+        )
+    usual: RenderableType = para(line)
+    if state.note:
+        usual = Group(usual, para(state.note, style=WARN))
+        short = Text.assemble(short, " ", (state.note, WARN))
+    return _BySize(usual, short)
 
 
 def watch_result(
@@ -834,13 +1054,19 @@ def watch_result(
 def no_call_appeared(plan: CallPlan, timeout: float) -> RenderableType:
     """Nothing connected within ``timeout`` seconds: the seed's first troubleshooting entry,
     as a checklist."""
-    phone = who_rings(plan).removeprefix("your ")
+    phone = phone_name(plan)
+    offline = phone_noted(plan, "offline")
+    lead = f"sipgate accepted the call, but no call connected within {timeout:.0f} s." + (
+        f" {phone} was offline when dialled, so it could not ring." if offline else ""
+    )
     body = Group(
-        Text(f"sipgate accepted the call, but no call connected within {timeout:.0f} s."),
-        Text(""),
+        para(lead),
+        GAP,
         bullets(
             [
-                f"Did {phone} ring? If it rang and nobody answered, try again.",
+                f"Connect {phone} to sipgate (switch it on, check its network), then call again."
+                if offline
+                else f"Did {phone} ring? If it rang and nobody answered, try again.",
                 f"Is the phone {plan.device_id} switched on and connected (registered)? sipgate "
                 "accepts calls for offline phones, and then nothing rings. "
                 "`sipgate-tui devices` shows which phones are online.",
@@ -920,7 +1146,7 @@ def calls_table(
             Text(call.call_id, style="bold"), Text("\n".join(people)), Text(duration), Text(state)
         )
         narrow += [Text(call.call_id, style="bold"), Text(f"  {state} · {duration}")]
-        narrow += [Text(f"  {person}") for person in people]
+        narrow += [para(f"  {person}") for person in people]
     return Group(_ByWidth(table, Group(*narrow)), footer)
 
 
@@ -953,13 +1179,82 @@ def history_table(entries: Iterable[HistoryEntry]) -> RenderableType:
     narrow: list[RenderableType] = []
     for entry in rows:
         when = _local_time(entry.created)
-        duration = _clock(entry.duration) if entry.duration is not None else "–"
+        # A call nobody picked up has no length: its 0 (or none) is shown as "–", not 00:00.
+        connected = entry.duration is not None and entry.answered is not False
+        duration = _clock(entry.duration) if connected and entry.duration is not None else "–"
         status = (entry.status or "?").lower()
         target = pretty(entry.target)
         table.add_row(Text(target, style="bold"), Text(when), Text(duration), Text(status))
-        narrow.append(Text.assemble((target, "bold"), f"  {status}"))
+        narrow.append(para(Text.assemble((target, "bold"), f"  {status}")))
         narrow.append(Text(f"  {when} · {duration}"))
     return _ByWidth(table, Group(*narrow), breakpoint=56)
+
+
+def _missed_when(
+    created: str | None, when: datetime.datetime | None, now: datetime.datetime | None
+) -> str:
+    """The last day's calls as "14:05 (10 min ago)" (the age says which day), older ones as
+    the local date and time."""
+    from sipgate_tui.missed import ago_words  # the suggestions' words, said the same way
+
+    ago = ago_words(when, now)
+    if when is not None and now is not None and ago and (now - when).total_seconds() < 86400:
+        try:
+            return f"{when.astimezone():%H:%M} ({ago})"
+        except (OverflowError, ValueError, OSError):  # the calendar's edge: shown raw below
+            pass
+    return _local_time(created)
+
+
+def _missed_caller(caller: MissedCaller) -> tuple[Text, str]:
+    """Who called, cleaned (the number pretty, else the caller as sipgate wrote it, dimmed),
+    and whether they were called back: "yes", "no", or "–" when nobody can call them."""
+    from sipgate_tui.text import one_line
+
+    name = one_line(caller.name or "", 60)
+    if caller.number is not None:
+        who, back = Text(pretty(caller.number), style="bold"), "yes" if caller.called_back else "no"
+    elif caller.anonymous:
+        who, back = Text("anonymous (number withheld)", style="dim"), "–"
+    else:
+        who, back = Text(f"{one_line(caller.raw, 40)} (not a number to call)", style="dim"), "–"
+    if name:
+        who.append(f" · {name}")
+    return who, back
+
+
+def missed_table(
+    callers: Iterable[MissedCaller], now: datetime.datetime | None = None
+) -> RenderableType:
+    """Missed incoming calls, one line per caller, newest first: who, when (local time, and
+    how long ago when ``now`` is given), how many times, whether called back. Missed calls
+    have no duration, so none is shown."""
+    from rich.table import Table
+
+    rows = list(callers)
+    if not rows:
+        return Text("No missed calls in the history.")
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    # "From" is capped so 80 columns hold the table: a long name is cut, never the answers.
+    table.add_column("From", no_wrap=True, overflow="ellipsis", max_width=34)
+    table.add_column("When", no_wrap=True)
+    table.add_column("Times", no_wrap=True, justify="right")
+    table.add_column("Called back", no_wrap=True)
+    narrow: list[RenderableType] = []
+    for caller in rows:
+        who, back = _missed_caller(caller)
+        when = _missed_when(caller.newest.created, caller.newest.when, now)
+        style = WARN if back == "no" else OK if back == "yes" else "dim"
+        table.add_row(who, Text(when), Text(f"{caller.count}×"), Text(back, style=style))
+        times = "1 call" if caller.count == 1 else f"{caller.count} calls"
+        called = {"yes": "called back", "no": "not called back"}.get(back, "cannot call back")
+        narrow.append(para(who))
+        narrow.append(para(Text.assemble(f"  {when} · {times} · ", (called, style))))
+    waiting = [caller for caller in rows if caller.number is not None and not caller.called_back]
+    parts: list[RenderableType] = [_ByWidth(table, Group(*narrow), breakpoint=64)]
+    if waiting:
+        parts.append(Text(f"Call back with: sipgate-tui call {waiting[0].number}", style="dim"))
+    return Group(*parts)
 
 
 def hung_up(call_ids: Iterable[str], missing: Iterable[str]) -> RenderableType:
@@ -967,3 +1262,273 @@ def hung_up(call_ids: Iterable[str], missing: Iterable[str]) -> RenderableType:
     lines = [Text.assemble(("✓ ", OK), f"Hung up {call_id}.") for call_id in call_ids]
     lines += [Text(f"{call_id} was no longer active.", style=WARN) for call_id in missing]
     return Group(*lines) if lines else Text("No active calls to hang up.")
+
+
+# -- contacts ------------------------------------------------------------------------------------
+# `sipgate-tui contacts`. A phonebook can hold ten thousand contacts: a Rich Table of that many
+# rows takes over ten seconds to lay out, so the rows are laid out here, once, as plain lines
+# (the columns measured in terminal cells), and printed as segments.
+
+CONTACTS_NARROW = 60  # columns: below this, a list instead of the table
+_NOT_DIALLABLE = "Dimmed numbers cannot be dialled: they are no phone number sipgate-tui can read."
+
+
+class _Lines:
+    """Lines of (text, style) pieces, printed as they are: no wrapping, no measuring."""
+
+    def __init__(self, lines: list[list[tuple[str, str]]]) -> None:
+        self.lines = lines
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        from rich.cells import cell_len
+        from rich.segment import Segment
+        from rich.style import Style
+
+        styles: dict[str, Style] = {}
+        width = options.max_width
+        for line in self.lines:
+            segments = []
+            for text, style in line:
+                if style not in styles:
+                    styles[style] = Style.parse(style) if style else Style()
+                segments.append(Segment(text, styles[style]))
+            if sum(cell_len(text) for text, _ in line) > width:  # a long name in the list
+                segments = Segment.adjust_line_length(segments, width, pad=False)
+            yield from segments
+            yield Segment.line()
+
+
+def _fit(text: str, width: int) -> str:
+    """``text`` cut (with "…") or padded to exactly ``width`` terminal cells."""
+    from rich.cells import cell_len, set_cell_size
+
+    if cell_len(text) > width:
+        return set_cell_size(text, max(0, width - 1)) + "…" if width > 0 else ""
+    return set_cell_size(text, width)
+
+
+def _contact_rows(contacts: Iterable[Contact]) -> list[tuple[str, str, str, str, str, bool]]:
+    """(name, organization, number, type, phonebook, diallable) per number; a contact without
+    numbers gets one row with "–". Everything cleaned for the terminal here, whatever the
+    source (the API or the cache file)."""
+    from sipgate_tui.contacts import pretty_number
+    from sipgate_tui.text import one_line
+
+    rows = []
+    for contact in contacts:
+        name = one_line(contact.name, 60) or "(no name)"
+        organization = one_line(contact.organization, 60)
+        organization = "" if organization == name else organization
+        phonebook = one_line(contact.phonebook, 12) or "?"
+        numbers = contact.numbers or ()
+        if not numbers:
+            rows.append((name, organization, "–", "", phonebook, True))
+        for number in numbers:
+            shown = pretty_number(number.e164) if number.e164 else one_line(number.raw, 30)
+            kind = one_line(number.type, 20)
+            rows.append((name, organization, shown, kind, phonebook, number.e164 is not None))
+    return rows
+
+
+class _ContactsByWidth:
+    """The table or, below CONTACTS_NARROW columns, the list; chosen when printed."""
+
+    def __init__(self, rows: list[tuple[str, str, str, str, str, bool]]) -> None:
+        self.rows = rows
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        if width < CONTACTS_NARROW:
+            yield _Lines(_contacts_list(self.rows))
+        else:
+            yield _Lines(_contacts_table(self.rows, width))
+
+
+def _contacts_table(
+    rows: list[tuple[str, str, str, str, str, bool]], width: int
+) -> list[list[tuple[str, str]]]:
+    from rich.cells import cell_len
+
+    headers = ("Name", "Number", "Type", "Phonebook")
+    number_w = max([cell_len(headers[1])] + [min(cell_len(r[2]), 24) for r in rows])
+    type_w = max([cell_len(headers[2])] + [min(cell_len(r[3]), 16) for r in rows])
+    book_w = max([cell_len(headers[3])] + [min(cell_len(r[4]), 12) for r in rows])
+    longest = max([cell_len(headers[0])] + [cell_len(_with_org(r)) for r in rows])
+    name_w = max(10, min(longest, width - number_w - type_w - book_w - 6))
+    widths = (name_w, number_w, type_w, book_w)
+    lines = [[(_columns(headers, widths), "bold")]]
+    lines.append([("  ".join("─" * w for w in widths), "dim")])
+    previous = None
+    for row in rows:
+        style = "" if row[5] else "dim"
+        tail = "  " + _columns(row[2:5], widths[1:]).rstrip()
+        if row[:2] == previous:  # the contact's further numbers: its name once
+            lines.append([(" " * name_w, ""), (tail, style)])
+            continue
+        previous = row[:2]
+        lines.append([*_name_cell(row[0], row[1], name_w), (tail, style)])
+    return lines
+
+
+def _name_cell(name: str, organization: str, width: int) -> list[tuple[str, str]]:
+    """The name in bold, then " · organization" dimmed if there is room; ``width`` cells."""
+    from rich.cells import cell_len
+
+    room = width - cell_len(name)
+    if not organization or room < 5:
+        return [(_fit(name, width), "bold")]
+    return [(name, "bold"), (_fit(" · " + organization, room), "dim")]
+
+
+def _with_org(row: tuple[str, str, str, str, str, bool]) -> str:
+    return f"{row[0]} · {row[1]}" if row[1] else row[0]
+
+
+def _columns(cells: Iterable[str], widths: Iterable[int]) -> str:
+    return "  ".join(_fit(cell, width) for cell, width in zip(cells, widths, strict=False))
+
+
+def _contacts_list(rows: list[tuple[str, str, str, str, str, bool]]) -> list[list[tuple[str, str]]]:
+    lines: list[list[tuple[str, str]]] = []
+    previous = None
+    for row in rows:
+        if row[:2] != previous:
+            organization = f" · {row[1]}" if row[1] else ""
+            lines.append([(row[0], "bold"), (organization, "dim"), (f" · {row[4]}", "dim")])
+        previous = row[:2]
+        kind = f"  {row[3]}" if row[3] else ""
+        lines.append([("  " + row[2], "" if row[5] else "dim"), (kind, "dim")])
+    return lines
+
+
+def contacts_list(
+    contacts: Sequence[Contact], *, query: str | None, total: int, age: float | None
+) -> RenderableType:
+    """The contacts found (all of them without ``query``): name, number, type, phonebook.
+
+    ``total``: how many the phonebooks hold; ``age``: seconds since they were fetched (None:
+    fetched just now), said below the list with how to refresh.
+    """
+    from sipgate_tui.text import one_line
+
+    where = "fetched just now" if age is None else f"from the cache, fetched {_ago(age)}"
+    if not contacts:
+        if query is None or total == 0:
+            message = "No contacts in this account's phonebooks."
+        else:
+            message = f"No contact matches '{one_line(query, 40)}' (of {total})."
+        return Group(Text(message), Text(where.capitalize() + ".", style="dim"))
+    rows = _contact_rows(contacts)
+    parts: list[RenderableType] = [_ContactsByWidth(rows)]
+    if not all(row[5] for row in rows):
+        parts.append(Text(_NOT_DIALLABLE, style="dim"))
+    count = f"{len(contacts)} of {total} contacts" if query is not None else f"{total} contacts"
+    refresh = "" if age is None else "; --refresh fetches them again"
+    parts.append(Text(f"{count}, {where}{refresh}.", style="dim"))
+    return Group(*parts)
+
+
+def _ago(seconds: float) -> str:
+    if seconds < 90:
+        return "a minute ago" if seconds >= 45 else "just now"
+    if seconds < 5400:
+        return f"{round(seconds / 60)} min ago"
+    if seconds < 36 * 3600:
+        return f"{round(seconds / 3600)} h ago"
+    return f"{round(seconds / 86400)} days ago"
+
+
+def contacts_note(message: str) -> RenderableType:
+    """A note about the contacts (a cache that could not be written, an old list shown)."""
+    return Text(message, style=WARN)
+
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from sipgate_tui.contacts import Contact
+
+
+# -- profiles ------------------------------------------------------------------------------------
+
+
+class ProfileRow:
+    """One line of ``profiles`` or ``status --all``: the profile, its token id and masked
+    token (None: none known), where it is kept (in words), whether commands use it now, and
+    (``status --all``) what sipgate said about it."""
+
+    __slots__ = (
+        "domain",
+        "in_use",
+        "name",
+        "token_id",
+        "token_masked",
+        "user_id",
+        "valid",
+        "where",
+    )
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        token_id: str | None,
+        token_masked: str | None,
+        where: str,
+        in_use: bool,
+        valid: bool | None = None,
+        user_id: str | None = None,
+        domain: str | None = None,
+    ) -> None:
+        self.name, self.token_id, self.token_masked = name, token_id, token_masked
+        self.where, self.in_use = where, in_use
+        self.valid, self.user_id, self.domain = valid, user_id, domain
+
+
+def profiles_table(rows: Sequence[ProfileRow], *, in_use: str, no_keyring: bool) -> RenderableType:
+    """The stored profiles (the one in use marked ▸), and which one commands use and why."""
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for column in ("", "Profile", "Token id", "Token", "Stored in"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(
+            Text("▸", style=INFO) if row.in_use else Text(""),
+            Text(row.name, style="bold"),
+            Text(row.token_id or "–"),
+            Text(row.token_masked or "–"),
+            Text(row.where, style="" if row.token_id else "dim"),
+        )
+    parts: list[RenderableType] = [table, Text(in_use, style="dim")]
+    if no_keyring:
+        parts.append(
+            Text(
+                "No usable keyring was found, so no profile can have a stored token here.",
+                style=WARN,
+            )
+        )
+    elif not any(row.token_id for row in rows):
+        parts.append(Text("No profile has a stored token yet: `sipgate-tui login` stores one."))
+    return Group(*parts)
+
+
+def status_all_table(rows: Sequence[ProfileRow], *, in_use: str) -> RenderableType:
+    """``status --all``: each stored profile's token, checked with sipgate."""
+    from rich.table import Table
+
+    if not rows:
+        return Text("No profile has a stored token: `sipgate-tui login` stores one.")
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for column in ("", "Profile", "Token id", "Token", "sipgate"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        verdict = _sipgate_verdict(row.valid, "keyring", row.user_id, row.domain)
+        table.add_row(
+            Text("▸", style=INFO) if row.in_use else Text(""),
+            Text(row.name, style="bold"),
+            Text(row.token_id or "–"),
+            Text(row.token_masked or "–"),
+            verdict if row.token_id and verdict is not None else Text(row.where, style=WARN),
+        )
+    return Group(table, Text(in_use, style="dim"))

@@ -12,14 +12,19 @@ client's). :func:`list_neo_history` maps their outgoing CALL events to the same
 UNCERTAIN: the events' order (both are handled: newest first lets paging stop early), whether
 a channel shared with colleagues lists their calls too (all its outgoing calls are shown), and
 whether ``terminatedAt`` minus ``establishedAt`` is what sipgate counts as the length.
+
+The paging rules live once, for any kind of item: :func:`read_history_pages` (``/history`` in
+one direction) and :func:`read_users_channels` (every channel's events); ``missed.py`` reads
+the missed incoming calls through them.
 """
 
 from __future__ import annotations
 
 import datetime
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from sipgate_tui.account import normalise_api_number
@@ -70,6 +75,34 @@ class HistoryEntry:
     duration: int | None  # seconds
     status: str | None
     raw: dict[str, Any]
+    # False when the call was never connected (nobody picked up, busy, rejected): its
+    # duration, 0 or absent, is no length to show; None when the answer does not say.
+    answered: bool | None = None
+
+
+# How sipgate says a call never connected: the 2022 spec's `status` values (NOPICKUP, BUSY;
+# PICKUP and FORWARD connected), the Node SDK's `callStatus` values and the Neo states.
+NOT_CONNECTED = frozenset(
+    {
+        "NOPICKUP",
+        "BUSY",
+        "FAILURE",
+        "REJECTED",
+        "REJECTED_DND",
+        "VOICEMAIL_NO_MESSAGE",
+        "BUSY_ON_BUSY",
+        "MISSED",
+    }
+)
+CONNECTED = frozenset({"PICKUP", "FORWARD", "SUCCESS"})
+
+
+def answered_by_status(status: object) -> bool | None:
+    """Whether a history status says the call connected; None when it does not say."""
+    if not isinstance(status, str):
+        return None
+    word = status.strip().upper()
+    return False if word in NOT_CONNECTED else True if word in CONNECTED else None
 
 
 def _flag(value: object) -> bool:
@@ -122,6 +155,12 @@ def hang_up(client: SipgateClient, call_id: str) -> None:
     client.delete("/calls", call_id)
 
 
+def _answered(item: dict[str, Any]) -> bool | None:
+    """What a history item says about the call connecting: its callStatus, else its status."""
+    said = answered_by_status(item.get("callStatus"))
+    return said if said is not None else answered_by_status(item.get("status"))
+
+
 def parse_history_page(data: object) -> tuple[list[HistoryEntry], int, int | None]:
     """The usable entries of one history page, how many items it listed, and the total."""
     items = data.get("items") if isinstance(data, dict) else None
@@ -146,6 +185,7 @@ def parse_history_page(data: object) -> tuple[list[HistoryEntry], int, int | Non
                 else None,
                 status=one_line(status, 30) if isinstance(status, str) else None,
                 raw=item,
+                answered=_answered(item),
             )
         )
     total = data.get("totalCount") if isinstance(data, dict) else None
@@ -153,27 +193,60 @@ def parse_history_page(data: object) -> tuple[list[HistoryEntry], int, int | Non
     return entries, len(items), total
 
 
-def list_history(client: SipgateClient, limit: int) -> list[HistoryEntry]:
+def list_history(
+    client: SipgateClient, limit: int, *, since: datetime.datetime | None = None
+) -> list[HistoryEntry]:
     """The last ``limit`` outgoing calls (needs ``history:read``), in sipgate's order.
+
+    With ``since``, paging also stops once the calls read so far come newest first and reach
+    back before it (who called whom after a missed call needs no older page).
 
     UNVERIFIED: the API reference does not state the order; the web app shows newest first,
     and offset 0 is assumed to be the newest page.
     """
-    entries: list[HistoryEntry] = []
+
+    def reached(entries: list[HistoryEntry]) -> bool:
+        if since is None or not entries or not _descending(entries):
+            return False
+        oldest = parse_time(entries[-1].created)
+        return oldest is not None and oldest < since
+
+    return read_history_pages(client, "OUTGOING", limit, parse_history_page, reached)
+
+
+Found = TypeVar("Found")
+PageParser = Callable[[object], tuple[list[Found], int, int | None]]
+
+
+def read_history_pages(
+    client: SipgateClient,
+    direction: str,
+    limit: int,
+    parse: PageParser[Found],
+    enough: Callable[[list[Found]], bool] | None = None,
+) -> list[Found]:
+    """Up to ``limit`` CALL items of ``/history`` in one ``direction`` (OUTGOING,
+    MISSED_INCOMING, ...), each page read by ``parse`` into (usable items, items listed,
+    totalCount); ``enough`` may end the paging early.
+
+    Bounded whatever the server answers: a page cap, and a page that adds no usable item ends
+    the paging (a server listing unusable items forever once cost 225 requests in 10 s).
+    """
+    entries: list[Found] = []
     offset = 0
-    # Bounded whatever the server answers: a page cap, and a page that adds no usable call
-    # ends the paging (a server listing unusable items forever once cost 225 requests in 10 s).
     for _ in range(MAX_HISTORY_PAGES):
         if len(entries) >= limit:
             break
         size = min(HISTORY_PAGE, limit - len(entries))
         data = client.get_json(
-            "/history", {"types": "CALL", "directions": "OUTGOING", "limit": size, "offset": offset}
+            "/history", {"types": "CALL", "directions": direction, "limit": size, "offset": offset}
         )
-        found, listed, total = parse_history_page(data)
+        found, listed, total = parse(data)
         entries += found
         offset += listed
         if not found or listed < size or (total is not None and offset >= total):
+            break
+        if enough is not None and enough(entries):
             break
     return entries[:limit]
 
@@ -243,7 +316,14 @@ def parse_call_event(event: object) -> HistoryEntry | None:
         "event": event,
     }
     target = number or one_line(str(to), 40)
-    return HistoryEntry(target, created, duration, state, raw)
+    return HistoryEntry(target, created, duration, state, raw, _event_answered(call))
+
+
+def _event_answered(call: dict[str, Any]) -> bool | None:
+    """Established: connected; ended without being established: never connected."""
+    if call.get("establishedAt"):
+        return True
+    return False if call.get("terminatedAt") else answered_by_status(call.get("state"))
 
 
 def parse_events_page(data: object) -> tuple[list[dict[str, Any]], str | None]:
@@ -272,23 +352,50 @@ def read_channel_calls(
     that repeats itself), or MAX_EVENT_PAGES. While the events come newest first, reading
     stops once ``limit`` calls are in; listed oldest first, every page is needed.
     """
-    entries: list[HistoryEntry] = []
+    found, capped = read_channel_events(
+        client, channel_id, parse_call_event, lambda entries: len(entries) >= limit
+    )
+    return [entry for _, entry in found], capped
+
+
+def read_channel_events(
+    client: SipgateClient,
+    channel_id: str,
+    parse: Callable[[dict[str, Any]], Found | None],
+    enough: Callable[[list[Found]], bool],
+) -> tuple[list[tuple[dict[str, Any], Found]], bool]:
+    """The events of one channel that ``parse`` makes something of, each with its event, and
+    whether the page cap cut the reading short (the rules of :func:`read_channel_calls`,
+    with ``enough`` saying when the newest-first reading may stop)."""
+    found: list[tuple[dict[str, Any], Found]] = []
     seen: set[object] = set()
     params: dict[str, str | int] = {"limit": EVENT_PAGE}
     newest_first = True
+    times: list[datetime.datetime] = []
     for _ in range(MAX_EVENT_PAGES):
         data = client.get_json(f"/channels/{_path_part(channel_id)}/events", params)
         events, position = parse_events_page(data)
         fresh = [event for event in events if _event_key(event) not in seen]
         seen.update(_event_key(event) for event in fresh)
-        entries += [entry for entry in map(parse_call_event, fresh) if entry is not None]
-        newest_first = newest_first and _descending(entries)
+        for event in fresh:
+            parsed = parse(event)
+            if parsed is not None:
+                found.append((event, parsed))
+                times += [t for t in (_event_time(event),) if t is not None]
+        newest_first = newest_first and all(a >= b for a, b in itertools.pairwise(times))
         if not fresh or position is None or position == params.get("position"):
-            return entries, False
-        if newest_first and len(entries) >= limit:
-            return entries, False
+            return found, False
+        if newest_first and enough([item for _, item in found]):
+            return found, False
         params = {"limit": EVENT_PAGE, "position": position}
-    return entries, True
+    return found, True
+
+
+def _event_time(event: dict[str, Any]) -> datetime.datetime | None:
+    """When an event's call began (its startedAt, else the event's createdAt)."""
+    call = event.get("call")
+    began = parse_time(call.get("startedAt")) if isinstance(call, dict) else None
+    return began or parse_time(event.get("createdAt"))
 
 
 def _path_part(text: str) -> str:
@@ -333,12 +440,27 @@ def list_neo_history(
     skipped with a note; every other failure raises, as on classic. The same call listed in
     two channels is shown once.
     """
-    entries: list[HistoryEntry] = []
+    found, notes = read_users_channels(
+        client, user_id, parse_call_event, lambda entries: len(entries) >= limit
+    )
+    return _newest_first([entry for _, _, entry in found])[:limit], notes
+
+
+def read_users_channels(
+    client: SipgateClient,
+    user_id: str,
+    parse: Callable[[dict[str, Any]], Found | None],
+    enough: Callable[[list[Found]], bool],
+) -> tuple[list[tuple[Channel, dict[str, Any], Found]], list[str]]:
+    """What ``parse`` makes of the events of every channel the user is in (with the channel
+    and the event), and notes on what could not be read; the rules of
+    :func:`list_neo_history`. The same call (its callSid) in two channels is kept once."""
+    results: list[tuple[Channel, dict[str, Any], Found]] = []
     notes: list[str] = []
     calls_seen: set[object] = set()
     for channel in _users_channels(list_channels(client, user_id), user_id):
         try:
-            found, capped = read_channel_calls(client, channel.id, limit)
+            found, capped = read_channel_events(client, channel.id, parse, enough)
         except HttpStatusError as error:
             if error.status not in (403, 404):
                 raise
@@ -352,18 +474,18 @@ def list_neo_history(
                 f"Read the first {MAX_EVENT_PAGES} pages of the channel {channel.name} only: "
                 "older calls in it may be missing."
             )
-        for entry in found:
-            sid = _call_sid(entry)
+        for event, item in found:
+            sid = _call_sid(event)
             if sid is None or sid not in calls_seen:
                 calls_seen.add(sid)
-                entries.append(entry)
-    return _newest_first(entries)[:limit], notes
+                results.append((channel, event, item))
+    return results, notes
 
 
-def _call_sid(entry: HistoryEntry) -> object:
-    event = entry.raw.get("event")
-    call = event.get("call") if isinstance(event, dict) else None
-    return call.get("callSid") if isinstance(call, dict) else None
+def _call_sid(event: dict[str, Any]) -> object:
+    call = event.get("call")
+    sid = call.get("callSid") if isinstance(call, dict) else None
+    return sid if isinstance(sid, str) else None
 
 
 def merge_history(

@@ -66,6 +66,19 @@ construction) or a stated choice:
   ``GET /channels`` pages with ``offset``/``limit`` and says ``totalCount`` like ``/numbers``.
   Whether the own device rings first or the target is dialled directly does not change what
   the simulator answers.
+
+Contacts (``GET /contacts``, scope ``contacts:read``; ../shared/sipgate-api.md, "Contacts"):
+``offset`` (default 0) and ``limit`` (default 5000), answered ``{items, totalCount}``; an item
+is ``{id, name, picture, emails, numbers: [{number, type: [...]}], addresses, organization:
+[[...]], scope}`` with ``scope`` PRIVATE, SHARED or INTERNAL. ``contacts`` (a constructor
+argument and attribute) holds the items in that shape; ``default_contacts()`` are the demo's.
+The ``phonenumbers`` filter is not simulated. Switches, for what sipgate may do:
+
+* UNCERTAIN ``contacts_max_limit`` (None): sipgate "may clamp" ``limit``; a number clamps it.
+* ``contacts_total_count`` (None: the true count) announces another total (a lying one);
+  ``contacts_send_total`` (True) False leaves ``totalCount`` out.
+* ``contacts_endless`` (False): a broken server whose pages never end (new ids every page).
+* ``large_phonebook(n)``: ``n`` generated contacts, for benchmarks and paging tests.
 """
 
 from __future__ import annotations
@@ -97,6 +110,7 @@ ALL_READ_SCOPES = frozenset(
         "groups:read",
         "phonelines:read",
         "channels:read",
+        "contacts:read",
     }
 )
 CLASSIC_PBX_REFUSAL = "This endpoint requires a sipgate Classic PBX Account"
@@ -235,6 +249,85 @@ def default_channels() -> list[SimulatedChannel]:
     return [SimulatedChannel(MAIN_CHANNEL_ID, "Main", ("e0", "e1", "e2"))]
 
 
+def contact_item(
+    contact_id: str,
+    name: str,
+    numbers: Iterable[tuple[str, Iterable[str]]] = (),
+    *,
+    scope: str = "SHARED",
+    organization: Iterable[Iterable[str]] = (),
+) -> dict[str, Any]:
+    """A contact in the shape ``GET /contacts`` lists (numbers: (text, types) pairs)."""
+    return {
+        "id": contact_id,
+        "name": name,
+        "picture": None,
+        "emails": [],
+        "numbers": [{"number": number, "type": list(types)} for number, types in numbers],
+        "addresses": [],
+        "organization": [list(entry) for entry in organization],
+        "scope": scope,
+    }
+
+
+def default_contacts() -> list[dict[str, Any]]:
+    """The demo's phonebook: several numbers with types, accents, a contact without numbers,
+    a company contact (no name, only the organization), numbers written as people write them,
+    and one that cannot be dialled."""
+    return [
+        contact_item(
+            "c1",
+            "Ada Lovelace",
+            [("+49 1579 9912347", ["cell"]), ("0211 5550003", ["work"])],
+            organization=[["Analytical Engines Ltd"]],
+        ),
+        contact_item("c2", "Grace Hopper", [("+49 (0) 30 1234567", ["work"])]),
+        contact_item(
+            "c3",
+            "Jürgen Müller",
+            [
+                ("0211 5550004", ["home"]),
+                ("+49 160 5550005", ["cell"]),
+                ("0211 5550006", ["work", "fax"]),
+            ],
+            scope="PRIVATE",
+        ),
+        contact_item("c4", "José García", [("+34 612 345 678", ["cell"])], scope="PRIVATE"),
+        contact_item("c5", "", [("0800 5550007", ["work"])], organization=[["ACME GmbH", "Sales"]]),
+        contact_item("c6", "Charles Babbage", []),
+        contact_item("c7", "Flower shop", [("0800-FLOWERS", ["work"])]),
+        contact_item("c8", "Reception", [("+49 211 5550002", ["work"])], scope="INTERNAL"),
+    ]
+
+
+_FIRST_NAMES = ("Anna", "Björn", "Chloé", "Dmitri", "Elif", "François", "Grete", "Hüseyin")
+_LAST_NAMES = ("Schmidt", "Müller", "Øster", "Nuñez", "Kowalski", "Dubois", "Şahin", "Lee")
+
+
+def generated_contacts(count: int) -> list[dict[str, Any]]:
+    """``count`` contacts for a large company phonebook: names from a small list with a
+    number each (distinct), a mobile for every third, a company contact every tenth."""
+    items = []
+    for index in range(count):
+        first = _FIRST_NAMES[index % len(_FIRST_NAMES)]
+        last = _LAST_NAMES[(index // len(_FIRST_NAMES)) % len(_LAST_NAMES)]
+        numbers = [(f"0211 {5_000_000 + index:07d}", ["work"])]
+        if index % 3 == 0:
+            numbers.append((f"+49 151 {10_000_000 + index:08d}", ["cell"]))
+        organization = [[f"Firma {index // 10}"]] if index % 10 == 0 else []
+        scope = ("SHARED", "PRIVATE", "INTERNAL")[index % 3]
+        items.append(
+            contact_item(
+                f"big{index}",
+                f"{first} {last} {index}",
+                numbers,
+                scope=scope,
+                organization=organization,
+            )
+        )
+    return items
+
+
 def iso_time(seconds: float) -> str:
     """A Unix time as Neo events write it: ISO 8601 UTC with milliseconds (UNCERTAIN)."""
     whole, millis = divmod(int(seconds * 1000), 1000)
@@ -300,6 +393,7 @@ class SipgateSimulator:
         port: int = 0,
         account_type: str = "classic",
         channels: Iterable[SimulatedChannel] | None = None,
+        contacts: Iterable[dict[str, Any]] | None = None,
     ) -> None:
         if account_type not in ACCOUNT_TYPES:
             raise ValueError(f"account_type must be one of {ACCOUNT_TYPES}, not {account_type!r}")
@@ -338,6 +432,7 @@ class SipgateSimulator:
         self.requests: list[RecordedRequest] = []
         self.sessions: list[dict[str, Any]] = []
         self._init_neo(channels)
+        self._init_contacts(contacts)
         self._canned: list[CannedResponse] = []
         self._lock = threading.Lock()
         self._server = _QuietServer((host, port), _make_handler(self))
@@ -365,6 +460,21 @@ class SipgateSimulator:
         self.neo_event_numbers = "plus"
         self.neo_events_default_limit = 20
         self.neo_events_max_limit = 100
+
+    def _init_contacts(self, contacts: Iterable[dict[str, Any]] | None) -> None:
+        """The phonebook (``GET /contacts`` items) and its switches (module docstring)."""
+        self.contacts: list[dict[str, Any]] = (
+            list(contacts) if contacts is not None else default_contacts()
+        )
+        self.contacts_max_limit: int | None = None
+        self.contacts_total_count: int | None = None
+        self.contacts_send_total = True
+        self.contacts_endless = False
+
+    def large_phonebook(self, count: int) -> SipgateSimulator:
+        """Replace the phonebook by ``count`` generated contacts (``generated_contacts``)."""
+        self.contacts = generated_contacts(count)
+        return self
 
     @property
     def neo(self) -> bool:
@@ -465,15 +575,18 @@ class SipgateSimulator:
         """Record a past call in a channel's events (``duration`` None: never established).
 
         ``started`` is a Unix time (default: now); the event is kept in time order.
+        ``target`` is the other side: the callee of an OUTGOING call, the caller of an
+        INCOMING one (then ``from``; text that is no number, "anonymous", is kept as it is).
         """
         start = time.time() if started is None else started
+        own, other = self._event_number(self.own_number), self._event_number(target)
         with self._lock:
             event = call_event(
                 self._next_event_id(),
                 channel_id,
                 secrets.token_hex(16),
-                source=self._event_number(self.own_number),
-                target=self._event_number(target),
+                source=other if direction == "INCOMING" else own,
+                target=own if direction == "INCOMING" else other,
                 started=start,
                 established=start + 2 if duration is not None else None,
                 terminated=start + 2 + (duration or 0),
@@ -505,7 +618,85 @@ class SipgateSimulator:
 
     def _event_number(self, number: str) -> str:
         digits = number.lstrip("+")
+        if not digits.isdigit():  # "anonymous", or whatever a test wants sipgate to write
+            return number
         return digits if self.neo_event_numbers == "digits" else "+" + digits
+
+    def add_missed_call(
+        self,
+        caller: str,
+        *,
+        at: float | None = None,
+        alias: str | None = None,
+        channel_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Record a missed incoming call from ``caller`` (a number, or "anonymous") at the
+        Unix time ``at`` (default: now): on classic a ``/history`` item (direction
+        MISSED_INCOMING, ``sourceAlias`` = ``alias``), on Neo an INCOMING event in state
+        MISSED in ``channel_id`` (default: the first channel). Returns the item or event."""
+        when = time.time() if at is None else at
+        if self.neo:
+            channel = channel_id or self.channels[0].id
+            return self.add_call_event(
+                channel, caller, started=when, duration=None, state="MISSED", direction="INCOMING"
+            )
+        item: dict[str, Any] = {
+            "id": f"h{len(self.history) + 1}",
+            "source": caller,
+            "target": self.own_number,
+            "targetAlias": "Main line",
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when)),
+            "direction": "MISSED_INCOMING",
+            "type": "CALL",
+            "status": "NOPICKUP",
+            "callStatus": "MISSED",
+            "duration": 0,
+        }
+        if alias is not None:
+            item["sourceAlias"] = alias
+        self._add_history_item(item)
+        return item
+
+    def add_past_call(self, target: str, *, at: float, duration: int = 60) -> dict[str, Any]:
+        """Record an outgoing call placed at ``at`` (a Unix time) and answered: a ``/history``
+        item on classic, a FINISHED OUTGOING event in the first channel on Neo."""
+        if self.neo:
+            return self.add_call_event(self.channels[0].id, target, started=at, duration=duration)
+        item = {
+            "id": f"h{len(self.history) + 1}",
+            "source": self.own_number,
+            "target": target,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at)),
+            "direction": "OUTGOING",
+            "type": "CALL",
+            "status": "PICKUP",
+            "callStatus": "PICKUP",
+            "duration": duration,
+        }
+        self._add_history_item(item)
+        return item
+
+    def _add_history_item(self, item: dict[str, Any]) -> None:
+        """Into ``history`` in its place: newest first, as sipgate is assumed to list it."""
+        with self._lock:
+            created = str(item["created"])
+            place = next(
+                (i for i, old in enumerate(self.history) if str(old.get("created")) < created),
+                len(self.history),
+            )
+            self.history.insert(place, item)
+
+    def add_missed_sample(self, now: float | None = None) -> SipgateSimulator:
+        """The demo's missed calls (before ``now``, default: the present): Ada Lovelace's
+        mobile twice (3 h and 10 min ago), an anonymous caller (40 min ago), Grace Hopper
+        (2 h ago, called back 90 min ago). Returns the simulator."""
+        moment = time.time() if now is None else now
+        self.add_missed_call("+4915799912347", at=moment - 3 * 3600, alias="Ada Lovelace")
+        self.add_missed_call("+49301234567", at=moment - 2 * 3600, alias="Grace Hopper")
+        self.add_past_call("+49301234567", at=moment - 90 * 60, duration=240)
+        self.add_missed_call("anonymous", at=moment - 40 * 60)
+        self.add_missed_call("+4915799912347", at=moment - 10 * 60, alias="Ada Lovelace")
+        return self
 
     # -- behaviour ---------------------------------------------------------------------------
 
@@ -551,6 +742,7 @@ class SipgateSimulator:
             "/authorization/userinfo": {"GET": self._get_userinfo},
             f"/{self.user_id}/devices": {"GET": self._get_devices},
             "/numbers": {"GET": self._get_numbers},
+            "/contacts": {"GET": self._get_contacts},
             "/calls": {"GET": self._get_calls, "POST": self._post_neo_call},
             "/history": {"GET": self._get_history},
             "/groups": {"GET": self._get_groups},
@@ -671,6 +863,29 @@ class SipgateSimulator:
         limit = _int_param(request, "limit", 100)
         page = self.numbers[offset : offset + limit]
         return _json(200, {"items": page, "totalCount": len(self.numbers)})
+
+    def _get_contacts(self, request: RecordedRequest, token: SimulatedToken) -> Answer:
+        refused = _needs("contacts:read", token)
+        if refused:
+            return refused
+        offset = _int_param(request, "offset", 0)
+        limit = _int_param(request, "limit", 5000)
+        if self.contacts_max_limit is not None:
+            limit = min(limit, self.contacts_max_limit)
+        if self.contacts_endless:  # every page new: ids no page had before
+            page = [
+                contact_item(f"endless{offset + i}", f"Person {offset + i}") for i in range(limit)
+            ]
+            return _json(200, {"items": page, "totalCount": offset + 2 * limit})
+        with self._lock:
+            page = copy.deepcopy(self.contacts[offset : offset + limit])
+            total = len(self.contacts)
+        answer: dict[str, Any] = {"items": page}
+        if self.contacts_send_total:
+            answer["totalCount"] = (
+                total if self.contacts_total_count is None else self.contacts_total_count
+            )
+        return _json(200, answer)
 
     def _get_groups(self, request: RecordedRequest, token: SimulatedToken) -> Answer:
         refused = self._classic_only(_needs("groups:read", token))
@@ -806,11 +1021,15 @@ class SipgateSimulator:
             return refused
         offset = _int_param(request, "offset", 0)
         limit = min(_int_param(request, "limit", 20), 1000)
+        # The filters repeat their key (explode: true in the spec): each lists what it lets in.
+        directions = request.query.get("directions")
+        types = request.query.get("types")
         with self._lock:
             items = [
                 item
                 for item in self.history
-                if request.query.get("directions", [item["direction"]])[0] == item["direction"]
+                if (directions is None or item.get("direction") in directions)
+                and (types is None or item.get("type") in types)
                 and not (self.neo and not self.neo_history_calls and item.get("type") == "CALL")
             ]
         return _json(200, {"items": items[offset : offset + limit], "totalCount": len(items)})

@@ -1,9 +1,12 @@
 """The user id of the token in use: most paths under ``/v2`` start with it.
 
 sipgate tells it through ``GET /authorization/userinfo``; the state file caches it so a dial
-does not wait for that request. Two rules live here and nowhere else: the cached id counts
-only for the token id it was learnt with (``ProfileState.user_id_for``), and an id learnt in
-the background is saved by the main thread, so the state file has one writer at a time.
+does not wait for that request. Three rules live here and nowhere else: the cached id counts
+only for the token id it was learnt with (``ProfileState.user_id_for``), and only if it passes
+the rule userinfo's answer is held to (``settings.valid_user_id``: a hand-edited ``../../x``
+would otherwise send requests outside ``/v2``); an id learnt in the background is saved by the
+main thread, so the state file has one writer at a time in a run (and its lock file serialises
+the runs).
 """
 
 from __future__ import annotations
@@ -23,8 +26,12 @@ class UserId:
     """The token's user id: the cached one, else asked from sipgate once (thread-safe)."""
 
     def __init__(self, client: SipgateClient, cached: str | None) -> None:
+        from sipgate_tui.settings import valid_user_id
+
         self._client = client
-        self._value = cached
+        # Checked again here, whoever read it: the id goes into request paths, so one that
+        # breaks userinfo's rule ("../../x") counts as not cached and is asked again.
+        self._value = valid_user_id(cached)
         self._learnt: str | None = None
         self._lock = threading.Lock()
 

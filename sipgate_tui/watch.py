@@ -19,6 +19,7 @@ from sipgate_tui.rtcm import ActiveCall
 POLL_INTERVAL = 1.0  # seconds between two GET /calls
 NO_CALL_TIMEOUT = 45.0  # seconds without a connected call before the troubleshooting panel
 TICK = 0.1  # seconds between two looks at the keyboard
+NOTE_SECONDS = 5.0  # how long a note after a key (h while ringing) stays readable
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ def follow(watch: CallWatch, io: WatchIO, *, poll_interval: float = POLL_INTERVA
     """
     next_poll = io.clock()
     state = watch.state
+    note, note_until = None, 0.0  # a note after a key stays on screen NOTE_SECONDS
     while True:
         now = io.clock()
         if now >= next_poll:
@@ -114,17 +116,18 @@ def follow(watch: CallWatch, io: WatchIO, *, poll_interval: float = POLL_INTERVA
             if key != "h":
                 continue
             if state.call is None:
-                state = replace(
-                    state,
-                    note="Nothing to hang up yet: the call shows once the phone is picked up.",
-                )
+                note = "Nothing to hang up yet: the call shows once the phone is picked up."
+                note_until = now + NOTE_SECONDS
                 continue
             try:
                 io.hang_up(state.call.call_id)
             except ApiError as error:
-                state = replace(state, note=_hang_up_failed(error))
+                note, note_until = _hang_up_failed(error), now + NOTE_SECONDS
                 continue
             return WatchState("hung-up", state.call, state.connected_at)
+        # Each poll's state is new (without the note): the note is put back until its time
+        # is up, so it is not wiped by the next GET /calls a fraction of a second later.
+        state = replace(state, note=note if now < note_until else None)
         io.show(state, now)
         io.sleep(TICK)
 

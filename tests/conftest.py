@@ -66,6 +66,7 @@ def clean_env(tmp_path: Path) -> dict[str, str]:
         XDG_CONFIG_HOME=str(tmp_path / "home" / ".config"),
         XDG_DATA_HOME=str(tmp_path / "home" / ".local" / "share"),
         XDG_STATE_HOME=str(tmp_path / "home" / ".local" / "state"),
+        XDG_CACHE_HOME=str(tmp_path / "home" / ".cache"),
         PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
         PYTHONIOENCODING="utf-8",
         COLUMNS="100",

@@ -237,6 +237,7 @@ def make_context(
     environment = {
         "SIPGATE_TUI_CONFIG_DIR": str(settings_dir / "config"),
         "SIPGATE_TUI_STATE_DIR": str(settings_dir / "state"),
+        "SIPGATE_TUI_CACHE_DIR": str(settings_dir / "cache"),
         "SIPGATE_TUI_KEYRING_TIMEOUT": str(keyring_timeout),
         **(CREDENTIALS_ENV if env is None else env),
     }

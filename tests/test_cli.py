@@ -398,8 +398,7 @@ def test_after_the_dial_commands_as_scripts_see_them(
 @pytest.mark.parametrize(
     ("args", "hint"),
     [
-        (["demo", "--no-input"], "sipgate-tui --no-input … demo"),
-        (["calls", "--profile", "work"], "sipgate-tui --profile … calls"),
+        (["status", "--version"], "sipgate-tui --version … status"),
         (["--yes", "call"], "put it after it"),
     ],
 )

@@ -17,10 +17,12 @@ import typer
 
 from sipgate_tui.cli import Invocation, app
 from sipgate_tui.commands import calls as calls_command
+from sipgate_tui.commands import contacts as contacts_command
 from sipgate_tui.commands import demo, guided, lists, login, logout, settings_commands, status
 from sipgate_tui.commands.call import CallOptions
 from sipgate_tui.commands.call import run as call
 from sipgate_tui.commands.calls import CallsOptions, HangupOptions, HistoryOptions
+from sipgate_tui.commands.contacts import ContactsOptions
 from sipgate_tui.commands.lists import ListOptions
 from sipgate_tui.commands.login import LoginOptions
 from sipgate_tui.commands.logout import LogoutOptions
@@ -185,6 +187,14 @@ COMMANDS: list[tuple[list[str], Callable[..., Any], object, bool]] = [
         ["history", "--limit", "1000", "--json", "--timeout", "9"],
         calls_command.history,
         HistoryOptions(limit=1000, json=True, timeout=9.0),
+        True,
+    ),
+    # contacts
+    (["contacts"], contacts_command.run, ContactsOptions(), False),
+    (
+        ["contacts", "ada", "love", "--refresh", "--json", "--timeout", "3"],
+        contacts_command.run,
+        ContactsOptions(search="ada love", refresh=True, json=True, timeout=3.0),
         True,
     ),
     # config

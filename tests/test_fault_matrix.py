@@ -18,11 +18,18 @@ import json
 import os
 import re
 import subprocess
-from contextlib import ExitStack
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import matrix_contacts as mc
+import matrix_files as mf
+import matrix_http as mh
+import matrix_input as mi
+import matrix_missed as mm
+import matrix_output as mo
+import matrix_wording as mw
 import pexpect
 import pytest
 from helpers import TOKEN, TOKEN_ID, flat, read_only_directory
@@ -70,8 +77,10 @@ class Case:
     stdin: str = ""
     keys: tuple[tuple[str, str], ...] | None = None  # pty: (wait for, then send) pairs
     columns: int = 100
+    rows: int = 40  # the pty's rows; below 20 columns `says` is matched without whitespace
     env: dict = field(default_factory=dict)
     keyring_changes: bool = False
+    config_changes: bool = False  # the row changes config.toml on purpose (its setup checks how)
     json: bool = True  # also run with --json
     json_says: str | None = None  # where the JSON document says it differently
     account: str = "classic"  # the simulated account: classic | neo
@@ -290,16 +299,276 @@ CASES: dict[str, Case] = {
     },
     # -- hardening (issue 13): the HTTP layer: proxies, deadlines, TLS and slow servers ----------
     # (rows: http)
+    # proxies: a loopback API address never goes through one (the recording proxy gets nothing)
+    "call, http_proxy on loopback": Case(CALL, 0, "Call accepted", 1, setup=mh.loopback_proxy("http_proxy"), json_says='"ok": true'),
+    "call, ALL_PROXY on loopback": Case(CALL, 0, "Call accepted", 1, setup=mh.loopback_proxy("ALL_PROXY"), json_says='"ok": true'),
+    "call, every proxy variable on loopback": Case(CALL, 0, "Call accepted", 1, setup=mh.loopback_proxy("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY", "https_proxy", "HTTPS_PROXY"), json_says='"ok": true'),
+    "neo call, HTTP_PROXY on loopback": Case(NEO_CALL, 0, "Call accepted", 1, account="neo", setup=mh.loopback_proxy("HTTP_PROXY"), json_says='"ok": true'),
+    "devices, HTTP_PROXY on loopback": Case(DEVICES, 0, "Desk phone", setup=mh.loopback_proxy("HTTP_PROXY")),
+    "devices, all_proxy on loopback": Case(DEVICES, 0, "Desk phone", setup=mh.loopback_proxy("all_proxy")),
+    "status, http_proxy on loopback": Case(STATUS, 0, "token accepted", setup=mh.loopback_proxy("http_proxy"), json_says='"valid": true'),
+    "status, ALL_PROXY on loopback": Case(STATUS, 0, "token accepted", setup=mh.loopback_proxy("ALL_PROXY"), json_says='"valid": true'),
+    "history, HTTP_PROXY on loopback": Case(HISTORY, 0, "No outgoing calls", setup=mh.loopback_proxy("HTTP_PROXY"), json_says="[]"),
+    "call, socks ALL_PROXY on loopback": Case(CALL, 0, "Call accepted", 1, setup=mh.loopback_proxy_value("ALL_PROXY", "socks5://127.0.0.1:9"), json_says='"ok": true'),
+    # proxies: the proxy's own failure is named as the proxy's, with the variable that set it
+    "call, proxy answers 502": Case(CALL, 5, "(set by HTTPS_PROXY) answered \"502 Bad Gateway\"", setup=mh.offsite_proxy("HTTPS_PROXY", 502)),
+    "call, proxy answers 502, not placed": Case(CALL, 5, "nothing reached sipgate. The call was not placed", setup=mh.offsite_proxy("HTTPS_PROXY", 502)),
+    "call, proxy wants credentials": Case(CALL, 5, "407 Proxy Authentication Required", setup=mh.offsite_proxy("https_proxy", 407)),
+    "call, proxy credentials advice": Case(CALL, 5, "wants a user name and password: put them into https_proxy", setup=mh.offsite_proxy("https_proxy", 407)),
+    "status, ALL_PROXY answers 502": Case(STATUS, 5, "(set by ALL_PROXY) answered", setup=mh.offsite_proxy("ALL_PROXY", 502)),
+    "devices, proxy answers 403": Case(DEVICES, 5, "This is the proxy's answer, not sipgate's", setup=mh.offsite_proxy("HTTPS_PROXY", 403)),
+    "numbers, proxy refuses": Case(NUMBERS, 5, "(set by HTTPS_PROXY) refused the connection", setup=mh.offsite_proxy_value("HTTPS_PROXY", "http://CLOSED")),
+    "call, lower-case proxy variable wins": Case(CALL, 5, "(set by https_proxy)", setup=mh.offsite_proxy("https_proxy", 407, HTTPS_PROXY="http://127.0.0.1:9")),
+    "status, NO_PROXY exempts the host": Case(STATUS, 5, "could not be resolved", setup=mh.offsite_proxy("HTTPS_PROXY", 502, NO_PROXY="api.sipgate.invalid")),
+    # proxies: a setting that cannot be used says so, names the variable, and sends nothing
+    "call, socks5 without PySocks": Case(CALL, 2, "HTTPS_PROXY asks for a SOCKS proxy", setup=mh.offsite_proxy_value("HTTPS_PROXY", "socks5://127.0.0.1:1080")),
+    "call, socks5 proxy, not placed": Case(CALL, 2, "nothing was sent. The call was not placed", setup=mh.offsite_proxy_value("HTTPS_PROXY", "socks5://127.0.0.1:1080")),
+    "status, socks5h ALL_PROXY": Case(STATUS, 2, "ALL_PROXY asks for a SOCKS proxy (socks5h://)", setup=mh.offsite_proxy_value("ALL_PROXY", "socks5h://user:pw@127.0.0.1:1080")),
+    "devices, proxy without a host": Case(DEVICES, 2, "HTTPS_PROXY is no proxy address (it names no host)", setup=mh.offsite_proxy_value("HTTPS_PROXY", "http://:3128")),
+    "numbers, proxy with a bad port": Case(NUMBERS, 2, "https_proxy is no proxy address", setup=mh.offsite_proxy_value("https_proxy", "http://proxy.example:port")),
+    "call, proxy with an odd scheme": Case(CALL, 2, "uses ftp://, which is no proxy scheme", setup=mh.offsite_proxy_value("HTTPS_PROXY", "ftp://proxy.example:21")),
+    # deadlines: --timeout bounds each whole request; a trickle ends at it (the POST: exit 6, once)
+    "call, trickled headers": Case(CALL, 6, "may have been placed", 1, setup=mh.trickle("headers", b"POST ")),
+    "call, trickled headers, in time": Case(CALL, 6, "sipgate did not answer within 1 s", 1, setup=mh.trickle("headers", b"POST ")),
+    "call, trickled body": Case(CALL, 6, "may have been placed", 1, setup=mh.trickle("body", b"POST ")),
+    "neo account, classic request trickled: no second POST": Case(CALL, 6, "may have been placed", 1, account="neo", setup=mh.trickle("headers", b"POST /v2/sessions/calls")),
+    "neo call, trickled body": Case(NEO_CALL, 6, "may have been placed", 1, account="neo", setup=mh.trickle("body", b"POST ")),
+    "devices, trickled headers": Case(DEVICES, 5, "is slow: it did not answer within 1 s", setup=mh.trickle("headers", b"/devices")),
+    "devices, trickled body": Case(DEVICES, 5, "is slow: it did not answer within 1 s", setup=mh.trickle("body", b"/devices")),
+    "status, trickled headers": Case(STATUS, 5, "is slow: it did not answer within 1 s", setup=mh.trickle("headers", b"/userinfo")),
+    "status, trickled body": Case(STATUS, 5, "is slow: it did not answer within 1 s", setup=mh.trickle("body", b"/userinfo")),
+    "numbers, trickled body": Case(NUMBERS, 5, "is slow: it did not answer within 1 s", setup=mh.trickle("body", b"/numbers")),
+    "history, trickled headers": Case(HISTORY, 5, "is slow: it did not answer within 1 s", setup=mh.trickle("headers", b"/history")),
+    "calls, trickled body": Case(CALLS, 5, "is slow: it did not answer within 1 s", setup=mh.trickle("body", b"/calls HTTP")),
+    "call, the lookup trickles": Case(CALL, 0, "Call accepted", 1, setup=mh.trickle("body", b"/devices"), json_says='"ok": true'),
+    "call, trickled headers over TLS": Case(CALL, 6, "may have been placed", 1, setup=mh.tls_trickle("headers", b"POST ")),
+    "devices, trickled body over TLS": Case(DEVICES, 5, "is slow: it did not answer within 1 s", setup=mh.tls_trickle("body", b"/devices")),
+    "call, TLS handshake never completes": Case(CALL, 5, "No connection to 127.0.0.1", setup=mh.tls_never_completes),
+    "call, TLS handshake never completes, not placed": Case(CALL, 5, "The call was not placed", setup=mh.tls_never_completes),
+    "devices, TLS handshake never completes": Case(DEVICES, 5, "No connection to 127.0.0.1", setup=mh.tls_never_completes),
+    "call, slow but in time": Case(("call", "0157 99912345", "-d", "e0", "--yes", "--timeout", "8"), 0, "Call accepted", 1, setup=mh.trickle("slow", b"POST ", 1.0), json_says='"ok": true'),
+    "devices, slow but in time": Case(("devices", "--timeout", "8"), 0, "Desk phone", setup=mh.trickle("slow", b"/devices", 1.0)),
+    "status, slow but in time": Case(("status", "--timeout", "8"), 0, "token accepted", setup=mh.trickle("slow", b"/userinfo", 1.0), json_says='"valid": true'),
+    # a slow server is slow, in the same words for every list
+    "devices silent": Case(DEVICES, 5, "is slow: it did not answer within 1 s", server="silent"),
+    "numbers silent": Case(NUMBERS, 5, "is slow: it did not answer within 1 s", server="silent"),
+    "calls silent, slow": Case(CALLS, 5, "is slow: it did not answer within 1 s", server="silent"),
+    "history silent": Case(HISTORY, 5, "is slow: it did not answer within 1 s", server="silent"),
+    "status silent": Case(STATUS, 5, "is slow: it did not answer within 1 s", server="silent"),
+    "login silent": Case(LOGIN, 5, "is slow: it did not answer within 1 s", server="silent", keyring="item", stdin=TOKEN),
+    # TLS: the advice fits the diagnosis; REQUESTS_CA_BUNDLE keeps working
+    "status, https to a plain port": Case(STATUS, 5, "does not speak TLS on this port", setup=mh.https_to_plain_port),
+    "status, https to a plain port, advice": Case(STATUS, 5, "Nothing speaks HTTPS at this address: check the scheme and the port", setup=mh.https_to_plain_port),
+    "call, https to a plain port": Case(CALL, 5, "does not speak TLS on this port. The call was not placed", setup=mh.https_to_plain_port),
+    "status, certificate for another name": Case(STATUS, 5, "belongs to another name", setup=mh.tls_front("sipgate.example")),
+    "call, expired certificate": Case(CALL, 5, "date and time", setup=mh.tls_front(expired=True)),
+    "status, untrusted certificate advice": Case(STATUS, 5, "point REQUESTS_CA_BUNDLE to that authority", server="tls"),
+    "status, REQUESTS_CA_BUNDLE trusted": Case(STATUS, 0, "token accepted", setup=mh.tls_front(), json_says='"valid": true'),
+    "call, https on loopback, HTTPS_PROXY set": Case(CALL, 0, "Call accepted", 1, setup=mh.tls_front(proxy="HTTPS_PROXY"), json_says='"ok": true'),
     # -- hardening (issue 13): files: locks, odd files, user-only directories, region pins -------
     # (rows: files)
+    # symbolic links: written through (the link stays the same link), a dangling one is named
+    "config set through a symlink": Case(("config", "set", "default-device", "e1"), 0, "default-device saved", setup=mf.linked_config(expect_in_target='default_device = "e1"'), config_changes=True, json_says='"default-device": "e1"'),
+    "favourites add through a symlink": Case(("favourites", "add", "mom", "0157 99912345"), 0, "Saved mom", setup=mf.linked_config(expect_in_target='mom = "+4915799912345"'), config_changes=True, json_says='"mom": "+4915799912345"'),
+    "call with a symlinked config": Case(CALL, 0, "Call accepted", 1, setup=mf.linked_config(), json_says='"ok": true'),
+    "config, dangling config link": Case(("config",), 7, "which does not exist", setup=mf.dangling_link("config")),
+    "config set, dangling config link": Case(("config", "set", "region", "AT"), 7, "which does not exist", setup=mf.dangling_link("config")),
+    "call, dangling config link": Case(CALL, 7, "which does not exist", setup=mf.dangling_link("config")),
+    "call, dangling state link": Case(CALL, 0, "which does not exist", 1, setup=mf.dangling_link("state")),
+    # FIFOs and devices: refused after a stat, never opened (a read would hang), never replaced
+    "config, FIFO config": Case(("config",), 7, "named pipe (FIFO)", setup=mf.fifo("config")),
+    "config set, FIFO config": Case(("config", "set", "region", "AT"), 7, "named pipe (FIFO)", setup=mf.fifo("config")),
+    "favourites, FIFO config": Case(("favourites",), 7, "named pipe (FIFO)", setup=mf.fifo("config")),
+    "call, FIFO config": Case(CALL, 7, "named pipe (FIFO)", setup=mf.fifo("config")),
+    "status, FIFO config": Case(STATUS, 0, "token accepted", setup=mf.fifo("config"), json_says='"valid": true'),  # needs only account-type: auto
+    "call, FIFO state": Case(CALL, 0, "named pipe (FIFO)", 1, setup=mf.fifo("state")),
+    "devices, FIFO state": Case(DEVICES, 0, "Desk phone", setup=mf.fifo("state")),
+    "config clear-recent, FIFO state": Case(("config", "clear-recent"), 7, "named pipe (FIFO)", setup=mf.fifo("state")),
+    "config, /dev/zero config": Case(("config",), 7, "character device", setup=mf.device("config")),
+    "call, /dev/null config": Case(CALL, 7, "character device", setup=mf.device("config", "/dev/null")),
+    "call, /dev/zero state": Case(CALL, 0, "character device", 1, setup=mf.device("state")),
+    "status, /dev/urandom state": Case(STATUS, 0, "token accepted", setup=mf.device("state", "/dev/urandom"), json_says='"valid": true'),
+    # a cached user id that would leave /v2: counts as not cached, userinfo is asked again
+    "call, cached user id ../../x": Case(CALL, 0, "Call accepted", 1, setup=mf.cached_user_id("../../x"), json_says='"ok": true'),
+    "call, cached user id w0/../..": Case(CALL, 0, "Call accepted", 1, setup=mf.cached_user_id("w0/../.."), json_says='"ok": true'),
+    "call, cached user id empty": Case(CALL, 0, "Call accepted", 1, setup=mf.cached_user_id(""), json_says='"ok": true'),
+    "call, cached user id too long": Case(CALL, 0, "Call accepted", 1, setup=mf.cached_user_id("w" * 65), json_says='"ok": true'),
+    "call, cached user id with CRLF": Case(CALL, 0, "Call accepted", 1, setup=mf.cached_user_id("w0\r\nX-Evil: 1"), json_says='"ok": true'),
+    "call, cached user id with an escape": Case(CALL, 0, "Call accepted", 1, setup=mf.cached_user_id("w0\x1b[2J"), json_says='"ok": true'),
+    "call, cached user id not a string": Case(CALL, 0, "Call accepted", 1, setup=mf.cached_user_id(7), json_says='"ok": true'),
+    "devices, cached user id ../../x": Case(DEVICES, 0, "Desk phone", setup=mf.cached_user_id("../../x")),
+    "devices, cached user id %2e%2e": Case(DEVICES, 0, "Desk phone", setup=mf.cached_user_id("%2e%2e/%2e%2e")),
+    # a UTF-8 byte order mark at the start of config.toml: accepted, and kept on rewrite
+    "config, BOM config": Case(("config",), 0, "region DE", setup=mf.bom_config(), json_says='"region": "DE"'),
+    "call, BOM config": Case(CALL, 0, "Call accepted", 1, setup=mf.bom_config(), json_says='"ok": true'),
+    "call a favourite, BOM config": Case(("call", "mom", "-d", "e0", "--yes", *FAST), 0, "Call accepted", 1, setup=mf.bom_config('[profiles.default.favourites]\nmom = "0157 99912345"\n'), json_says='"callee": "+4915799912345"'),
+    "config set, BOM config": Case(("config", "set", "default-device", "e1"), 0, "default-device saved", setup=mf.bom_config(), config_changes=True, json_says='"default-device": "e1"'),
+    # region pins: national numbers pinned to the old region in the same write, and said
+    "config set region, national favourites": Case(("config", "set", "region", "AT"), 0, "read in region DE", setup=mf.national_favourites, config_changes=True, json_says='"was": "0157 99912345"'),
+    "config set region, national caller id": Case(("config", "set", "region", "CH"), 0, "default-caller-id 0211 5550001 → +49 211 5550001", setup=mf.national_favourites, config_changes=True, json_says='"now": "+492115550001"'),
+    # locks: a lock held by another run is waited for (bounded), then named; never a hang
+    "favourites add, config lock held": Case(("favourites", "add", "mom", "0157 99912345"), 7, "was not changed", setup=mf.lock_held("config")),
+    "config set, config lock held": Case(("config", "set", "region", "AT"), 7, "SIPGATE_TUI_LOCK_TIMEOUT", setup=mf.lock_held("config")),
+    "call, state lock held": Case(CALL, 0, "Not remembered", 1, setup=mf.lock_held("state")),
+    "config clear-recent, state lock held": Case(("config", "clear-recent"), 7, "was not changed", setup=mf.lock_held("state")),
+    # concurrent writers: every run's update is kept
+    "favourites add beside 9 others": Case(("favourites", "add", "mom", "0157 99912345"), 0, "Saved mom", setup=mf.parallel_writers("favourites", 9), config_changes=True, json_says='"mom": "+4915799912345"'),
+    "call beside 9 other calls": Case((*CALL[:-2], "--timeout", "30"), 0, "Call accepted", 1, setup=mf.parallel_writers("call", 9), json_says='"ok": true'),  # 9 starting runs load the CPU: no 1 s deadline
     # -- hardening (issue 13): the keyring: plain-text backends, locked keyrings -----------------
     # (rows: keyring)
+    # keyring's null backend (and the fail one, above) is no keyring, however it was chosen;
+    # a keyrings.alt backend named but not even installed is refused in the same words (the
+    # real keyrings.alt: tests/test_plaintext_keyrings.py, in a venv of its own)
+    **{
+        f"{command} {label}": Case(args, code, says, keyring="none", stdin=TOKEN if command == "login" else "", setup=setup)
+        for label, setup in (
+            ("null keyring", mi.keyring_backend("keyring.backends.null.Keyring")),
+            ("null keyring in keyringrc.cfg", mi.keyringrc("keyring.backends.null.Keyring")),
+            ("fail keyring in keyringrc.cfg", mi.keyringrc("keyring.backends.fail.Keyring")),
+            ("keyrings.alt named, not installed", mi.keyring_backend("keyrings.alt.file.PlaintextKeyring")),
+        )
+        for command, args, code, says in (
+            ("login", LOGIN, 7, "never falls back to a plain-text file"),
+            ("call", CALL, 3, "no usable keyring"),
+            ("status", STATUS, 3, "no usable keyring"),
+            ("logout", LOGOUT, 7, "no stored token"),
+        )
+    },
+    "login keyrings.alt named says why": Case(LOGIN, 7, "keeps secrets in a file", keyring="none", stdin=TOKEN, setup=mi.keyring_backend("keyrings.alt.file.EncryptedKeyring")),
+    # status names a keyring it could not read as such, never "none found" (JSON: the rows above)
+    "status locked says keyring locked": Case(STATUS, 7, "Credentials keyring locked", keyring="locked", json=False),
+    "status locked gives the unlock advice": Case(STATUS, 7, "Unlock your keyring", keyring="locked"),
+    "status keyring blocks says so": Case(STATUS, 7, "Credentials keyring did not answer", keyring="block", json=False),
+    "status keyring raises says so": Case(STATUS, 7, "Credentials keyring could not be read", keyring="raise-read", json=False),
+    "status corrupted item names the keyring": Case(STATUS, 3, "is unreadable", keyring="corrupted", json=False),
     # -- hardening (issue 13): numbers and option input --------------------------------------------
     # (rows: numbers)
+    # longer than E.164 allows (15 digits with the country code): refused here, nothing sent
+    **{
+        f"call too long {label}": Case(("call", number, "-d", "e0", "--yes", *FAST), 2, "too long")
+        for label, number in (
+            ("national", "0157 999 123 45 6789"),
+            ("international", "+49 157 999123456789"),
+            ("with 00", "0049 1579 9912 3456 789"),
+            ("in fullwidth digits", "０１５７ ９９９ １２３ ４５ ６７８９"),
+        )
+    },
+    "call too long caller id": Case((*CALL, "--caller-id", "+49 211 555000100000"), 2, "--caller-id: The caller ID '+49 211 555000100000' is too long"),
+    "call too long --caller": Case((*CALL, "--caller", "+49 211 555000100000"), 2, "--caller: The --caller number '+49 211 555000100000' is too long"),
+    "favourites add too long": Case(("favourites", "add", "mom", "0157 999 123 45 6789"), 2, "too long"),
+    # digits of other scripts are digits: the simulator (ASCII E.164 only) gets the same number
+    **{
+        f"call in {label}": Case(("call", number, "-d", "e0", "--yes", *FAST), 0, "Call accepted", 1, setup=mi.sent_callee("+4915799912345"), json_says='"ok": true')
+        for label, number in (
+            ("fullwidth digits", "０１５７ ９９９１２３４５"),
+            ("fullwidth digits and plus", "＋４９ １５７ ９９９１２３４５"),
+            ("Arabic-Indic digits", "٠١٥٧ ٩٩٩١٢٣٤٥"),
+            ("Persian digits", "۰۱۵۷ ۹۹۹۱۲۳۴۵"),
+            ("Devanagari digits", "०१५७ ९९९१२३४५"),
+            ("mixed digits", "0١5７ 99912345"),
+        )
+    },
+    "call caller id in Arabic-Indic digits": Case((*CALL, "--caller-id", "+٤٩ ٢١١ ٥٥٥٠٠٠١"), 0, "Call accepted", 1, setup=mi.sent_callee("+492115550001", "callerId"), json_says='"ok": true'),
+    "favourites add in fullwidth digits": Case(("favourites", "add", "mom", "０１５７ ９９９１２３４５"), 0, "Saved mom", config_changes=True, json_says='"mom": "+4915799912345"'),
+    "numbers from the server in fullwidth digits": Case(NUMBERS, 0, "+49 211 5550001", respond=r(200, {"items": [{"number": "＋４９２１１５５５０００１", "type": "LANDLINE", "endpointAlias": "Desk"}], "totalCount": 1}, "/numbers"), json_says='"+492115550001"'),
+    "history target in Arabic-Indic digits": Case(HISTORY, 0, "+49 211 5550002", respond=r(200, {"items": [{"target": "٤٩٢١١٥٥٥٠٠٠٢", "created": "2026-11-30T10:00:00Z", "status": "PICKUP"}], "totalCount": 1}, "/history"), json_says='"target": "٤٩٢١١٥٥٥٠٠٠٢"'),  # --json: the API's own item
+    # a number with spaces in an option, unquoted: the option is named, nothing is sent
+    "call unquoted caller id": Case(("call", "--caller-id", "0211", "55500010", "-d", "e0", "--yes", *FAST), 2, "Quote numbers with spaces in options: --caller-id '0211 55500010'"),
+    "call unquoted caller id after the callee": Case(("call", "0157 99912345", "--caller-id", "0211", "55500010", "-d", "e0", "--yes", *FAST), 2, "--caller-id: '0211'"),
+    "call unquoted international caller id": Case(("call", "0157 99912345", "--caller-id", "+49", "211", "55500010", "-d", "e0", "--yes", *FAST), 2, "Quote numbers with spaces in options: --caller-id '+49 …'"),
+    "call unquoted --caller": Case(("call", "0157 99912345", "-d", "e0", "--caller", "0211", "5550001", "--yes", *FAST), 2, "--caller: '0211'"),
+    "call unquoted device id": Case(("call", "-d", "e", "0", "0157 99912345", "--yes", *FAST), 2, "--device: 'e' is not a device id"),
     # -- hardening (issue 13): output: encodings, escapes, redaction, signals, tiny terminals -----
     # (rows: output)
+    # stdout that cannot hold UTF-8: the outcome and the exit code never change
+    **{
+        f"{name} on {encoding}": Case(args, code, says, posts, env={"PYTHONIOENCODING": encoding}, respond=respond, json_says=json_says)
+        for encoding in ("ascii", "cp1252", "latin-1")
+        for name, args, code, says, posts, respond, json_says in (
+            ("call", CALL, 0, "Call accepted", 1, None, '"ok": true'),
+            ("call 403", CALL, 4, "refused to place this call", 1, r(403), None),
+            ("status", STATUS, 0, "token accepted", 0, None, '"valid": true'),
+            ("devices", DEVICES, 0, "Desk phone", 0, None, None),
+            ("history", HISTORY, 0, "+49 211 5550002", 0, r(200, {"items": [{"target": "+492115550002", "created": "2026-11-30T10:00:00Z", "status": "PICKUP"}], "totalCount": 1}, "/history"), "+492115550002"),
+        )
+    },
+    "devices with accents on ascii": Case(DEVICES, 0, "Mullers Telefon", env={"PYTHONIOENCODING": "ascii"}, setup=mo.echoing_devices("Müllers Telefon"), json_says="M\\u00fcllers Telefon"),
+    "help on ascii": Case(("--help",), 0, "Place a call", env={"PYTHONIOENCODING": "ascii"}, json=False),
+    "config set help on latin-1": Case(("config", "set", "--help"), 0, "region", env={"PYTHONIOENCODING": "latin-1"}, json=False),
+    # terminal escapes and bidi marks in server text: cleaned before display, escaped in JSON
+    "devices alias with a window title": Case(DEVICES, 0, "Deskphone", setup=mo.echoing_devices("Desk\x1b]0;pwned\x07phone"), json_says="Desk"),
+    "devices alias with a hyperlink": Case(DEVICES, 0, "click", setup=mo.echoing_devices("\x1b]8;;https://evil.example\x07click\x1b]8;;\x07"), json_says="click"),
+    "devices alias clearing the screen": Case(DEVICES, 0, "Desk phone", setup=mo.echoing_devices("\x1b[2J\x1b[HDesk phone"), json_says="Desk phone"),
+    "devices alias with a bidi override": Case(DEVICES, 0, "Desk", setup=mo.echoing_devices("Desk\u202eenohp"), json_says="\\u202e"),
+    "devices alias with C1 controls": Case(DEVICES, 0, "Desk", setup=mo.echoing_devices("Desk\x9b2J\x85phone"), json_says="\\u009b"),
+    "history status with escapes": Case(HISTORY, 0, "+49 211 5550002", respond=r(200, {"items": [{"target": "+492115550002", "created": "2026-11-30T10:00:00Z", "status": "\x1b]0;pwned\x07PICKUP\x1b[2J\u202e"}], "totalCount": 1}, "/history"), json_says="\\u202e"),
+    # the token echoed back, split by an escape, a control or a bidi mark: never shown
+    **{
+        f"call 403 echoing the token split by {label}": Case(CALL, 4, "refused to place this call", 1, respond=r(403, {"errors": [{"title": f"token {TOKEN[:12]}{split}{TOKEN[12:]} refused"}]}))
+        for label, split in (("a colour", "\x1b[31m"), ("a title", "\x1b]0;x\x07"), ("a bidi mark", "\u202e"), ("a NUL", "\x00"), ("a line break", "\n"))
+    },
+    "call 400 echoing the token under --debug": Case(("--debug", *CALL), 4, "rejected the call request", 1, respond=r(400, {"errors": [{"title": TOKEN[:6] + "\x1b[0m" + TOKEN[6:]}]}), json=False),
+    "call redirect to the token": Case(CALL, 5, "never follows", 1, respond=r(307, Location=f"https://evil.example/{TOKEN[:9]}\x1b[0m{TOKEN[9:]}")),
+    "devices alias echoing the token": Case(DEVICES, 0, "Desk", setup=mo.echoing_devices(f"Desk {TOKEN[:3]}\u200b{TOKEN[3:]}"), json_says="Desk"),
+    # a bug or a signal at each phase of a call: the outcome is said, never "try again" wrongly
+    "call bug before the POST": Case(CALL, 1, "hit a bug (RuntimeError)", 0, setup=mo.strike("before-post", "bug")),
+    "call bug reading the answer": Case(CALL, 6, "may have been placed", 1, setup=mo.strike("in-post", "bug")),
+    "call bug after acceptance": Case(CALL, 0, "The call was accepted", 1, setup=mo.strike("after-accepted", "bug")),
+    **{
+        f"call {what} {when}": Case(CALL, code, says, posts, server=server, setup=mo.strike(when, what))
+        for what in ("SIGTERM", "SIGHUP")
+        for when, code, says, posts, server in (
+            ("before-post", 130, "No call was placed", 0, "sim"),
+            ("in-post", 6, "Interrupted while the call request was on its way", 1, "silent"),
+            ("after-accepted", 0, "The call was accepted", 1, "sim"),
+        )
+    },
     # -- hardening (issue 13): wording: 403 advice, live line, guided first run --------------------
     # (rows: wording)
+    # a call's outcome in a tiny terminal (1-3 columns, 4 rows): plain lines, the outcome last
+    **{
+        f"tiny {rows}x{cols} call accepted": Case((*CALL, "--no-wait"), 0, "✓Callacceptedbysipgate." if cols < 20 else "✓ Call accepted by sipgate.", 1, keys=(), columns=cols, rows=rows)
+        for rows, cols in ((4, 1), (4, 2), (4, 3), (40, 3), (3, 19), (4, 80))
+    },
+    "tiny 4x3 live view": Case(CALL, 0, "Thecallgoeson", 1, keys=((mw.spread("Connected"), "q"),), columns=3, rows=4),
+    "tiny 4x3 call 403": Case(CALL, 4, "Refusedbysipgate", 1, respond=r(403, mw.ACCOUNT_TYPE_403), keys=(), columns=3, rows=4),
+    "tiny 4x1 call 402": Case(CALL, 4, "balanceistoolow", 1, respond=r(402), keys=(), columns=1, rows=4),
+    "tiny 4x2 call 500": Case(CALL, 5, "Networkorserviceproblem", 1, respond=r(500), keys=(), columns=2, rows=4),
+    "tiny 4x3 may have been placed": Case(CALL, 6, "Outcomeunknown", 1, server="silent", keys=(), columns=3, rows=4),
+    "tiny 4x1 cut off": Case(CALL, 6, "mayhavebeenplaced", 1, server="hangup", keys=(), columns=1, rows=4),
+    "tiny 4x60 may have been placed": Case(CALL, 6, "may have been placed", 1, server="silent", keys=(), columns=60, rows=4),
+    "tiny 4x3 usage error": Case(("call", "0157 99912345", "-d", "w0", "--yes"), 2, "Cannotusethisinput", 0, keys=(), columns=3, rows=4),
+    # the 403 advice: led by the cause sipgate names, or by a phone the account does not list
+    "call 403 account type": Case(CALL, 4, "sipgate names the cause: The account type", 1, respond=r(403, mw.ACCOUNT_TYPE_403)),
+    "call 403 not booked, text": Case(CALL, 4, "sipgate names the cause: The account type", 1, respond=r(403, "Feature not booked for this account")),
+    "call 403 scope named": Case(CALL, 4, "sipgate names the cause: The token lacks the scope", 1, respond=r(403, mw.SCOPE_403)),
+    "call 403 no cause named": Case(CALL, 4, "sipgate does not say which", 1, respond=r(403, {"errors": [{"title": "Forbidden"}]})),
+    "call 403 phone not yours": Case(("call", "0157 99912345", "-d", "e7", "--yes", *FAST), 4, "e7 is not one of your phones (yours: e0, e1, y0, x0)", 1, setup=mw.device_list_seen(2)),
+    "call 403 phone not yours, 40 columns": Case(("call", "0157 99912345", "-d", "e7", "--yes", *FAST), 4, "e7 is not one of your phones", 1, keys=(), columns=40),
+    "neo call 403 phone not yours": Case(("--account-type", "neo", "call", "0157 99912345", "-d", "e7", "--yes", *FAST), 4, "e7 is not one of your phones", 1, account="neo"),
+    # a phone known to be offline at the dial: named, and said so, in the live line and after
+    "call offline phone": Case(("call", "0157 99912345", "-d", "e1", "--yes", *FAST), 0, "Softphone (laptop) (e1) is offline", 1, json_says="is offline", setup=mw.device_list_seen(1)),
+    "call offline phone live line": Case(("call", "0157 99912345", "-d", "e1", "--yes", *FAST), 0, "Softphone (laptop) (e1) was offline when dialled", 1, keys=(("was offline when dialled", "q"),)),
+    "call offline phone, tiny": Case(("call", "0157 99912345", "-d", "e1", "--yes", *FAST), 0, "Offline", 1, keys=((mw.spread("Offline"), "q"),), columns=3, rows=4),
+    # a guided first run: login, then the call, asking sipgate once for the user and the phones
+    "guided first run": Case((), 0, "Call accepted", 1, keyring="item", keyring_changes=True, setup=mw.first_run, keys=(("Token id", TOKEN_ID + "\r"), ("Token \\(hidden\\)", TOKEN + "\r"), ("Whom do you want to call", "0157 99912345\r"), ("Which phone rings first", "\r"), ("Which number should they see", "\r"), ("Place this call", "y"), ("Connected|Ringing", "q"))),
+    # -- issue 14: the account's contacts (rows in tests/matrix_contacts.py) ---------------------
+    # (rows: contacts)
+    **{name: Case(**row) for name, row in mc.CONTACT_CASES.items()},
+    # -- issue 14: missed calls, `history --missed` (helpers in tests/matrix_missed.py) ---------
+    # (rows: missed)
+    "missed classic": Case(mm.MISSED, 0, "+49 1579 9912347 · Ada Lovelace", setup=mm.sample, json_says='"number": "+4915799912347"'),
+    "missed neo": Case(mm.NEO_MISSED, 0, "2 h ago) 1× yes", account="neo", setup=mm.sample, json_says='"number": "+49301234567"'),
+    "missed json shape": Case(mm.MISSED, 0, "2×", setup=mm.sample, json_says='"raw": "+4915799912347", "time": "'),
+    "missed json counts": Case(mm.MISSED, 0, "1×", setup=mm.sample, json_says='"count": 2, "calledBack": false}'),
+    "missed anonymous caller": Case(mm.MISSED, 0, "anonymous (number withheld)", setup=mm.anonymous_only, json_says='"number": null, "raw": "anonymous"'),
+    "missed 403": Case(mm.MISSED, 4, "not available here (HTTP 403)", respond=r(403, b"", "/history")),
+    "missed 403 hint": Case(mm.MISSED, 4, "The token needs the scope history:read", respond=r(403, b"", "/history")),
+    "missed neo 403": Case(mm.NEO_MISSED, 4, "channels:read", account="neo", respond=r(403, b"", "/channels")),
+    "missed unusable items": Case(mm.MISSED, 0, "No missed calls in the history.", respond=r(200, mm.UNUSABLE, "/history"), json_says="[]"),
+    "missed endless pages": Case((*mm.MISSED, "--limit", "1000"), 0, "1000×", respond=r(200, mm.ENDLESS, "/history"), json_says='"count": 1000'),
+    "missed escapes in caller and name": Case(mm.MISSED, 0, "+49 1579 9912347 · Ada Lovelace", respond=r(200, mm.ESCAPES, "/history"), json_says='"raw": "+49 1579 9912347"'),
+    "missed escapes, not a number": Case(mm.MISSED, 0, "evil 2J (not a number to call)", respond=r(200, mm.ESCAPES, "/history"), json_says='"number": null'),
 }
 # fmt: on
 
@@ -365,6 +634,7 @@ def prepare(case: Case, tmp_path: Path, clean_env: dict[str, str], stack: ExitSt
         "SIPGATE_TUI_KEYRING_TIMEOUT": "1",
         "SIPGATE_TUI_CONFIG_DIR": str(config_dir),
         "SIPGATE_TUI_STATE_DIR": str(state_dir),
+        "SIPGATE_TUI_CACHE_DIR": str(tmp_path / "cache"),
         "PROMPT_TOOLKIT_NO_CPR": "1",
     }
     if case.keyring == "env":
@@ -433,6 +703,8 @@ def test_fault(
     assert code == case.exit, everything
     assert "Traceback" not in everything
     assert_no_token(everything)
+    if case.keys is None:  # what the server sent never acts on the terminal
+        assert not re.search("\x1b\\]|\x1b\\[[0-9;]*[HJK]|[\u202a-\u202e\u2066-\u2069\x9b]", everything)
     if json_mode:
         assert stderr == ""
         document = json.loads(stdout)
@@ -450,8 +722,11 @@ def test_fault(
     assert could_place <= 1, f"{could_place} POSTs that could have placed a call"
     if case.exit in (0, 6) and "call" in case.args[:3]:
         assert could_place == 1  # placed (or maybe placed) exactly once
+    after = snapshot(keyring_file, config_file)
     if not case.keyring_changes:
-        assert snapshot(keyring_file, config_file) == before  # nothing lost
+        assert after[0] == before[0]  # nothing lost: the keyring item
+    if not (case.keyring_changes or case.config_changes):
+        assert after[1] == before[1]  # nothing lost: config.toml
     if case.config == "damaged-state":
         assert (tmp_path / "state" / "state.json").read_text() == "{damaged"
 
@@ -483,6 +758,7 @@ def run_plain(script: str, args: list[str], env: dict[str, str], case: Case):
         stdin=None if stdin is subprocess.PIPE else stdin,
         capture_output=True,
         text=True,
+        errors="replace",  # rows with another output encoding are read as UTF-8
         timeout=60,
         preexec_fn=preexec,
     )
@@ -496,7 +772,7 @@ KEYS = {"^C": "\x03", "^D": "\x04"}
 def run_in_terminal(script: str, args: list[str], env: dict[str, str], case: Case):
     env = {k: v for k, v in env.items() if k != "COLUMNS"}
     child = pexpect.spawn(
-        script, args, env=env, dimensions=(40, case.columns), encoding="utf-8", timeout=20
+        script, args, env=env, dimensions=(case.rows, case.columns), encoding="utf-8", timeout=20
     )
     import io
 
@@ -512,4 +788,6 @@ def run_in_terminal(script: str, args: list[str], env: dict[str, str], case: Cas
         assert not COLOUR.search(output)
     if case.columns < 100:
         assert max(len(line) for line in plain.splitlines()) <= case.columns
+    if case.columns < 20:  # 1-3 columns break every word: compare the letters in order
+        plain = "".join(plain.split())
     return child.exitstatus, plain

@@ -86,6 +86,24 @@ def test_neo_history_shows_the_calls_of_the_channels(neo: SipgateSimulator) -> N
     assert text.index("+49 1579 9912345") < text.index("+49 211 5550001")  # newest first
 
 
+def test_a_call_nobody_answered_shows_no_length(neo: SipgateSimulator) -> None:
+    neo.add_call_event("ch0", "+4915799912345", started=START, duration=None, state="MISSED")
+    neo.add_call_event("ch0", "+492115550002", started=START + 60, duration=0)  # connected
+    ctx = context(neo)
+    assert history(HistoryOptions(), ctx) == ExitCode.OK
+    lines = output_of(ctx.out).splitlines()
+    unanswered = next(line for line in lines if "+49 1579 9912345" in line)
+    assert "00:00" not in unanswered and "–" in unanswered
+    assert "00:00" in next(line for line in lines if "+49 211 5550002" in line)
+    [_, entry], _ = as_json(neo)
+    assert entry["duration"] == 0  # --json keeps what the event says
+
+
+def test_missed_incoming_calls_are_no_outgoing_history(neo: SipgateSimulator) -> None:
+    neo.add_missed_call("+4915799912345", at=START)
+    assert flat(shown(neo, HistoryOptions())) == "No outgoing calls in the history."
+
+
 def test_neo_json_keeps_the_classic_shape_with_the_event_added(neo: SipgateSimulator) -> None:
     event = neo.add_call_event("ch0", "+4915799912345", started=START, duration=75)
     [entry], errors = as_json(neo)

@@ -104,3 +104,27 @@ def test_typer_is_a_version_without_pydantic() -> None:
 
     major, minor = (int(part) for part in typer.__version__.split(".")[:2])
     assert (major, minor) < (0, 29), "measure before widening the typer bound"
+
+
+@pytest.mark.parametrize("json_flag", [(), ("--json",)])
+def test_a_one_shot_dial_by_number_pays_nothing_for_contacts(
+    console_script: str, env: dict[str, str], simulator: SipgateSimulator, json_flag: tuple
+) -> None:
+    # Issue 14: no contacts module imported, so no cache file read either.
+    result = subprocess.run(
+        [console_script, "call", "+4915799912345", "--device", "e0", "--yes", *json_flag],
+        env={**env, "SIPGATE_API_URL": simulator.url, "PYTHONPROFILEIMPORTTIME": "1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    modules = {
+        line.split("|")[2].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:") and "cumulative" not in line
+    }
+    assert "sipgate_tui.cli" in modules  # the profile did list our own modules
+    assert not modules & {"sipgate_tui.contacts", "sipgate_tui.contacts_cache"}
+    assert len(simulator.call_requests()) == 1
+    assert not any(r.path == "/contacts" for r in simulator.requests)

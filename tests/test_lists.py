@@ -127,4 +127,13 @@ def test_devices_in_a_narrow_terminal_are_a_list(simulator: SipgateSimulator) ->
     devices(ListOptions(), ctx)
     shown = output_of(ctx.out)
     assert max(len(line) for line in shown.splitlines()) <= 40
-    assert "e1  Softphone (laptop)" in shown and "OFFLINE · register" in shown
+    assert "e1  Softphone (laptop)" in shown and "OFFLINE · VoIP phone" in shown
+
+
+def test_devices_name_types_as_every_other_place_does(simulator: SipgateSimulator) -> None:
+    """REGISTER is a "VoIP phone", as the pickers and the call panels say; never "register"."""
+    wide = make_context(simulator.url, width=100)
+    devices(ListOptions(), wide)
+    shown = output_of(wide.out)
+    assert "VoIP phone" in shown and "mobile phone" in shown and "external phone" in shown
+    assert "register" not in shown.lower()

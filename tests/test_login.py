@@ -338,3 +338,63 @@ def test_a_token_on_stdin_that_is_not_text_is_refused_and_nothing_is_stored(
     assert "not text" in document["error"]["message"]
     assert b"Traceback" not in result.stderr
     assert "token-ABC123" not in (keyring_file.read_text() if keyring_file.exists() else "")
+
+
+def test_a_plain_text_backend_stops_login_like_no_keyring(simulator: SipgateSimulator) -> None:
+    """keyrings.alt's file backends are refused before any secret is typed, and login never
+    calls a file "your keyring" (the real keyrings.alt: test_plaintext_keyrings.py)."""
+    backend = type("PlaintextKeyring", (MemoryKeyring,), {"__module__": "keyrings.alt.file"})()
+    keyring.set_keyring(backend)
+    prompter, ctx = interactive(simulator, [])
+    with pytest.raises(AppError) as caught:
+        run(LoginOptions(), ctx)
+    assert (caught.value.code, caught.value.exit_code) == (
+        "keyring-unavailable",
+        ExitCode.ENVIRONMENT,
+    )
+    assert "never falls back to a plain-text file" in caught.value.message
+    assert "PlaintextKeyring (keyrings.alt.file)" in caught.value.message
+    assert "your keyring" not in caught.value.message + (caught.value.hint or "")
+    assert prompter.questions == [] and simulator.requests == [] and backend.items == {}
+
+
+def test_the_hidden_token_echoes_the_same_character_as_the_demo(
+    console_script: str, clean_env: dict[str, str], tmp_path: Path, simulator: SipgateSimulator
+) -> None:
+    """In a real terminal each typed character of the token shows as •, the character the
+    demo's token and every masked token show; the token itself never appears."""
+    import io
+    import re
+
+    import pexpect
+
+    from sipgate_tui.prompts import HIDDEN_ECHO
+
+    env = {
+        **clean_env,
+        "PYTHONPATH": str(Path(__file__).parent),
+        "PYTHON_KEYRING_BACKEND": "file_keyring.FileKeyring",
+        "TEST_KEYRING_FILE": str(tmp_path / "keyring.json"),
+        "SIPGATE_API_URL": simulator.url,
+        "SIPGATE_TUI_CONFIG_DIR": str(tmp_path / "config"),
+        "SIPGATE_TUI_STATE_DIR": str(tmp_path / "state"),
+        "PROMPT_TOOLKIT_NO_CPR": "1",
+    }
+    env.pop("COLUMNS", None)
+    child = pexpect.spawn(
+        console_script, ["login"], env=env, encoding="utf-8", timeout=30, dimensions=(40, 100)
+    )
+    child.logfile_read = screen = io.StringIO()
+    child.expect("Token id")
+    child.send(TOKEN_ID + "\r")
+    child.expect(r"Token \(hidden\)")
+    child.send(TOKEN)
+    child.expect(HIDDEN_ECHO * len(TOKEN))
+    child.send("\r")
+    child.expect("Logged in")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert HIDDEN_ECHO == "•"  # as in the demo's answer and known_secrets.MASK
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen.getvalue())
+    assert TOKEN not in shown and "*" * 6 not in shown

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sipgate_tui.errors import ExitCode, InputError
-from sipgate_tui.numbers import parse_device_id, parse_phone_number, parse_region
+from sipgate_tui.numbers import normalise_digits, parse_device_id, parse_phone_number, parse_region
 
 
 @pytest.mark.parametrize(
@@ -163,3 +163,100 @@ def test_an_unknown_but_plausible_range_passes_with_a_note() -> None:
     number = parse_phone_number("+49 157 1234567", "DE")
     assert number.e164 == "+491571234567"
     assert "may be new, or mistyped" in number.notes[0]
+
+
+# -- longer than E.164, digits of other scripts (issue 13, item 15) ---------------------------
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "0157 999 123 45 6789",  # the issue's example: sipgate answers it with a bare 400
+        "+49 157 999123456789",
+        "0049 1579 9912 3456 789",
+        "+4930123456789012",  # 16 digits: one more than E.164 allows
+        "＋４９ ３０ １２３４５６７８９０１２",
+    ],
+)
+def test_more_digits_than_e164_allows_are_too_long(typed: str) -> None:
+    with pytest.raises(InputError) as caught:
+        parse_phone_number(typed, "DE", what="callee")
+    assert "too long" in caught.value.message and "at most 15" in caught.value.message
+    assert caught.value.message.startswith("The callee ")  # names what it is about
+    assert caught.value.exit_code == ExitCode.USAGE
+
+
+def test_fifteen_digits_are_still_a_number() -> None:
+    assert parse_phone_number("+49 30 12345678901", "DE").e164 == "+493012345678901"
+
+
+SCRIPTS = {
+    "fullwidth": "０１２３４５６７８９",
+    "Arabic-Indic": "٠١٢٣٤٥٦٧٨٩",
+    "Persian": "۰۱۲۳۴۵۶۷۸۹",
+    "Devanagari": "०१२३४५६७८९",
+    "Bengali": "০১২৩৪৫৬৭৮৯",
+    "Thai": "๐๑๒๓๔๕๖๗๘๙",
+    "mathematical bold": "𝟎𝟏𝟐𝟑𝟒𝟓𝟔𝟕𝟖𝟗",
+}
+
+
+def in_script(text: str, digits: str) -> str:
+    return text.translate(str.maketrans("0123456789", digits))
+
+
+@pytest.mark.parametrize("script", list(SCRIPTS))
+@pytest.mark.parametrize(
+    ("typed", "e164"),
+    [
+        ("0157 99912345", "+4915799912345"),
+        ("+49 211 5550001", "+492115550001"),
+        ("0049 (0211) 555-0001", "+492115550001"),
+    ],
+)
+def test_digits_of_any_script_are_read_as_digits(script: str, typed: str, e164: str) -> None:
+    assert parse_phone_number(in_script(typed, SCRIPTS[script]), "DE").e164 == e164
+
+
+def test_a_fullwidth_plus_is_a_plus() -> None:
+    assert parse_phone_number("＋４９ １５７ ９９９１２３４５", "DE").e164 == "+4915799912345"
+
+
+def test_an_emergency_number_in_other_digits_is_still_refused() -> None:
+    with pytest.raises(InputError) as caught:
+        parse_phone_number("١١٢", "DE")
+    assert caught.value.code == "emergency-number"
+
+
+def test_letters_that_only_look_like_digits_stay_letters() -> None:
+    with pytest.raises(InputError) as caught:
+        parse_phone_number("Ｏ１５７ ９９９１２３４５", "DE")  # a fullwidth letter O, not zero
+    assert "contains letters" in caught.value.message
+
+
+@given(text=st.text(max_size=40))
+def test_normalising_digits_never_raises_and_keeps_everything_else(text: str) -> None:
+    normalised = normalise_digits(text)
+    assert len(normalised) == len(text)
+    for before, after in zip(text, normalised, strict=True):
+        assert after == before or after in "0123456789+"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    national=st.sampled_from(
+        ["0157 99912345", "0211 5550001", "030 12345678", "+44 20 7946 0958", "0049 89 1234567"]
+    ),
+    scripts=st.lists(st.sampled_from([*SCRIPTS, "ascii"]), min_size=1, max_size=30),
+)
+def test_a_number_in_mixed_scripts_parses_to_the_same_e164_as_ascii(
+    national: str, scripts: list[str]
+) -> None:
+    expected = parse_phone_number(national, "DE").e164
+    mixed = "".join(
+        SCRIPTS[scripts[i % len(scripts)]][int(ch)]
+        if ch.isdigit() and scripts[i % len(scripts)] != "ascii"
+        else ch
+        for i, ch in enumerate(national)
+    )
+    assert parse_phone_number(mixed, "DE").e164 == expected

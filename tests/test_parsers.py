@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -11,6 +13,8 @@ from sipgate_tui.account import normalise_api_number, parse_devices, parse_numbe
 from sipgate_tui.api import _retry_after, _summarise_body, parse_session_id, parse_userinfo
 from sipgate_tui.credentials import decode_item
 from sipgate_tui.errors import AppError
+
+E164 = re.compile(r"\+[1-9][0-9]{5,14}")  # ASCII digits only, at most 15 of them
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
@@ -63,14 +67,45 @@ def test_numbers(data: object) -> None:
     assert listed >= len(numbers)
     assert total is None or isinstance(total, int)
     for number in numbers:
-        assert number.e164.startswith("+") and number.e164[1:].isdigit()
+        assert E164.fullmatch(number.e164), number.e164  # ASCII digits, whatever arrived
+        assert number.raw["number"] == number.e164
         json.dumps(number.raw)
 
 
 @given(value=JSON | st.integers())
 def test_api_numbers(value: object) -> None:
     number = normalise_api_number(value)
-    assert number is None or (number.startswith("+") and 7 <= len(number) <= 16)
+    assert number is None or E164.fullmatch(number), number
+
+
+# Numbers as a server might write them, in any script's digits (issue 13, item 15).
+DIGITS = st.sampled_from(["0123456789", "０１２３４５６７８９", "٠١٢٣٤٥٦٧٨٩", "۰۱۲۳۴۵۶۷۸۹"])
+
+
+@given(
+    digits=st.lists(DIGITS, min_size=13, max_size=13),
+    prefix=st.sampled_from(["", "+", "＋", "00"]),
+)
+def test_api_numbers_in_other_digits_are_the_same_numbers(digits: list[str], prefix: str) -> None:
+    written = prefix + "".join(
+        script[int(ch)] for script, ch in zip(digits, "4921155500010", strict=True)
+    )
+    assert normalise_api_number(written) == "+4921155500010"
+
+
+@pytest.mark.parametrize(
+    ("value", "e164"),
+    [
+        ("٤٩٢١١٥٥٥٠٠٠١", "+492115550001"),
+        ("＋４９ ２１１ ５５５０００１", "+492115550001"),
+        ("00492115550001", "+492115550001"),
+        ("0049 211 555000100000", None),  # 17 digits after the 00: not a number
+        ("²⁴⁹²¹¹⁵⁵⁵⁰⁰⁰¹", None),  # superscripts count as digits to str.isdigit, not here
+        ("02115550001", None),  # national: no country code to read it with
+    ],
+)
+def test_api_numbers_examples(value: str, e164: str | None) -> None:
+    assert normalise_api_number(value) == e164
 
 
 @given(data=JSON | st.fixed_dictionaries({"sessionId": JSON}))

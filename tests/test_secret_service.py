@@ -6,9 +6,11 @@ item. They skip where no Secret Service can be started, and must run in .ci/run.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -181,3 +183,101 @@ def test_the_first_run_journey_in_a_terminal(
     assert [r.json for r in simulator.call_requests()] == [
         {"caller": "e0", "callee": "+4915799912345"}
     ]
+
+
+# -- the fast path (issue 16): the remembered backend, loaded without keyring's discovery ------
+
+# Modules only keyring's discovery imports on Linux (every backend it knows, and the chain).
+DISCOVERY_ONLY = ("keyring.backends.macOS", "keyring.backends.kwallet", "keyring.backends.chainer")
+LOGIN_ARGS = ("login", "--token-id", TOKEN_ID, "--token-stdin")
+
+
+# The app as its entry point runs it (the output guard, then the Typer app), in a process of
+# its own, which then writes the names of every module it imported to the file named by its
+# first argument (the entry point itself ends with os._exit, before anyone could look).
+DIAL_AND_LIST_MODULES = """
+import json, sys
+from sipgate_tui.safe_output import guard_stdio
+modules_file = sys.argv[1]
+sys.argv = ["sipgate-tui", "call", "0157 99912345", "-d", "e0", "--yes"]
+guard_stdio()
+from sipgate_tui.cli import main
+try:
+    main()
+    code = 0
+except SystemExit as exit_request:
+    code = exit_request.code
+with open(modules_file, "w") as out:
+    json.dump(sorted(sys.modules), out)
+sys.exit(code)
+"""
+
+
+def imports_of_a_dial(
+    env: dict[str, str], tmp_path: Path
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """A one-shot dial through the app's entry point: its result, and every module it
+    imported."""
+    modules = tmp_path / "modules.json"
+    result = subprocess.run(
+        [sys.executable, "-c", DIAL_AND_LIST_MODULES, str(modules)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "Traceback" not in result.stdout + result.stderr
+    assert TOKEN not in result.stdout + result.stderr
+    return result, json.loads(modules.read_text())
+
+
+def state_file(env: dict[str, str]) -> Path:
+    return Path(env["SIPGATE_TUI_STATE_DIR"]) / "state.json"
+
+
+@pytest.fixture
+def fast_env(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    return {**env, "SIPGATE_TUI_STATE_DIR": str(tmp_path / "state")}
+
+
+def test_a_dial_reads_the_real_item_through_the_remembered_backend_without_discovery(
+    console_script: str,
+    fast_env: dict[str, str],
+    secret_service: SecretService,
+    simulator: SipgateSimulator,
+    tmp_path: Path,
+) -> None:
+    login = app(console_script, fast_env, *LOGIN_ARGS, stdin=TOKEN)
+    assert login.returncode == 0, login.stdout
+    remembered = json.loads(state_file(fast_env).read_text())["keyring_backend"]
+    assert remembered == "keyring.backends.SecretService.Keyring"  # login learnt it, by discovery
+    assert TOKEN not in state_file(fast_env).read_text()
+
+    result, imported = imports_of_a_dial(fast_env, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "keyring.backends.SecretService" in imported
+    assert [name for name in DISCOVERY_ONLY if name in imported] == []
+    [call] = simulator.call_requests()
+    basic = base64.b64encode(f"{TOKEN_ID}:{TOKEN}".encode()).decode()
+    assert call.headers["authorization"] == f"Basic {basic}"  # the real item's token
+
+
+def test_a_stale_remembered_backend_falls_back_to_discovery_and_is_corrected(
+    console_script: str,
+    fast_env: dict[str, str],
+    secret_service: SecretService,
+    simulator: SipgateSimulator,
+    tmp_path: Path,
+) -> None:
+    app(console_script, fast_env, *LOGIN_ARGS, stdin=TOKEN)
+    state = json.loads(state_file(fast_env).read_text())
+    state_file(fast_env).write_text(json.dumps({**state, "keyring_backend": "gone.Keyring"}))
+
+    result, imported = imports_of_a_dial(fast_env, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "keyring.backends.macOS" in imported  # keyring's full discovery ran
+    assert len(simulator.call_requests()) == 1
+    remembered = json.loads(state_file(fast_env).read_text())["keyring_backend"]
+    assert remembered == "keyring.backends.SecretService.Keyring"
+    again, imported = imports_of_a_dial(fast_env, tmp_path)
+    assert again.returncode == 0 and "keyring.backends.macOS" not in imported

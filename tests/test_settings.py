@@ -161,7 +161,9 @@ def test_an_unwritable_target_is_exit_7_even_for_root(tmp_path: Path) -> None:
 def test_writes_are_atomic_and_leave_no_temporary_files(tmp_path: Path) -> None:
     for device in ("e0", "e1", "e2"):
         run_config(tmp_path, action="set", key="default-device", value=device)
-    assert sorted(p.name for p in (tmp_path / "config").iterdir()) == ["config.toml"]
+    # The lock file stays by design: removing it could let two writers in at once.
+    names = sorted(p.name for p in (tmp_path / "config").iterdir())
+    assert names == ["config.toml", "config.toml.lock"]
 
 
 def test_favourites_add_list_remove(tmp_path: Path) -> None:

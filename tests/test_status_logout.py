@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import keyring
 import pytest
 from helpers import (
     TOKEN,
     TOKEN_ID,
+    BlockingKeyring,
     FailingWriteKeyring,
     LockedKeyring,
     MemoryKeyring,
@@ -18,6 +20,7 @@ from helpers import (
     output_of,
 )
 from keyring.backends import fail
+from keyring.errors import KeyringError
 from servers import closed_port_url
 
 from sipgate_tui.commands import guided
@@ -138,6 +141,72 @@ def test_status_with_a_locked_keyring_is_exit_7(simulator: SipgateSimulator) -> 
     assert status(StatusOptions(json=True), ctx) == ExitCode.ENVIRONMENT
     document = json.loads(output_of(ctx.out))
     assert (document["error"]["code"], document["valid"]) == ("keyring-locked", None)
+
+
+class RaisingKeyring(MemoryKeyring):
+    """A backend whose reads fail with keyring's generic error (a broken backend)."""
+
+    def get_password(self, service: str, username: str) -> str | None:
+        raise KeyringError("the backend broke while reading")
+
+
+def test_status_with_a_locked_keyring_says_keyring_locked_not_none_found(
+    simulator: SipgateSimulator,
+) -> None:
+    keyring.set_keyring(LockedKeyring())
+    ctx = make_context(simulator.url, env={})
+    assert status(StatusOptions(), ctx) == ExitCode.ENVIRONMENT
+    shown = flat(output_of(ctx.out) + output_of(ctx.err))
+    assert "Credentials keyring locked" in shown and "none found" not in shown
+    assert "Unlock your keyring" in shown
+    assert simulator.requests == []  # nobody to ask about: no token was read
+
+
+@pytest.mark.parametrize(
+    ("backend", "says"),
+    [
+        (BlockingKeyring, "keyring did not answer (it may be locked)"),
+        (RaisingKeyring, "keyring could not be read"),
+    ],
+)
+def test_status_names_other_keyring_troubles_too(
+    simulator: SipgateSimulator, backend: type, says: str
+) -> None:
+    blocking = backend()
+    keyring.set_keyring(blocking)
+    try:
+        ctx = make_context(simulator.url, env={}, keyring_timeout=0.5)
+        assert status(StatusOptions(), ctx) == ExitCode.ENVIRONMENT
+    finally:
+        getattr(blocking, "release", threading.Event()).set()
+    shown = flat(output_of(ctx.out) + output_of(ctx.err))
+    assert f"Credentials {says}" in shown and "none found" not in shown
+
+
+def test_status_without_any_keyring_still_says_none_found(simulator: SipgateSimulator) -> None:
+    keyring.set_keyring(fail.Keyring())
+    ctx = make_context(simulator.url, env={})
+    assert status(StatusOptions(), ctx) == ExitCode.CREDENTIALS
+    assert "Credentials none found" in flat(output_of(ctx.out))
+
+
+def test_not_granted_reads_the_same_for_every_scope_at_every_width(
+    simulator: SipgateSimulator,
+) -> None:
+    """The words "not granted" lead their line, so they never split over two lines, whatever
+    the scope's words and the terminal's width."""
+    simulator.tokens[TOKEN_ID] = SimulatedToken(TOKEN, scopes=frozenset({"sessions:calls:write"}))
+    for width in range(40, 121, 7):
+        ctx = make_context(simulator.url, width=width)
+        assert status(StatusOptions(), ctx) == ExitCode.OK
+        lines = output_of(ctx.out).splitlines()
+        text = output_of(ctx.out)
+        missing = text.count("✗")
+        assert missing >= 5, text  # every probed read scope
+        assert text.count("not granted:") == missing, (width, text)
+        for line in lines:
+            words = line.strip(" │").split()
+            assert words[-1:] != ["not"] and words[:1] != ["granted"], (width, line)
 
 
 def test_logout_removes_the_item_and_says_which(

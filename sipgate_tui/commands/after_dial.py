@@ -12,9 +12,10 @@ and everything here is only ever a note, a hint or a live line.
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING
 
-from sipgate_tui.account import list_devices
+from sipgate_tui.account import Device, list_devices
 from sipgate_tui.api import ApiError, HttpStatusError, SipgateClient
 from sipgate_tui.lookups import Background
 from sipgate_tui.plan import CallPlan, ChosenDevice, offline_warning
@@ -67,8 +68,74 @@ class CallsBefore:
             return error
 
 
+class PhoneNote(str):
+    """A note about the phone that rings first which also says what the account showed:
+    ``about`` is "offline" (listed, not connected when dialled) or "foreign" (not in the
+    user's list; ``yours`` holds the ids that are). It travels with the plan's other notes,
+    so the summary, the result, the live line and a refusal's advice all say the same
+    without another look at the account (render reads ``about`` and ``device_id``)."""
+
+    about: str
+    device_id: str
+    yours: tuple[str, ...]
+    name: str | None  # the phone's name in the list (render names it by it)
+
+    def __new__(
+        cls,
+        text: str,
+        *,
+        about: str,
+        device_id: str,
+        yours: tuple[str, ...] = (),
+        name: str | None = None,
+    ) -> PhoneNote:
+        """The note ``text``, marked with what it is about."""
+        note = super().__new__(cls, text)
+        note.about, note.device_id, note.yours, note.name = about, device_id, yours, name
+        return note
+
+
+def phone_facts(device_id: str, devices: list[Device]) -> PhoneNote | None:
+    """What the user's device list says about ``device_id``: not theirs, or offline."""
+    known = next((d for d in devices if d.id == device_id), None)
+    if known is None:
+        yours = tuple(d.id for d in devices if d.can_call)
+        return PhoneNote(
+            f"{device_id} is not one of your phones (yours: {', '.join(yours) or 'none'}); "
+            "sipgate will refuse the call, or ring somebody else's phone if you may use it.",
+            about="foreign",
+            device_id=device_id,
+            yours=yours,
+        )
+    warning = offline_warning(ChosenDevice(device_id, known))
+    if warning is None:
+        return None
+    return PhoneNote(warning, about="offline", device_id=device_id, name=known.alias)
+
+
+def noted(plan: CallPlan, about: str) -> PhoneNote | None:
+    """The plan's note about its phone being ``about`` ("offline", "foreign"), if any."""
+    for note in plan.notes:
+        if isinstance(note, PhoneNote) and note.about == about and note.device_id == plan.device_id:
+            return note
+    return None
+
+
+def offline_when_dialled(plan: CallPlan, device: ChosenDevice | None) -> CallPlan:
+    """The plan, marked when the phone picked from the list was offline at the dial (a
+    picked phone's warning was a question, not a note)."""
+    if noted(plan, "offline") or device is None or device.device is None:
+        return plan
+    warning = offline_warning(device)
+    if warning is None:
+        return plan
+    note = PhoneNote(warning, about="offline", device_id=device.id, name=device.device.alias)
+    return plan.with_notes(note)
+
+
 class DeviceCheck:
-    """Whether the phone that rings first is online, looked up while the POST is on its way."""
+    """Whether the phone that rings first is online (and the user's), looked up while the
+    POST is on its way."""
 
     def __init__(
         self, client: SipgateClient, user: UserId, device_id: str, *, all_types: bool = False
@@ -81,22 +148,39 @@ class DeviceCheck:
                 devices = list_devices(client, user.get(), all_types=all_types)
             except ApiError:
                 return None
-            known = next((d for d in devices if d.id == device_id), None)
-            return offline_warning(ChosenDevice(device_id, known)) if known else None
+            return phone_facts(device_id, devices)
 
         self._job = Background(check, "device-check")
 
     def warning(self) -> str | None:
-        """The note to add to the result: offline, or not checked in time; else None."""
+        """The note to add to the result: offline or not the user's (a :class:`PhoneNote`),
+        or not checked in time; else None."""
         if not self._job.wait(OFFLINE_CHECK_GRACE):
             return f"Whether {self._device_id} is online could not be checked in time."
         return self._job.result()
 
+    def facts(self, wait: float) -> PhoneNote | None:
+        """What the look found (offline, not the user's), waiting at most ``wait`` seconds:
+        for the live line, which may still use an answer too late for the result panel."""
+        if not self._job.wait(wait):
+            return None
+        found = self._job.result()
+        return found if isinstance(found, PhoneNote) else None
+
 
 def follow_call(
-    ctx: AppContext, client: SipgateClient, plan: CallPlan, session_id: str, before: CallsBefore
+    ctx: AppContext,
+    client: SipgateClient,
+    plan: CallPlan,
+    session_id: str,
+    before: CallsBefore,
+    *,
+    device: ChosenDevice | None = None,
+    check: DeviceCheck | None = None,
 ) -> None:
-    """After the dial: a live line until the call connects and ends, or why it did not.
+    """After the dial: a live line until the call connects and ends, or why it did not
+    (``device``: the phone as picked, ``check``: the look beside a ``--yes`` dial; a phone
+    either shows was offline then names the wait).
 
     Needs rtcm:read (without it: one line on what it would show). Whatever happens here, the
     call was accepted: nothing in the watch changes the exit code.
@@ -104,6 +188,10 @@ def follow_call(
     from sipgate_tui import render
     from sipgate_tui.watch import NO_CALL_TIMEOUT
 
+    plan = offline_when_dialled(plan, device)
+    if check is not None and noted(plan, "offline") is None:
+        late = check.facts(SNAPSHOT_WAIT)  # too late for the panel, in time for the line
+        plan = plan.with_notes(late if late is not None and late.about == "offline" else None)
     known = before.wait()
     if isinstance(known, HttpStatusError) and known.status in (401, 403):
         ctx.show(render.rtcm_tip())
@@ -116,12 +204,15 @@ def follow_call(
     if not isinstance(known, set):
         return
     state = _watch(ctx, client, plan, session_id, known)
-    ctx.show(render.watch_result(state, ctx.clock(), plan, timeout=NO_CALL_TIMEOUT))
+    if state is not None:
+        ctx.show(render.watch_result(state, ctx.clock(), plan, timeout=NO_CALL_TIMEOUT))
 
 
 def _watch(
     ctx: AppContext, client: SipgateClient, plan: CallPlan, session_id: str, before: set[str]
-) -> WatchState:
+) -> WatchState | None:
+    """The live view until it ends; None when the terminal would not let it start (said in
+    one line: the call was accepted, and a view that cannot start must not look like a bug)."""
     from sipgate_tui import render, rtcm
     from sipgate_tui.watch import CallWatch, WatchIO, follow
 
@@ -139,7 +230,13 @@ def _watch(
     watch = CallWatch(
         session_id=session_id, callee=plan.callee.e164, before=before, started=ctx.clock()
     )
-    with ctx.keys() as pressed, ctx.live() as live:
+    with contextlib.ExitStack() as stack:
+        try:
+            pressed = stack.enter_context(ctx.keys())
+            live = stack.enter_context(ctx.live())
+        except Exception as error:  # noqa: BLE001 - termios, OSError, ...: only starting it
+            ctx.show(render.no_live_view_because(_why_no_terminal(error)))
+            return None
         return follow(
             watch,
             WatchIO(
@@ -155,3 +252,13 @@ def _watch(
                 sleep=ctx.sleep,
             ),
         )
+
+
+def _why_no_terminal(error: Exception) -> str:
+    """Why the live view could not start, in words (the call itself was accepted)."""
+    reason = str(error).strip().splitlines()[0][:80] if str(error).strip() else ""
+    return (
+        "the terminal would not switch to reading single keys"
+        + (f" ({type(error).__name__}: {reason})" if reason else f" ({type(error).__name__})")
+        + "; `sipgate-tui calls` shows the call once it connects"
+    )

@@ -174,7 +174,9 @@ def _call(
     plan = _remember(setup, session, plan, user, learnt)
     _report(ctx, options, plan, dialled, learnt or kind.type, before)
     if before is not None and live_view_for(setup.settings.live_view, dialled.account_type):
-        follow_call(ctx, session.client, plan, dialled.call_id, before)
+        follow_call(
+            ctx, session.client, plan, dialled.call_id, before, device=draft.device, check=check
+        )
     elif _may_follow(options, ctx) and setup.settings.live_view != "off":
         from sipgate_tui import render
 
@@ -222,7 +224,10 @@ def _settings(options: CallOptions, ctx: AppContext) -> CallSetup:
     store = ctx.make_settings()
     settings = store.load()
     # The built-in DE needs no check (and no phonenumbers import before the first question).
-    region = parse_region(options.region) if options.region else settings.region or DEFAULT_REGION
+    region = settings.region or DEFAULT_REGION
+    if options.region:
+        with _naming("--region", options.region, None):
+            region = parse_region(options.region)
     timeouts = timeouts_from_option(options.timeout)
     interactive = ctx.can_prompt(json_mode=options.json)
     notes: tuple[str, ...] = ()
@@ -239,17 +244,26 @@ def _settings(options: CallOptions, ctx: AppContext) -> CallSetup:
 def _draft_from_options(options: CallOptions, setup: CallSetup) -> CallDraft:
     region, settings = setup.region, setup.settings
     notes = setup.notes
-    device = parse_device_id(options.device) if options.device is not None else None
+    callee_text = options.callee
+    with _naming("--device", options.device, callee_text):
+        device = parse_device_id(options.device) if options.device is not None else None
     if device is None and not setup.interactive and settings.default_device:
         device = settings.default_device
         notes += (f"The phone is {device}, the default-device in {setup.store.config_path}.",)
-    ring_number = _parse_ring_number(options.caller, region)
-    callee, callee_name = (
-        resolve_callee(options.callee, region, settings.favourites)
-        if options.callee
-        else (None, None)
-    )
-    caller_id = _parse_caller_id(options.caller_id, region)
+    # The options before the callee: a number with spaces in an option, unquoted, leaves its
+    # first word in the option and hands the rest to CALLEE (`--caller-id 0211 55500010`).
+    # The option's own error names it and says to quote; the callee's would blame a number
+    # nobody typed.
+    with _naming("--caller", options.caller, callee_text):
+        ring_number = _parse_ring_number(options.caller, region)
+    with _naming("--caller-id", options.caller_id, callee_text):
+        caller_id = _parse_caller_id(options.caller_id, region)
+    with _naming("CALLEE", callee_text, None):
+        callee, callee_name = (
+            resolve_callee(callee_text, region, settings.favourites)
+            if callee_text
+            else (None, None)
+        )
     ask_caller_id = (
         setup.interactive and options.caller_id is None and (device is None or callee is None)
     )
@@ -426,6 +440,10 @@ def _dial(
             learnt=lambda found: remember_type(setup.store, session.token_id, found),
         )
     except KeyboardInterrupt:
+        if session.client.accepted_call_id is not None:
+            raise  # accepted just before: the CLI says so and keeps exit code 0
+        if not session.client.call_requests_sent:
+            raise Cancelled(NO_CALL) from None  # stopped before anything was sent
         from sipgate_tui.problems import UNKNOWN_OUTCOME_HINT
 
         # The request may already be on its way: "cancelled" would invite a second call.
@@ -538,6 +556,49 @@ def _parse_caller_id(text: str | None, region: str) -> PhoneNumber | None:
     if text is None or not text.strip():
         return None
     return parse_phone_number(text, region, what="caller ID")
+
+
+@contextlib.contextmanager
+def _naming(name: str, value: str | None, callee: str | None) -> Iterator[None]:
+    """An InputError inside names the option or argument ``name`` it is about; for a number
+    option, one that looks cut off at a space says how to quote it."""
+    try:
+        yield
+    except InputError as error:
+        message = error.message
+        if not message.startswith(name):  # "--caller takes a phone number ..." names it
+            message = f"{name}: {message}"
+        hint = _quote_hint(name, value or "", callee) or error.hint
+        raise error.reworded(message, hint=hint) from None
+
+
+_NUMBER_OPTIONS = ("--caller", "--caller-id")
+
+
+def _quote_hint(name: str, value: str, callee: str | None) -> str | None:
+    """How to quote a number option whose value looks like the first word of a number with
+    spaces (``0211``, ``+49``) or whose rest seems to have landed in CALLEE; else None."""
+    if name not in _NUMBER_OPTIONS or not _number_word(value.strip().removeprefix("+")):
+        return None
+    value = value.strip()
+    words = (callee or "").split()
+    # CALLEE gathers every loose word, before and after the options: only when it is one
+    # number-like word is it surely the rest of this option's number.
+    spilled = len(words) == 1 and len(words[0]) <= 10 and _number_word(words[0])
+    fragment = sum(ch.isdigit() for ch in value) < 7
+    if not (spilled or fragment):
+        return None
+    example = f"{value} {words[0]}" if spilled else f"{value} …"
+    return (
+        f"Quote numbers with spaces in options: {name} '{example}'. Unquoted, only "
+        f"'{value}' reaches {name}, and the words after it are taken as the number to call"
+        + (f" ('{words[0]}')." if spilled else ".")
+    )
+
+
+def _number_word(word: str) -> bool:
+    """Digits with the punctuation numbers are written with (``0211``, ``(0211)``, ``555-1``)."""
+    return any(ch.isdigit() for ch in word) and all(ch in "0123456789()-./" for ch in word)
 
 
 def _require_values(draft: CallDraft, *, reason: str) -> None:

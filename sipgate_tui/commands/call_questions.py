@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from types import ModuleType
 
 from sipgate_tui.account import AccountNumber, Device
+from sipgate_tui.commands.after_dial import phone_facts
 from sipgate_tui.context import AppContext
 from sipgate_tui.errors import Cancelled, InputError
 from sipgate_tui.lookups import AccountLookups, Degraded
@@ -23,7 +24,9 @@ from sipgate_tui.plan import ChosenDevice, offline_warning
 from sipgate_tui.prompts import LiveHint, Option, Prompter, Suggestion, Validator
 from sipgate_tui.settings import Recent
 
-NUMBER_EXAMPLE = "e.g. 0157 99912345 or +49 157 99912345"
+# One example: the question and it fit in 50 columns (the prompt breaks a longer line
+# anywhere, inside a number too); the live hint shows the number in international form.
+NUMBER_EXAMPLE = "e.g. 0157 99912345"
 # Reported by a third-party client (sipgate refuses them with "Invalid invitable device").
 NOT_ON_NEO = " · mobile: may be refused"
 
@@ -153,15 +156,8 @@ def check_device(
         return ChosenDevice(device_id), None, False
     device = next((d for d in devices if d.id == device_id), None)
     if device is None:
-        ids = ", ".join(d.id for d in devices if d.can_call) or "none"
-        return (
-            ChosenDevice(device_id),
-            (
-                f"{device_id} is not one of your phones (yours: {ids}); sipgate will refuse the "
-                "call, or ring somebody else's phone if you may use it."
-            ),
-            True,
-        )
+        # A marked note: the summary, the result and a refusal's advice then know it too.
+        return ChosenDevice(device_id), phone_facts(device_id, devices), True
     return ChosenDevice(device_id, device), None, True
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sipgate_tui import rtcm
 from sipgate_tui.api import ApiError, HttpStatusError
@@ -15,6 +15,9 @@ from sipgate_tui.numbers import pretty
 from sipgate_tui.prompts import Option
 from sipgate_tui.rtcm import ActiveCall, HistoryEntry
 from sipgate_tui.user_id import UserId, cached_user_id
+
+if TYPE_CHECKING:
+    from sipgate_tui.settings import Recent
 
 # render (and with it Rich's tables and panels) is imported where a table is drawn: --json
 # answers never need it.
@@ -51,6 +54,7 @@ class HistoryOptions:
     limit: int = 20
     json: bool = False
     timeout: float | None = None
+    missed: bool = False  # the missed incoming calls instead of the outgoing ones
 
 
 def calls(options: CallsOptions, ctx: AppContext) -> ExitCode:
@@ -201,11 +205,13 @@ def _hang_up_each(
 
 
 def history(options: HistoryOptions, ctx: AppContext) -> ExitCode:
-    """The last outgoing calls, newest first."""
+    """The last outgoing calls, newest first; with --missed the missed incoming calls."""
     from sipgate_tui import render
 
     if not 1 <= options.limit <= rtcm.MAX_HISTORY:
         raise InputError("invalid-value", f"--limit must be 1 to {rtcm.MAX_HISTORY}.")
+    if options.missed:
+        return _missed_history(options, ctx)
     with open_session(ctx, timeouts_from_option(options.timeout)) as session:
         entries, notes = _history_entries(session, ctx, options.limit)
     if options.json:
@@ -228,19 +234,22 @@ def _classic_history(session: Session, ctx: AppContext, limit: int) -> list[Hist
     try:
         return rtcm.list_history(session.client, limit)
     except ApiError as error:
-        if isinstance(error, HttpStatusError) and error.status in (403, 404):
-            raise HistoryUnavailable(
-                "history-unavailable",
-                f"The call history is not available here (HTTP {error.status}).",
-                hint="The token needs the scope history:read; newer sipgate accounts "
-                "('neo') keep their history elsewhere, and then the API has none. The "
-                "sipgate web app shows it either way.",
-                status=error.status,
-                detail=error.detail,
-            ) from None
-        raise session.read_problem(
-            error, ctx, what="read the history", scope="history:read"
-        ) from None
+        raise _history_problem(session, ctx, error) from None
+
+
+def _history_problem(session: Session, ctx: AppContext, error: ApiError) -> AppError:
+    """What a failed read of ``/history`` tells the user (403 and 404: unavailable here)."""
+    if isinstance(error, HttpStatusError) and error.status in (403, 404):
+        return HistoryUnavailable(
+            "history-unavailable",
+            f"The call history is not available here (HTTP {error.status}).",
+            hint="The token needs the scope history:read; newer sipgate accounts "
+            "('neo') keep their history elsewhere, and then the API has none. The "
+            "sipgate web app shows it either way.",
+            status=error.status,
+            detail=error.detail,
+        )
+    return session.read_problem(error, ctx, what="read the history", scope="history:read")
 
 
 def _history_entries(
@@ -311,6 +320,64 @@ def _events_if_readable(
     except ApiError as error:
         log.debug("no channel events either: %s", error)
         return None
+
+
+# -- history --missed --------------------------------------------------------------------------
+
+
+def _missed_history(options: HistoryOptions, ctx: AppContext) -> ExitCode:
+    """The missed incoming calls, one line per caller, and whether each was called back (an
+    outgoing call after it, in the history or among the recent numbers)."""
+    import datetime
+
+    from sipgate_tui import missed, render
+
+    store = ctx.make_settings()
+    region = _region(ctx)
+    with open_session(ctx, timeouts_from_option(options.timeout)) as session:
+        kind = session.account_kind(ctx).type
+        user = UserId(session.client, cached_user_id(store, session.token_id))
+        try:
+            read = missed.missed_calls(
+                session.client, kind=kind, user_id=user.get, limit=options.limit, region=region
+            )
+        except missed.MissedUnreadable as problem:
+            if problem.source == "history":
+                raise _history_problem(session, ctx, problem.error) from None
+            raise session.read_problem(
+                problem.error, ctx, what="read the calls of your channels", scope="channels:read"
+            ) from None
+    callers = missed.summarise(read.calls, read.outgoing, _recent(ctx), region=region)
+    if options.json:
+        ctx.emit_json([caller.to_json() for caller in callers])
+        for note in read.notes:  # stdout holds the document alone
+            ctx.err.print(f"! {note}", markup=False, highlight=False)
+    else:
+        now = datetime.datetime.now(datetime.timezone.utc)
+        ctx.show(render.missed_table(callers, now))
+        if read.notes:
+            ctx.show(render.notes(read.notes))
+    return ExitCode.OK
+
+
+def _region(ctx: AppContext) -> str:
+    """The profile's region for national numbers; the default when config.toml cannot be
+    read (a list of missed calls is no reason to fail over the settings)."""
+    from sipgate_tui.options import DEFAULT_REGION
+
+    try:
+        return ctx.make_settings().load().region or DEFAULT_REGION
+    except AppError:
+        return DEFAULT_REGION
+
+
+def _recent(ctx: AppContext) -> tuple[Recent, ...]:
+    """The recent numbers (calls placed from here); none when the state file is damaged."""
+    try:
+        return ctx.make_settings().load_state().recent
+    except AppError as error:
+        log.debug("recent numbers not read: %s", error)
+        return ()
 
 
 # -- shared ----------------------------------------------------------------------------------

@@ -20,7 +20,9 @@ MAX_TIMEOUT = 600.0
 
 
 def timeouts_from_option(seconds: float | None) -> Timeouts:
-    """``--timeout SECONDS`` as connect and read bounds; None keeps the defaults (5 s / 15 s)."""
+    """``--timeout SECONDS`` as the bound of each whole request (connecting, sending and the
+    answer's last byte) and of each wait in it; None keeps the defaults (5 s to connect, 15 s
+    per wait, 20 s per request)."""
     if seconds is None:
         return Timeouts()
     if not 0 < seconds <= MAX_TIMEOUT:

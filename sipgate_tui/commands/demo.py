@@ -23,7 +23,7 @@ from sipgate_tui.context import AppContext, build_context
 from sipgate_tui.credentials import Credentials, decode_item, encode_item
 from sipgate_tui.errors import Cancelled, ExitCode
 from sipgate_tui.options import GlobalOptions
-from sipgate_tui.prompts import LiveHint, Option, Prompter, Suggestion, Validator
+from sipgate_tui.prompts import HIDDEN_ECHO, LiveHint, Option, Prompter, Suggestion, Validator
 from sipgate_tui.simulator import SimulatedToken, SipgateSimulator
 
 PROFILE = "demo"
@@ -127,7 +127,7 @@ class DemoPrompter:
         answer = self._scripted(message)
         if answer is None:
             return self._terminal(message).secret(message, validate=validate)
-        self._ctx.show(render.demo_answer(message, "•" * 12 + "  (the fake demo token)"))
+        self._ctx.show(render.demo_answer(message, HIDDEN_ECHO * 12 + "  (the fake demo token)"))
         return str(answer)
 
     def select(self, message: str, options: Sequence[Option], *, default: object = None) -> object:
@@ -169,6 +169,7 @@ def run(options: DemoOptions, ctx: AppContext) -> ExitCode:
         settings_env = {
             "SIPGATE_TUI_CONFIG_DIR": f"{scratch}/config",
             "SIPGATE_TUI_STATE_DIR": f"{scratch}/state",
+            "SIPGATE_TUI_CACHE_DIR": f"{scratch}/cache",
         }
         # The real wiring with the demo's pieces: the simulator's address, the memory store,
         # the temporary settings, and an environment holding nothing else (no SIPGATE_*).

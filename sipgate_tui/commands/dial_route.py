@@ -9,18 +9,20 @@ answer, and every timeout, ends the dial: at most one request that could have pl
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from sipgate_tui.account import list_devices
 from sipgate_tui.account_type import AccountKind, detect
 from sipgate_tui.api import ApiError, HttpStatusError, SipgateClient, is_classic_pbx_refusal
 from sipgate_tui.commands.common import Session
 from sipgate_tui.errors import AppError, InputError
 from sipgate_tui.lookups import Background
 from sipgate_tui.plan import CallPlan
-from sipgate_tui.user_id import UserId
+from sipgate_tui.user_id import UserId, cached_user_id
 
 if TYPE_CHECKING:
     from sipgate_tui.channels import Channel
@@ -106,11 +108,11 @@ def dial(
         return _dial_neo(ctx, session, plan, channel, plus_sign, announce, notes=())
     log.debug("dial: classic path (POST /sessions/calls): %s", kind.why)
     try:
-        with ctx.waiting(f"Placing the call: ringing {plan.device_id} first…"):
+        with _placing(ctx, plan):
             call_id = session.client.place_call(plan.request)
     except HttpStatusError as error:
         if not is_classic_pbx_refusal(error):
-            raise
+            raise with_phone_facts(ctx, session, plan, error, all_types=False) from None
         if kind.forced:
             raise _forced_classic_refused(error, kind) from None
         # A definite refusal: nothing was placed, so the one Neo attempt is safe.
@@ -145,13 +147,47 @@ def _dial_neo(
     request = plan.neo_request(picked.id, plus_sign=plus_sign)
     log.debug("dial: channel %s", picked.id or "none (sipgate picks the phone's default)")
     try:
-        with ctx.waiting(f"Placing the call: ringing {plan.device_id} first…"):
+        with _placing(ctx, plan):
             call_id = session.client.place_neo_call(request)
     except ApiError as error:
-        raise FailedOnNeo(error) from None
+        raise FailedOnNeo(with_phone_facts(ctx, session, plan, error, all_types=True)) from None
     return Dialled(
         call_id, "neo", request.body(), (*notes, *([picked.note] if picked.note else []))
     )
+
+
+def _placing(ctx: AppContext, plan: CallPlan) -> contextlib.AbstractContextManager[None]:
+    """The spinner while the call request is on its way (none in a tiny terminal: the rule
+    is ``AppContext.waiting``'s)."""
+    return ctx.waiting(f"Placing the call: ringing {plan.device_id} first…")
+
+
+def with_phone_facts(
+    ctx: AppContext, session: Session, plan: CallPlan, error: ApiError, *, all_types: bool
+) -> ApiError:
+    """A refusal (403) of a call whose phone the account does not list, marked so its advice
+    leads with that; any other error as it is. Known from the questions, else (``--yes``:
+    nothing was looked up before) one look at the device list now: the call was refused,
+    so a read is safe, and it turns "one of these four causes" into the likely one."""
+    if not isinstance(error, HttpStatusError) or error.status != 403:
+        return error
+    if is_classic_pbx_refusal(error):
+        return error
+    from sipgate_tui.commands.after_dial import PhoneNote, noted, phone_facts
+    from sipgate_tui.problems import DeviceNotListed
+
+    note: PhoneNote | None = noted(plan, "foreign")
+    if note is None and not plan.device_name:  # listed phones have a name: no look needed
+        try:
+            cached = cached_user_id(ctx.make_settings(), session.token_id)
+            user = cached or session.client.userinfo().user_id
+            devices = list_devices(session.client, user, all_types=all_types)
+        except (ApiError, AppError):
+            return error
+        note = phone_facts(plan.device_id, devices)
+    if note is not None and note.about == "foreign":
+        return DeviceNotListed(error, note.yours)
+    return error
 
 
 def pick_channel(

@@ -12,6 +12,7 @@ from sipgate_tui.api import ApiError, SipgateClient
 from sipgate_tui.commands.common import Session, open_session, timeouts_from_option
 from sipgate_tui.context import AppContext
 from sipgate_tui.errors import ExitCode
+from sipgate_tui.lookups import keep_devices
 from sipgate_tui.user_id import UserId, cached_user_id, remember_learnt
 
 T = TypeVar("T")
@@ -31,7 +32,9 @@ def devices(options: ListOptions, ctx: AppContext) -> ExitCode:
     def fetch(session: Session) -> list[Device]:
         # Every type once the account is known to be Neo: its desktop app shows only then.
         neo = session.account_kind(ctx).neo
-        return list_devices(session.client, _user_id(ctx, session.client), all_types=neo)
+        found = list_devices(session.client, _user_id(ctx, session.client), all_types=neo)
+        keep_devices(ctx.make_settings(), session.client.token_id, found)
+        return found
 
     items = _fetch(
         options,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import re
 import sys
@@ -19,6 +20,7 @@ from sipgate_tui.credentials import (
     Credentials,
     CredentialsCorrupted,
     CredentialStore,
+    KeyringStore,
     profile_command,
 )
 from sipgate_tui.errors import AppError, Cancelled, ExitCode, InputError
@@ -69,6 +71,7 @@ def run(
         timeouts,
     )
     _keep(store, profile, accepted.credentials)
+    _index(ctx, store, profile)
     account = _account_type(ctx, accepted)
     _report(
         ctx,
@@ -170,6 +173,17 @@ def _keep(store: CredentialStore, profile: str, credentials: Credentials) -> Non
         raise error.reworded(
             f"sipgate accepted the token, but it could not be kept: {error.message}"
         ) from None
+
+
+def _index(ctx: AppContext, store: CredentialStore, profile: str) -> None:
+    """After the token was stored: the profile goes into the profiles index, and the keyring
+    backend (found by full discovery just now) is remembered for the fast path. Neither may
+    fail the login: the token is stored; `profiles` finds it without the index too."""
+    with contextlib.suppress(AppError, OSError):
+        ctx.make_settings().set_indexed(profile, True)
+    if isinstance(store, KeyringStore):
+        with contextlib.suppress(AppError):
+            store.remember()
 
 
 def _report(

@@ -41,6 +41,8 @@ def run(options: LogoutOptions, ctx: AppContext) -> ExitCode:
             f"`{profile_command(profile, 'logout')}` again.",
         ) from None
     env_set = ctx.env_credentials_set()
+    _unindex(ctx, profile)
+    cache_note = _remove_contacts_cache(ctx, profile)
     if options.json:
         ctx.emit_json(
             {
@@ -61,4 +63,30 @@ def run(options: LogoutOptions, ctx: AppContext) -> ExitCode:
                 env_set=env_set,
             )
         )
+    if cache_note is not None:
+        ctx.err.print(f"! {cache_note}", markup=False, highlight=False)
     return ExitCode.OK
+
+
+def _unindex(ctx: AppContext, profile: str) -> None:
+    """Take the profile out of the profiles index (``profiles``); a state file that cannot be
+    written never fails the logout (the token is gone, and `profiles` asks the keyring)."""
+    import contextlib
+
+    from sipgate_tui.errors import AppError
+
+    with contextlib.suppress(AppError, OSError):
+        ctx.make_settings().set_indexed(profile, False)
+
+
+def _remove_contacts_cache(ctx: AppContext, profile: str) -> str | None:
+    """Remove the profile's cached contacts (they came with the token just removed); a note
+    when the file could not be removed, which never fails the logout."""
+    from sipgate_tui import contacts_cache
+
+    try:
+        contacts_cache.remove(ctx.env, profile)
+    except OSError as error:
+        path = contacts_cache.cache_path(ctx.env, profile)
+        return f"The cached contacts in {path} could not be removed ({error.strerror or error})."
+    return None

@@ -15,10 +15,11 @@ from sipgate_tui.numbers import (
     parse_device_id,
     parse_phone_number,
     parse_region,
+    pretty,
 )
 from sipgate_tui.options import DEFAULT_REGION
 from sipgate_tui.setting_keys import BY_FIELD, BY_NAME, SETTING_KEYS
-from sipgate_tui.settings import SettingsStore
+from sipgate_tui.settings import Pinned, SettingsStore
 
 TRUE_WORDS, FALSE_WORDS = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
 
@@ -47,10 +48,11 @@ def config(options: ConfigOptions, ctx: AppContext) -> ExitCode:
     """Show the settings and where they live, or change one of them."""
     store = ctx.make_settings()
     changed = None
+    pinned: list[Pinned] = []
     if options.action in ("set", "unset"):
         key = _key(options.key)
         value = None if options.action == "unset" else _value(key, options.value or "", store)
-        store.set_value(key, value)
+        pinned = store.set_value(key, value)  # said "saved" only after the write succeeded
         changed = f"{options.key} {'removed' if value is None else 'saved'}"
     elif options.action == "clear-recent":
         count = store.forget_recent()
@@ -66,9 +68,15 @@ def config(options: ConfigOptions, ctx: AppContext) -> ExitCode:
                 "statePath": str(store.state_path),
                 "settings": values,
                 "favourites": settings.favourites,
+                "pinned": [
+                    {"key": key, "was": was, "now": now, "region": region}
+                    for key, was, now, region in pinned
+                ],
             }
         )
     else:
+        if pinned:
+            ctx.show(render.notes([_pinned_note(pinned)]))
         ctx.show(
             render.config_view(
                 profile=store.profile,
@@ -98,13 +106,15 @@ def favourites(options: FavouriteOptions, ctx: AppContext) -> ExitCode:
             message += " (replaced " + ", ".join(f"{n} → {v}" for n, v in replaced.items()) + ")"
     elif options.action == "remove":
         name = (options.name or "").strip()
-        if not store.set_favourite(name, None):
+        removed = store.set_favourite(name, None)
+        if not removed:
             raise InputError(
                 "unknown-favourite",
                 f"There is no favourite named '{name[:40]}'.",
                 hint="See them with `sipgate-tui favourites`.",
             )
-        message = f"Removed {name}."
+        # Named as stored ("Mom"), not as typed ("MOM"): names match whatever their case.
+        message = "Removed " + ", ".join(f"{n} ({pretty(v)})" for n, v in removed.items()) + "."
     listed = store.load().favourites
     if options.json:
         ctx.emit_json(
@@ -115,6 +125,21 @@ def favourites(options: FavouriteOptions, ctx: AppContext) -> ExitCode:
             ctx.show(render.notes(notes))
         ctx.show(render.favourites_view(listed, message=message))
     return ExitCode.OK
+
+
+def _pinned_note(pinned: list[Pinned]) -> str:
+    """Which numbers written without a country code were pinned, and why."""
+    region = pinned[0][3]
+    pins = "; ".join(
+        f"{key.removeprefix('favourites.')} {was.strip()} → {pretty(now, region)}"
+        for key, was, now, _ in pinned
+    )
+    many = len(pinned) != 1
+    return (
+        f"Written without a country code, {'these were' if many else 'this was'} read in "
+        f"region {region}; now pinned to that country, so {'they' if many else 'it'} still "
+        f"reach{'' if many else 'es'} the same number{'s' if many else ''}: {pins}."
+    )
 
 
 def _key(text: str | None) -> str:
