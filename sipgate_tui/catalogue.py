@@ -183,6 +183,21 @@ CATALOGUE: dict[str, Problem] = {
         "A name that is no favourite.",
         "`sipgate-tui favourites` lists them; `favourites add NAME NUMBER`.",
     ),
+    "unknown-name": Problem(
+        E.USAGE,
+        "A name that is neither a favourite nor a contact's (whole name words count).",
+        "`sipgate-tui contacts NAME` shows whom it finds; or give the number.",
+    ),
+    "ambiguous-name": Problem(
+        E.USAGE,
+        "Without a terminal, a name that names several numbers (listed); nothing is sent.",
+        "Add the number's type ('Ada Lovelace mobile'), more of the name, or the number.",
+    ),
+    "contact-without-number": Problem(
+        E.USAGE,
+        "The contact named has no number that can be dialled.",
+        "Give the number, or correct it in the sipgate web app's contacts.",
+    ),
     "invalid-favourite-name": Problem(
         E.USAGE,
         "A favourite's name must be a word, not like a number or device id.",

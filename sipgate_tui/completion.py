@@ -11,13 +11,17 @@ A completion never fails where the user sees it: a damaged, missing or odd file 
 its place, not UTF-8, too large) completes nothing, and anything unexpected ends the
 completion silently instead of printing a traceback into the command line.
 
-The shell side is Typer's (``--show-completion`` / ``--install-completion``, its scripts), with
-two changes made in :class:`CompletingGroup`: both flags take the shell's name (``bash``,
-``zsh``, ``fish``; detected when left out), and zsh gets the candidates without matching them
-again, so that names complete whatever case was typed (``M`` -> ``mom``), as in bash and fish.
+The shell side is Typer's (``--show-completion`` / ``--install-completion``, its bash and zsh
+scripts, its installers), with these changes, made in :class:`CompletingGroup`: both flags take
+the shell's name (``bash``, ``zsh``, ``fish``; detected when left out); zsh gets the candidates
+without matching them again, so that names complete whatever case was typed (``M`` -> ``mom``),
+as in bash and fish; fish's script runs the app once per Tab, not twice (:data:`FISH_SCRIPT`);
+a ``--profile`` after the command counts (:func:`hoist_profile`).
 
 Import-light: ``cli.py`` imports this module, so it imports only what ``typer`` has already
-loaded; the readers import ``json``, ``tomllib`` and ``sipgate_tui.settings`` when a Tab asks.
+loaded; the readers import ``json``, ``tomllib`` and ``platformdirs`` when a Tab asks, and
+neither settings.py nor the contacts modules (their imports alone would double what a Tab
+costs beyond Python and Typer).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
+from pathlib import Path
 from typing import Any
 
 # cli.py has imported typer before this module: these cost nothing more.
@@ -36,21 +41,28 @@ COMPLETE_VAR = "_SIPGATE_TUI_COMPLETE"
 SHELLS = ("bash", "zsh", "fish")
 MAX_FILE_BYTES = 1 << 20  # settings files; the same bound as settings.MAX_FILE_BYTES
 MAX_ITEMS = 200  # more candidates than a shell shows usefully
+# The contacts cache as completion reads it (contacts_cache.CACHE_VERSION; a test keeps them
+# equal). Larger caches (about 40,000 contacts and more) complete no contact names: reading
+# them would make a Tab wait.
+CACHE_VERSION = 1
+MAX_CACHE_BYTES = 8 << 20
 
 Found = list[tuple[str, "str | None"]]  # (the word to put in, a description or None)
 
 
 class _Folded(str):
-    """A candidate that matches what was typed whatever its case. Typer keeps only the
-    candidates for which ``value.startswith(incomplete)``, which is case-sensitive, and "M"
-    must find "mom": the callbacks filter by case-folded prefix themselves, and their values
-    answer Typer's test the same way."""
+    """A candidate that matches what was typed whatever its case and accents. Typer keeps
+    only the candidates for which ``value.startswith(incomplete)``, which is case-sensitive,
+    and "M" must find "mom": the callbacks filter by :func:`fold`-ed prefix themselves, and
+    their values answer Typer's test the same way (Typer's own ``autocompletion`` interface;
+    click's ``shell_complete`` would do without this, but Typer warns on every run that it is
+    deprecated)."""
 
     __slots__ = ()
 
     def startswith(self, prefix: Any, *bounds: Any) -> bool:
         if isinstance(prefix, str) and not bounds:
-            return self.casefold().startswith(prefix.casefold())
+            return fold(self).startswith(fold(prefix))
         return str.startswith(self, prefix, *bounds)
 
 
@@ -67,7 +79,10 @@ def callee_names(ctx: _click.Context, incomplete: str) -> Found:
         env, profile = os.environ, profile_of(ctx)
         typed = [str(word) for word in (ctx.params.get("callee") or ())]
         found = [(name, "favourite") for name in favourite_names(env, profile)] if not typed else []
-        found += [(name, "contact") for name in contact_names(env, profile)]
+        # Contacts from the second letter on: one letter matches hundreds of a large
+        # phonebook's names (no use as a list), and reading the cache is most of a Tab's cost.
+        if len(" ".join([*typed, incomplete]).strip()) >= 2:
+            found += [(name, "contact") for name in contact_names(env, profile)]
         return _rest_of_names(found, typed, incomplete)
 
     return _safely(find)
@@ -142,7 +157,17 @@ def _safely(find: Callable[[], Found]) -> Found:
 
 
 def _starts(name: str, incomplete: str) -> bool:
-    return name.casefold().startswith(incomplete.casefold())
+    return fold(name).startswith(fold(incomplete))
+
+
+def fold(text: str) -> str:
+    """``text`` without case and accents ("Müller" -> "muller"), as typed names are matched."""
+    if text.isascii():
+        return text.casefold()
+    import unicodedata
+
+    parts = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(part for part in parts if not unicodedata.combining(part))
 
 
 def _rest_of_names(
@@ -150,12 +175,12 @@ def _rest_of_names(
 ) -> list[tuple[str, str | None]]:
     """Names that start with the words typed so far plus ``incomplete``, as the word to put
     in place of ``incomplete``: all of a one-word name, the rest of a longer one."""
-    start = " ".join([*typed, incomplete]).casefold()
+    start = fold(" ".join([*typed, incomplete]))
     skip = len(typed)
     out: list[tuple[str, str | None]] = []
     for name, note in found:
         words = name.split()
-        if len(words) > skip and " ".join(words).casefold().startswith(start):
+        if len(words) > skip and fold(" ".join(words)).startswith(start):
             out.append((" ".join(words[skip:]), note))
     return out
 
@@ -197,14 +222,23 @@ def favourite_names(env: Mapping[str, str], profile: str) -> list[str]:
 
 def device_ids(env: Mapping[str, str], profile: str) -> list[tuple[str, str]]:
     """The devices (id, name) the state file keeps for ``profile``; with SIPGATE_TOKEN_ID set,
-    only a list fetched with that token id (another token may be another account)."""
-    from sipgate_tui.settings import devices_in_state
-
+    only a list fetched with that token id (another token may be another account). The
+    record is the one ``SettingsStore.remember_devices`` writes; anything else: no devices."""
     entry = _state_entry(_state(env), profile)
-    if entry is None:
+    record = entry.get("devices") if entry is not None else None
+    if not isinstance(record, dict):
         return []
     token_id = env.get("SIPGATE_TOKEN_ID", "").strip() or None
-    return devices_in_state(entry, token_id)
+    if token_id is not None and record.get("token_id") != token_id:
+        return []
+    items = record.get("items")
+    return [
+        (item[0], item[1])
+        for item in (items if isinstance(items, list) else [])
+        if type(item) is list
+        and len(item) == 2
+        and all(type(part) is str and part.isprintable() for part in item)
+    ]
 
 
 def profile_names(env: Mapping[str, str]) -> list[str]:
@@ -225,18 +259,35 @@ def contact_names(env: Mapping[str, str], profile: str) -> list[str]:
     """Names (and companies without a name) from the profile's contacts cache, if it was
     fetched with the token id sipgate-tui knows for the profile without the keyring:
     SIPGATE_TOKEN_ID, else the one the state file names (the device list's, else the cached
-    user id's). Unknown token id, another token id or no cache: no names."""
+    user id's). Unknown token id, another token id or no cache: no names.
+
+    The file is read here, not through ``contacts_cache.load``: a Tab needs the names only,
+    and loading makes every contact with its numbers (about 100 ms for 10,000, with the
+    imports, measured with benchmarks/completion.py). tests/test_completion.py keeps the
+    two readers in step: the same path, the same names, the same token rule."""
     token_id = env.get("SIPGATE_TOKEN_ID", "").strip() or _remembered_token_id(env, profile)
     if token_id is None:
         return []
-    from sipgate_tui import contacts_cache
+    import json
+    import re
 
-    table = _profile_table(_config(env), profile)
-    region = table.get("region") if table is not None else None
-    cached = contacts_cache.load(env, profile, token_id, str(region or "DE").upper())
-    if cached is None:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}", profile):
+        return []  # never a path made of an odd name (contacts_cache.cache_path's rule)
+    text = read_small_file(app_dir(env, "cache") / f"contacts-{profile}.json", MAX_CACHE_BYTES)
+    try:
+        document = json.loads(text) if text is not None else None
+    except (ValueError, RecursionError):
         return []
-    return [contact.name or contact.organization for contact in cached.contacts]
+    if not isinstance(document, dict) or document.get("version") != CACHE_VERSION:
+        return []
+    entries = document.get("contacts") if document.get("tokenId") == token_id else None
+    names: list[str] = []
+    for entry in entries if isinstance(entries, list) else []:
+        # [id, name, organization, phonebook, numbers, key, digits]; the name is never empty
+        # when there is an organization (a company is named by it).
+        if type(entry) is list and len(entry) == 7 and type(entry[1]) is str and entry[1]:
+            names.append(entry[1])
+    return names
 
 
 def _remembered_token_id(env: Mapping[str, str], profile: str) -> str | None:
@@ -254,10 +305,26 @@ def _remembered_token_id(env: Mapping[str, str], profile: str) -> str | None:
     return None
 
 
-def _config(env: Mapping[str, str]) -> dict[str, Any] | None:
-    from sipgate_tui.settings import CONFIG_FILE, config_dir
+def app_dir(env: Mapping[str, str], kind: str) -> Path:
+    """``settings.config_dir`` / ``state_dir`` (kind "config" or "state"), and the contacts
+    cache's directory (kind "cache"), without importing those modules: settings.py makes its
+    dataclasses on import, which costs a Tab about 20 ms (benchmarks/completion.py).
+    tests/test_completion.py keeps the paths equal."""
+    override = env.get(f"SIPGATE_TUI_{kind.upper()}_DIR", "").strip()
+    if override:
+        return Path(override).expanduser()
+    import platformdirs
 
-    text = read_small_file(config_dir(env) / CONFIG_FILE)
+    where = {
+        "config": platformdirs.user_config_dir,
+        "state": platformdirs.user_state_dir,
+        "cache": platformdirs.user_cache_dir,
+    }[kind]
+    return Path(where(PROG_NAME, appauthor=False))
+
+
+def _config(env: Mapping[str, str]) -> dict[str, Any] | None:
+    text = read_small_file(app_dir(env, "config") / "config.toml")
     if text is None:
         return None
     if sys.version_info >= (3, 11):
@@ -273,9 +340,7 @@ def _config(env: Mapping[str, str]) -> dict[str, Any] | None:
 def _state(env: Mapping[str, str]) -> dict[str, Any] | None:
     import json
 
-    from sipgate_tui.settings import STATE_FILE, state_dir
-
-    text = read_small_file(state_dir(env) / STATE_FILE)
+    text = read_small_file(app_dir(env, "state") / "state.json")
     if text is None:
         return None
     try:
@@ -294,15 +359,16 @@ def _profile_table(data: dict[str, Any] | None, profile: str) -> dict[str, Any] 
 _state_entry = _profile_table  # the state file has the same shape: profiles -> NAME -> table
 
 
-def read_small_file(path: os.PathLike[str] | str) -> str | None:
-    """The text of a regular file of at most 1 MiB (a BOM dropped); None for anything else:
-    no file, a FIFO (opening it would wait), a device, too large, not UTF-8, unreadable."""
+def read_small_file(path: os.PathLike[str] | str, limit: int = MAX_FILE_BYTES) -> str | None:
+    """The text of a regular file of at most ``limit`` bytes (a BOM dropped); None for
+    anything else: no file, a FIFO (opening it would wait), a device, too large, not UTF-8,
+    unreadable."""
     import stat
 
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
         info = os.stat(path)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
             return None
         descriptor = os.open(path, flags)
     except (OSError, ValueError):
@@ -310,12 +376,13 @@ def read_small_file(path: os.PathLike[str] | str) -> str | None:
     try:
         if not stat.S_ISREG(os.fstat(descriptor).st_mode):
             return None  # swapped for something else after the check
-        data = os.read(descriptor, MAX_FILE_BYTES + 1)
+        with os.fdopen(descriptor, "rb", closefd=False) as stream:
+            data = stream.read(limit + 1)
     except OSError:
         return None
     finally:
         os.close(descriptor)
-    if len(data) > MAX_FILE_BYTES:
+    if len(data) > limit:
         return None
     try:
         return data.decode("utf-8").removeprefix("\ufeff")
@@ -423,15 +490,40 @@ def _carry_out(ctx: _click.Context, action: str, shell: str) -> None:
     if action == "show":
         print(completion_script(shell))
     else:
-        from typer._completion_shared import install
-
-        shell, path = install(shell=shell, prog_name=PROG_NAME, complete_var=COMPLETE_VAR)
+        path = _install_fish() if shell == "fish" else _install_typer(shell)
         print(f"{shell} completion installed in {path}; it works in shells started from now on.")
     ctx.exit(0)
 
 
+def _install_typer(shell: str) -> str:
+    from typer._completion_shared import install
+
+    return str(install(shell=shell, prog_name=PROG_NAME, complete_var=COMPLETE_VAR)[1])
+
+
+def _install_fish() -> str:
+    """Where Typer's installer puts it (fish loads it from there by itself), with our script."""
+    path = Path.home() / ".config" / "fish" / "completions" / f"{PROG_NAME}.fish"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(completion_script("fish") + "\n", encoding="utf-8")
+    return str(path)
+
+
+# Typer's fish script runs the app twice per Tab (once to ask whether there are candidates,
+# once for them), which doubles the wait; no argument of sipgate-tui is a file, so one run
+# that never offers files answers the same.
+FISH_SCRIPT = """\
+function __sipgate_tui_complete
+    env _SIPGATE_TUI_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args \\
+        _TYPER_COMPLETE_ARGS=(commandline -cp) sipgate-tui
+end
+complete --command sipgate-tui --no-files --arguments '(__sipgate_tui_complete)'"""
+
+
 def completion_script(shell: str) -> str:
     """The script that makes ``shell`` ask sipgate-tui for completions."""
+    if shell == "fish":
+        return FISH_SCRIPT
     from typer._completion_shared import get_completion_script
 
     return get_completion_script(prog_name=PROG_NAME, complete_var=COMPLETE_VAR, shell=shell)
@@ -453,7 +545,10 @@ def _register_shells() -> None:
     def hoisting(base: type[Any]) -> type[Any]:
         class Shell(base):  # type: ignore[misc]
             def get_completions(self, args: list[str], incomplete: str) -> list[Any]:
-                moved = hoist_profile(args, _value_options(self.cli))
+                # --version's callback prints even while click only parses for completion,
+                # which would put the version into the candidates; it completes nothing.
+                kept = [word for word in args if word != "--version"]
+                moved = hoist_profile(kept, _value_options(self.cli))
                 completions: list[Any] = super().get_completions(moved, incomplete)
                 return completions
 

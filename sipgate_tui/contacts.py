@@ -712,3 +712,27 @@ def country_code_of(region: str) -> str | None:
 
     code = phonenumbers.country_code_for_region(region)
     return str(code) if code else None
+
+
+def number_label(contact: Contact, number: ContactNumber) -> str:
+    """How a contact's number is named wherever a number is shown: "Ada Lovelace (mobile)"."""
+    return f"{contact.name} ({number.type})" if number.type else contact.name
+
+
+class NameBook:
+    """Names for numbers (E.164 -> "Ada Lovelace (mobile)"), for lists that show numbers
+    (``calls``, ``history``): from contacts already in memory, never a request. Where several
+    contacts share a number, the first by name wins."""
+
+    __slots__ = ("_labels",)
+
+    def __init__(self, contacts: Iterable[Contact]) -> None:
+        self._labels: dict[str, str] = {}
+        for contact in sorted(contacts, key=attrgetter("search_key", "id")):
+            for number in contact.numbers:
+                if number.e164 is not None:
+                    self._labels.setdefault(number.e164, number_label(contact, number))
+
+    def name(self, e164: str | None) -> str | None:
+        """The label of this number, or None when no contact has it."""
+        return self._labels.get(e164) if e164 else None

@@ -288,7 +288,7 @@ def _replace_time_and_keys(
 
 def _keyring_store_factory(env: Mapping[str, str]) -> Callable[[], KeyringStore]:
     def make_store() -> KeyringStore:
-        return KeyringStore(timeout=keyring_timeout(env))
+        return KeyringStore(timeout=keyring_timeout(env), env=env)
 
     return make_store
 

@@ -3,6 +3,10 @@
 The token exists at rest in exactly one place (the keyring item) and is masked everywhere
 else. ``keyring`` is imported only when the environment has no credentials, and every keyring
 call runs under a timeout: a locked Secret Service can block forever.
+
+The fast path (issue 16): the backend that served the token is remembered in the state file
+(``module.Class``, nothing secret) and loaded directly next time, without keyring's discovery,
+while it is usable; see :meth:`KeyringStore.read_remembered` and the section near the end.
 """
 
 from __future__ import annotations
@@ -241,7 +245,10 @@ class KeyringStore:
         name = remembered_backend(self.env) if self._keyring_chooses() else None
         if name is None:
             return None
-        loaded = self._timed("find the keyring", lambda: load_remembered(name))
+        try:
+            loaded = self._timed("find the keyring", lambda: load_remembered(name))
+        except KeyringFailed:  # keyring itself did not load: discovery says it in its words
+            return None
         if loaded is None:
             return None
         backend, label = loaded
@@ -250,7 +257,7 @@ class KeyringStore:
                 "read from the keyring", lambda: backend.get_password(self.service, profile)
             )
         except (KeyringLocked, KeyringTimedOut):
-            raise  # the keyring's own answer: discovery would find the same keyring so
+            raise  # the keyring's own answer (see above), not a reason to discover
         except KeyringFailed:
             return None  # the remembered backend broke: full discovery gets its chance
         if value is None:

@@ -333,10 +333,8 @@ def resolve_callee(
 ) -> tuple[PhoneNumber, str | None]:
     """A typed callee: a favourite's name (any case) or a number. Returns (number, name)."""
     stripped = text.strip()
-    # An exact name wins over one that differs only in case (mom before Mom).
-    exact = [name for name in favourites if name == stripped]
-    loose = [name for name in favourites if name.lower() == stripped.lower()]
-    for name in exact or loose[:1]:
+    name = favourite_named(stripped, favourites)
+    if name is not None:
         return parse_phone_number(favourites[name], region, what="callee"), name
     # A name-shaped text with digits ("0l57...") is more likely a mistyped number: the
     # number parser says what is wrong with it.
@@ -354,6 +352,31 @@ def resolve_callee(
         None,
     )
     return number, named
+
+
+def favourite_named(text: str, favourites: Mapping[str, str]) -> str | None:
+    """The favourite ``text`` names: the exact name, else one differing only in case (mom
+    before Mom); None when it names none. Favourites come before contacts (``call NAME``)."""
+    stripped = text.strip()
+    if stripped in favourites:
+        return stripped
+    return next((name for name in favourites if name.lower() == stripped.lower()), None)
+
+
+_NAME_TEXT = re.compile(r"[^\W\d_](?:[^\W\d_]|[ .'’\-&])*", re.UNICODE)
+
+
+def looks_like_name(text: str) -> bool:
+    """Whether a callee is written like a person's or company's name ("Ada Lovelace",
+    "müller", "O'Neil") rather than a number: letters (any script), spaces and ``.'-&``, no
+    digit, at most 80 characters, not shaped like a device id. Such a text may be looked up
+    among the contacts (``call NAME``)."""
+    stripped = text.strip()
+    return (
+        0 < len(stripped) <= 80
+        and bool(_NAME_TEXT.fullmatch(stripped))
+        and not looks_like_device_id(stripped)
+    )
 
 
 def _same_number(saved: str, e164: str, region: str) -> bool:

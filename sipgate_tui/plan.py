@@ -12,6 +12,29 @@ if TYPE_CHECKING:
     from sipgate_tui.account import Device
 
 
+class CalleeContact:
+    """The phonebook entry a callee was chosen from: its id, name, the number's type ("" when
+    the phonebook gives none) and phonebook. A plain slotted class: the one-shot dial path
+    imports this module."""
+
+    __slots__ = ("id", "name", "number_type", "phonebook")
+
+    def __init__(self, id: str, name: str, number_type: str, phonebook: str) -> None:
+        self.id, self.name, self.number_type, self.phonebook = id, name, number_type, phonebook
+
+    def to_json(self) -> dict[str, str | None]:
+        """The ``contact`` object of ``--json`` and ``--dry-run --json``."""
+        return {
+            "id": self.id or None,
+            "name": self.name,
+            "numberType": self.number_type or None,
+            "phonebook": self.phonebook or None,
+        }
+
+    def __repr__(self) -> str:
+        return f"CalleeContact({self.id!r}, {self.name!r}, {self.number_type!r})"
+
+
 @dataclass(frozen=True)
 class CallPlan:
     """Everything about one call: what is sent, and what the user should read about it.
@@ -24,10 +47,23 @@ class CallPlan:
     callee: PhoneNumber
     ring_number: PhoneNumber | None = None
     caller_id: PhoneNumber | None = None
-    callee_name: str | None = None  # the favourite's name, when called by name
+    # The name the callee goes by: a favourite's, or a contact's with the number's type
+    # ("Ada Lovelace (mobile)"), from the cache; None when unknown.
+    callee_name: str | None = None
     device_name: str | None = None  # the phone's name in the account, when known
     channel: str | None = None  # sipgate Neo: the channel it goes through, for people
     notes: tuple[str, ...] = field(default=())
+    callee_contact: CalleeContact | None = None  # the contact it was chosen from, if any
+    callee_source: str = "number"  # how it was given: number, favourite, contact, missed call
+
+    def callee_json(self) -> dict[str, object]:
+        """The ``callee`` object of ``--json``: the number, its name and where it came from."""
+        return {
+            "number": self.callee.e164,
+            "name": self.callee_name,
+            "source": self.callee_source,
+            "contact": self.callee_contact.to_json() if self.callee_contact else None,
+        }
 
     def neo_request(self, channel_id: str | None, *, plus_sign: bool) -> NeoCallRequest:
         """The ``POST /calls`` body of a sipgate Neo account: the phone, the target, the

@@ -7,9 +7,9 @@ Ctrl-D at any prompt become :class:`Cancelled`, which the CLI turns into exit co
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeGuard
 
 from sipgate_tui.errors import Cancelled
 
@@ -34,11 +34,32 @@ class Suggestion:
     text: str
     note: str | Callable[[], str] = ""
     also_matches: str = ""  # e.g. a favourite's number, so typing digits finds its name
+    # What picking it means (a contact's number, a missed call): the question's owner reads
+    # it back from the text; the prompt itself only shows and inserts ``text``.
+    value: object = None
 
     @property
     def shown_note(self) -> str:
         """The note, computed if need be."""
         return self.note() if callable(self.note) else self.note
+
+
+class SuggestionSource(Protocol):
+    """Suggestions found per keystroke (``find``), best first, instead of a fixed list: the
+    callee prompt's contacts, favourites, recent numbers and missed calls. Iterating gives
+    the suggestions known without searching (for scripted prompters)."""
+
+    def find(self, typed: str) -> Sequence[Suggestion]:
+        """The suggestions for the text typed so far, best first (a few dozen at most)."""
+        ...
+
+    def watch(self, changed: Callable[[], None]) -> None:
+        """Call ``changed`` (from any thread) when what ``find`` answers may have changed."""
+        ...
+
+    def __iter__(self) -> Iterator[Suggestion]:
+        """The suggestions known without searching."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -61,15 +82,17 @@ class Prompter(Protocol):
         *,
         validate: Validator | None = None,
         default: str = "",
-        placeholder: str | None = None,
+        placeholder: str | Callable[[], str] | None = None,
         live_hint: LiveHint | None = None,
-        suggestions: Sequence[Suggestion] = (),
+        suggestions: Sequence[Suggestion] | SuggestionSource = (),
         on_shown: Callable[[], None] | None = None,
     ) -> str:
         """Ask for a line of text; ``validate`` must accept it before Enter takes it.
 
-        ``placeholder`` is shown greyed while nothing is typed; ``live_hint`` says what the
-        text typed so far means; ``on_shown`` runs once, when the question is on screen.
+        ``placeholder`` is shown greyed while nothing is typed (a function: asked at every
+        redraw); ``live_hint`` says what the text typed so far means; ``suggestions`` are
+        a fixed list or a :class:`SuggestionSource` searched per keystroke; ``on_shown``
+        runs once, when the question is on screen.
         """
         ...
 
@@ -105,9 +128,9 @@ class QuestionaryPrompter:
         *,
         validate: Validator | None = None,
         default: str = "",
-        placeholder: str | None = None,
+        placeholder: str | Callable[[], str] | None = None,
         live_hint: LiveHint | None = None,
-        suggestions: Sequence[Suggestion] = (),
+        suggestions: Sequence[Suggestion] | SuggestionSource = (),
         on_shown: Callable[[], None] | None = None,
     ) -> str:
         """See :meth:`Prompter.text`."""
@@ -116,6 +139,11 @@ class QuestionaryPrompter:
         # Validate on Enter only: an error while the user is still typing is noise. What the
         # text means so far is shown instead at the right of the line (hidden when too narrow).
         extra: dict[str, Any] = {"validate_while_typing": False, **self._io}
+        source: SuggestionSource | None = suggestions if _is_source(suggestions) else None
+        if source is not None:
+            # Suggestions that arrive later (a refreshed phonebook, the missed calls) redraw
+            # the question and its hints without waiting for a key.
+            on_shown = _then_watch(on_shown, source)
         shown = _Once(on_shown)
         if live_hint is not None or on_shown is not None:
             hint = live_hint or (lambda text: "")
@@ -131,11 +159,19 @@ class QuestionaryPrompter:
             # (NO_COLOR); and gone once the prompt is done, so it never reads as the answer.
             # Shown only where it fits on the question's line: cut by the terminal's edge it
             # would break a number in two.
-            line = len(f"{self._io['qmark']} {message} ({placeholder})")
-            extra["placeholder"] = lambda: (
-                "" if _prompt_done() or not _fits(line) else _grey(f"({placeholder})")
-            )
-        if suggestions:
+            placeholder_text = placeholder if callable(placeholder) else (lambda: placeholder)
+
+            def shown_placeholder() -> Any:
+                text = str(placeholder_text() or "")
+                line = len(f"{self._io['qmark']} {message} ({text})")
+                return "" if not text or _prompt_done() or not _fits(line) else _grey(f"({text})")
+
+            extra["placeholder"] = shown_placeholder
+        if source is not None:
+            extra["completer"] = source_completer(source)
+            extra["complete_while_typing"] = True
+        elif suggestions:
+            assert isinstance(suggestions, Sequence)
             extra["completer"] = _completer(suggestions)
             extra["complete_while_typing"] = True
         question = questionary.text(message, default=default, validate=_adapt(validate), **extra)
@@ -432,6 +468,45 @@ def _completer(suggestions: Sequence[Suggestion]) -> Any:
                     )
 
     return SuggestionCompleter()
+
+
+def source_completer(source: SuggestionSource) -> Any:
+    """The completer of a text prompt with a :class:`SuggestionSource`: every keystroke asks
+    ``source.find`` (which ranks and limits) and shows each suggestion's text and note.
+    benchmarks/prompt.py times this very object."""
+    from prompt_toolkit.completion import Completer, Completion
+
+    class SourceCompleter(Completer):
+        def get_completions(self, document: Any, complete_event: Any) -> Any:
+            typed = document.text_before_cursor
+            for suggestion in source.find(typed):
+                yield Completion(
+                    suggestion.text,
+                    start_position=-len(typed),
+                    display_meta=suggestion.shown_note,
+                )
+
+    return SourceCompleter()
+
+
+def _is_source(suggestions: object) -> TypeGuard[SuggestionSource]:
+    return callable(getattr(suggestions, "find", None))
+
+
+def _then_watch(
+    on_shown: Callable[[], None] | None, source: SuggestionSource
+) -> Callable[[], None]:
+    """``on_shown``, then a redraw of the running question whenever ``source`` changes."""
+
+    def shown() -> None:
+        if on_shown is not None:
+            on_shown()
+        from prompt_toolkit.application.current import get_app
+
+        application = get_app()
+        source.watch(application.invalidate)  # thread-safe in prompt_toolkit
+
+    return shown
 
 
 def _adapt(validate: Validator | None) -> Callable[[str], Any] | None:

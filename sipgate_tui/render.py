@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING
@@ -982,13 +982,16 @@ def live_status(
     keys = "h hang up · q leave it running" if can_hang_up else "q leave it running"
     if state.phase == "connected" and state.call is not None:
         clock = _clock(now - (state.connected_at or now))
+        others = state.call.other_numbers()
+        connected = ", ".join(pretty(n) for n in others) or plan.callee.pretty
+        callee_digits = plan.callee.e164.lstrip("+")
+        if plan.callee_name and (not others or any(n.lstrip("+") == callee_digits for n in others)):
+            # The name the plan knows (a favourite's, a contact's from the cache): no request.
+            connected = f"{plan.callee_name} · {connected}"
         line = Text.assemble(
             ("● ", f"bold {OK}"),
             "Connected to ",
-            (
-                ", ".join(pretty(n) for n in state.call.other_numbers()) or plan.callee.pretty,
-                "bold",
-            ),
+            (connected, "bold"),
             f" · {clock}   ",
             (keys, "dim"),
         )
@@ -1107,8 +1110,10 @@ def calls_table(
     seen: Mapping[str, float] | None = None,
     *,
     watching: bool = False,
+    names: NameOf | None = None,
 ) -> RenderableType:
-    """The account's established calls; ``watching`` adds how to stop the live refresh.
+    """The account's established calls; ``watching`` adds how to stop the live refresh;
+    ``names`` gives a contact's name for a number.
 
     One participant per line and the id never wrapped, so each id stays whole and on the line
     of its call (copyable, and findable with grep); a list instead of columns when narrow.
@@ -1128,7 +1133,9 @@ def calls_table(
     narrow: list[RenderableType] = []
     for call in rows:
         people = [
-            pretty(p.number) + (" (you)" if p.owner else "") for p in call.participants if p.number
+            _named(p.number, names) + (" (you)" if p.owner else "")
+            for p in call.participants
+            if p.number
         ] or ["–"]
         since = (seen or {}).get(call.call_id)
         duration = _clock(now - since) if now is not None and since is not None else "–"
@@ -1166,8 +1173,23 @@ def _local_time(created: str | None) -> str:
         return created[:25]
 
 
-def history_table(entries: Iterable[HistoryEntry]) -> RenderableType:
-    """The last outgoing calls in sipgate's order, times in the local time zone."""
+NameOf = Callable[[str | None], str | None]  # a number's contact name, if one has it
+
+
+def _named(number: str, names: NameOf | None) -> str:
+    """A number as lists show it: "Ada Lovelace (mobile) · +49 1579 9912347" when a contact
+    has it (the name cleaned), else the number alone."""
+    from sipgate_tui.text import one_line
+
+    name = names(number) if names is not None else None
+    return f"{one_line(name, 60)} · {pretty(number)}" if name else pretty(number)
+
+
+def history_table(
+    entries: Iterable[HistoryEntry], *, names: NameOf | None = None
+) -> RenderableType:
+    """The last outgoing calls in sipgate's order, times in the local time zone; ``names``
+    gives a contact's name for a number."""
     from rich.table import Table
 
     rows = list(entries)
@@ -1183,7 +1205,7 @@ def history_table(entries: Iterable[HistoryEntry]) -> RenderableType:
         connected = entry.duration is not None and entry.answered is not False
         duration = _clock(entry.duration) if connected and entry.duration is not None else "–"
         status = (entry.status or "?").lower()
-        target = pretty(entry.target)
+        target = _named(entry.target, names)
         table.add_row(Text(target, style="bold"), Text(when), Text(duration), Text(status))
         narrow.append(para(Text.assemble((target, "bold"), f"  {status}")))
         narrow.append(Text(f"  {when} · {duration}"))
@@ -1206,12 +1228,12 @@ def _missed_when(
     return _local_time(created)
 
 
-def _missed_caller(caller: MissedCaller) -> tuple[Text, str]:
+def _missed_caller(caller: MissedCaller, names: NameOf | None = None) -> tuple[Text, str]:
     """Who called, cleaned (the number pretty, else the caller as sipgate wrote it, dimmed),
     and whether they were called back: "yes", "no", or "–" when nobody can call them."""
     from sipgate_tui.text import one_line
 
-    name = one_line(caller.name or "", 60)
+    name = one_line(caller.name or (names(caller.number) if names else None) or "", 60)
     if caller.number is not None:
         who, back = Text(pretty(caller.number), style="bold"), "yes" if caller.called_back else "no"
     elif caller.anonymous:
@@ -1224,7 +1246,10 @@ def _missed_caller(caller: MissedCaller) -> tuple[Text, str]:
 
 
 def missed_table(
-    callers: Iterable[MissedCaller], now: datetime.datetime | None = None
+    callers: Iterable[MissedCaller],
+    now: datetime.datetime | None = None,
+    *,
+    names: NameOf | None = None,
 ) -> RenderableType:
     """Missed incoming calls, one line per caller, newest first: who, when (local time, and
     how long ago when ``now`` is given), how many times, whether called back. Missed calls
@@ -1242,7 +1267,7 @@ def missed_table(
     table.add_column("Called back", no_wrap=True)
     narrow: list[RenderableType] = []
     for caller in rows:
-        who, back = _missed_caller(caller)
+        who, back = _missed_caller(caller, names)
         when = _missed_when(caller.newest.created, caller.newest.when, now)
         style = WARN if back == "no" else OK if back == "yes" else "dim"
         table.add_row(who, Text(when), Text(f"{caller.count}×"), Text(back, style=style))
@@ -1485,8 +1510,11 @@ class ProfileRow:
         self.valid, self.user_id, self.domain = valid, user_id, domain
 
 
-def profiles_table(rows: Sequence[ProfileRow], *, in_use: str, no_keyring: bool) -> RenderableType:
-    """The stored profiles (the one in use marked ▸), and which one commands use and why."""
+def profiles_table(
+    rows: Sequence[ProfileRow], *, in_use: str, no_keyring: bool, none_stored: bool
+) -> RenderableType:
+    """The stored profiles (the one in use marked ▸), and which one commands use and why;
+    ``none_stored``: the keyring answered for every profile, and holds none."""
     from rich.table import Table
 
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
@@ -1508,7 +1536,7 @@ def profiles_table(rows: Sequence[ProfileRow], *, in_use: str, no_keyring: bool)
                 style=WARN,
             )
         )
-    elif not any(row.token_id for row in rows):
+    elif none_stored:
         parts.append(Text("No profile has a stored token yet: `sipgate-tui login` stores one."))
     return Group(*parts)
 

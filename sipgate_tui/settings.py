@@ -419,7 +419,9 @@ class SettingsStore:
         """Keep the phones (id, name) sipgate just listed for a token id, for shell completion
         of ``--device`` (which reads no keyring and sends no request). Only ids a call can
         ring (e0, x1, ...), at most MAX_DEVICES; one write, under the state file's lock, and
-        none when the list is the one already kept."""
+        none when the list is the one already kept. Stored in the profile's entry as
+        ``"devices": {"token_id": ..., "items": [[id, name], ...]}``; completion.py reads it
+        (without importing this module, which costs a Tab about 20 ms)."""
         kept: list[list[str]] = []
         for device_id, alias in devices:
             try:
@@ -510,7 +512,8 @@ class SettingsStore:
             "state-unreadable",
             f"The state file {self.state_path} is damaged ({where}); recent numbers are not "
             "used or updated. Delete it to start a fresh list (it holds only recent numbers, "
-            "the last phone, a cached user id and the account type).",
+            "the last phone, a cached user id, the account type and your phones' list for "
+            "shell completion).",
             hint=f"Delete {self.state_path}; it is rebuilt on the next call.",
         )
 
@@ -786,26 +789,6 @@ def _unlock(descriptor: int) -> None:
             import fcntl
 
             fcntl.flock(descriptor, fcntl.LOCK_UN)
-
-
-def devices_in_state(entry: Mapping[str, Any], token_id: str | None) -> list[tuple[str, str]]:
-    """The phones (id, name) one profile's state entry keeps (see ``remember_devices``); with
-    ``token_id``, only a list fetched with it. Anything malformed counts as no list."""
-    record = entry.get("devices")
-    if not isinstance(record, Mapping):
-        return []
-    if token_id is not None and record.get("token_id") != token_id:
-        return []
-    items = record.get("items")
-    found: list[tuple[str, str]] = []
-    for item in items if isinstance(items, list) else []:
-        if (
-            isinstance(item, list)
-            and len(item) == 2
-            and all(isinstance(part, str) and part.isprintable() for part in item)
-        ):
-            found.append((item[0], item[1]))
-    return found[:MAX_DEVICES]
 
 
 def _str_or_none(value: Any) -> str | None:

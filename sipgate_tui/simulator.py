@@ -25,6 +25,11 @@ accounts": P = sipgate's help article, T = a third-party client). What the artic
   other device is listed, as on classic. An unknown value answers 400 (UNCERTAIN).
 * ``GET /history`` lists no calls (fax and SMS would stay), unless ``neo_history_calls`` (P:
   migrated customers still see calls there "initially").
+* Missed calls (sipgate-api.md, "Missed calls"): ``add_missed_call`` records one, on classic as
+  a ``/history`` item (direction MISSED_INCOMING, ``source`` the caller; the ``directions`` and
+  ``types`` filters are honoured, each repeatable), on Neo as an event with direction INCOMING
+  and state MISSED; ``add_past_call`` an answered outgoing call; ``add_missed_sample`` the
+  demo's set (several from one number, an anonymous caller, one called back since).
 * Calls are in ``GET /channels/{channelId}/events`` (T: a TypeScript client), paged with an
   opaque ``position`` cursor: ``{events: [...], limit, position}``, ``position`` absent on the
   last page. Scope ``channels:read`` for it and for ``GET /channels`` (T).

@@ -16,8 +16,9 @@ def _item(source: object, **more: object) -> dict[str, Any]:
     return {**item, **more}
 
 
-# 100 usable missed calls on every page, whatever the offset: a server whose pages never end.
-ENDLESS = {"items": [_item("+4915799912347")] * 100}
+# Pages that never end, whatever the offset: one usable missed call among 99 unusable items
+# each, so only the page cap (rtcm.MAX_HISTORY_PAGES, 20) stops the reading.
+ENDLESS = {"items": [_item("+4915799912347"), *[{"source": 1}] * 99]}
 # A page of items no missed call can be made of (callers that are no text).
 UNUSABLE = {"items": [{"source": 1, "created": WHEN}, {"source": {"a": 1}}, "x"] * 34}
 ESCAPES = {

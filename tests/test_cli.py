@@ -85,6 +85,8 @@ def test_a_scripted_call_with_json(
         "accountType": "unknown",  # this token's type was never probed
         "request": {"caller": "e0", "callee": "+4915799912345"},
         "warnings": [],
+        # added for names (issue 14): whom the call went to, and how it was chosen
+        "callee": {"number": "+4915799912345", "name": None, "source": "number", "contact": None},
     }
     assert len(simulator.call_requests()) == 1
 

@@ -18,7 +18,16 @@ import typer
 from sipgate_tui.cli import Invocation, app
 from sipgate_tui.commands import calls as calls_command
 from sipgate_tui.commands import contacts as contacts_command
-from sipgate_tui.commands import demo, guided, lists, login, logout, settings_commands, status
+from sipgate_tui.commands import (
+    demo,
+    guided,
+    lists,
+    login,
+    logout,
+    profiles,
+    settings_commands,
+    status,
+)
 from sipgate_tui.commands.call import CallOptions
 from sipgate_tui.commands.call import run as call
 from sipgate_tui.commands.calls import CallsOptions, HangupOptions, HistoryOptions
@@ -26,6 +35,7 @@ from sipgate_tui.commands.contacts import ContactsOptions
 from sipgate_tui.commands.lists import ListOptions
 from sipgate_tui.commands.login import LoginOptions
 from sipgate_tui.commands.logout import LogoutOptions
+from sipgate_tui.commands.profiles import ProfilesOptions
 from sipgate_tui.commands.settings_commands import ConfigOptions, FavouriteOptions
 from sipgate_tui.commands.status import StatusOptions
 from sipgate_tui.context import GlobalOptions
@@ -138,6 +148,9 @@ COMMANDS: list[tuple[list[str], Callable[..., Any], object, bool]] = [
     ),
     # status, logout
     (["status"], status.run, StatusOptions(), False),
+    (["status", "--all"], status.run, StatusOptions(all=True), False),
+    (["profiles"], profiles.run, ProfilesOptions(), False),
+    (["profiles", "--json"], profiles.run, ProfilesOptions(json=True), True),
     (
         ["status", "--json", "--timeout", "1"],
         status.run,
@@ -183,6 +196,7 @@ COMMANDS: list[tuple[list[str], Callable[..., Any], object, bool]] = [
     # history
     (["history"], calls_command.history, HistoryOptions(), False),
     (["history", "--limit", "5"], calls_command.history, HistoryOptions(limit=5), False),
+    (["history", "--missed"], calls_command.history, HistoryOptions(missed=True), False),
     (
         ["history", "--limit", "1000", "--json", "--timeout", "9"],
         calls_command.history,

@@ -19,7 +19,7 @@ from helpers import TOKEN, TOKEN_ID
 
 from sipgate_tui import completion, contacts_cache
 from sipgate_tui.contacts import Contact, ContactNumber
-from sipgate_tui.settings import SettingsStore, devices_in_state
+from sipgate_tui.settings import SettingsStore
 from sipgate_tui.simulator import SipgateSimulator
 
 CONFIG = """\
@@ -139,7 +139,10 @@ def test_the_device_list_is_written_once_per_change(files: dict[str, Path]) -> N
         "token_id": TOKEN_ID,
         "items": [["e0", "Desk phone"], ["x1", "Softphone: desk"]],  # fax-0 cannot ring first
     }
-    assert devices_in_state(entry, None) == [("e0", "Desk phone"), ("x1", "Softphone: desk")]
+    assert completion.device_ids(env, "default") == [
+        ("e0", "Desk phone"),
+        ("x1", "Softphone: desk"),
+    ]
     written = state.stat().st_mtime_ns
     os.utime(state, ns=(written - 10**9, written - 10**9))
     keep_devices(env)  # the same list: no write
@@ -160,14 +163,46 @@ def test_contact_names_complete_from_the_cache_of_the_same_token(
     ]
     contacts_cache.save(env, "default", TOKEN_ID, "DE", people)
     # No token id known without the keyring: no names (the cache may be another account's).
-    assert values("sipgate-tui call a") == []
+    assert values("sipgate-tui call ad") == []
     keep_devices(env)  # the state file now names the token id the profile used last
-    assert complete("sipgate-tui call a") == [("Ada Lovelace", "contact")]
-    assert values("sipgate-tui call m") == ["mom", "Müller GmbH"]
+    assert complete("sipgate-tui call AD") == [("Ada Lovelace", "contact")]
+    assert values("sipgate-tui call mu") == ["Müller GmbH"]
+    assert values("sipgate-tui call m") == ["mom"]  # contacts from the second letter on
     assert values("sipgate-tui call Ada L") == ["Lovelace"]  # the rest of the name
     assert values("sipgate-tui call Ada X") == []
     monkeypatch.setenv("SIPGATE_TOKEN_ID", "token-OTHER")
-    assert values("sipgate-tui call a") == []
+    assert values("sipgate-tui call ad") == []
+
+
+def test_completion_reads_the_contacts_cache_as_contacts_cache_does(
+    files: dict[str, Path],
+) -> None:
+    """completion.py reads the cache without importing the contacts module (speed); these
+    keep its reader and contacts_cache in step."""
+    env = dict(os.environ)
+    people = [
+        Contact(str(n), f"Person {n}", "Firma" if n % 2 else "", "shared", ()) for n in range(50)
+    ]
+    # A company contact is named by its company (contacts.parse_contact does so).
+    people.append(Contact("co", "Acme AG", "Acme AG", "shared", ()))
+    contacts_cache.save(env, "work", TOKEN_ID, "DE", people)
+    loaded = contacts_cache.load(env, "work", TOKEN_ID, "DE")
+    assert loaded is not None
+    assert completion.contact_names({**env, "SIPGATE_TOKEN_ID": TOKEN_ID}, "work") == [
+        contact.name for contact in loaded.contacts
+    ]
+    assert "Acme AG" in completion.contact_names({**env, "SIPGATE_TOKEN_ID": TOKEN_ID}, "work")
+    assert completion.app_dir(env, "cache") / "contacts-work.json" == (
+        contacts_cache.cache_path(env, "work")
+    )
+    assert completion.CACHE_VERSION == contacts_cache.CACHE_VERSION
+    for overridden in (env, {"HOME": env.get("HOME", "/")}):  # with and without the variables
+        store = SettingsStore(overridden, "default")
+        assert completion.app_dir(overridden, "config") / "config.toml" == store.config_path
+        assert completion.app_dir(overridden, "state") / "state.json" == store.state_path
+        assert completion.app_dir(overridden, "cache") == contacts_cache.cache_dir(overridden)
+    assert completion.contact_names({**env, "SIPGATE_TOKEN_ID": "token-X"}, "work") == []
+    assert completion.contact_names({**env, "SIPGATE_TOKEN_ID": TOKEN_ID}, "../work") == []
 
 
 # -- never a failure the user sees -----------------------------------------------------------
@@ -272,6 +307,30 @@ def test_devices_command_keeps_the_list_for_completion(
     assert len(simulator.requests) == requests_before  # completion sent nothing
 
 
+def test_the_calls_lookups_keep_the_device_list_they_fetched(
+    files: dict[str, Path], simulator: SipgateSimulator
+) -> None:
+    from sipgate_tui.api import SipgateClient
+    from sipgate_tui.credentials import Credentials
+    from sipgate_tui.lookups import AccountLookups
+    from sipgate_tui.user_id import UserId
+
+    env = dict(os.environ)
+    client = SipgateClient(simulator.url, Credentials(TOKEN_ID, TOKEN))
+    store = SettingsStore(env, "default")
+    lookups = AccountLookups(client, UserId(client, None), store=store)
+    found = lookups.devices(wait=30)
+    assert isinstance(found, list) and found
+    callable_ids = [device.id for device in found if device.can_call]
+    assert [device_id for device_id, _ in completion.device_ids(env, "default")] == callable_ids
+    assert values("sipgate-tui call -d ") == callable_ids
+    # Without a store (as before): nothing is written.
+    other = SettingsStore(env, "work")
+    AccountLookups(client, UserId(client, None)).devices(wait=30)
+    assert completion.device_ids(env, "work") == []
+    assert other.load_state().recent == ()
+
+
 # -- the scripts -------------------------------------------------------------------------------
 
 
@@ -296,6 +355,33 @@ def test_show_completion_names_the_shell(
         timeout=60,
     )
     assert equals.stdout == shown.stdout
+
+
+@pytest.mark.parametrize(
+    ("shell", "where"),
+    [("fish", ".config/fish/completions/sipgate-tui.fish"), ("zsh", ".zfunc/_sipgate-tui")],
+)
+def test_install_completion_writes_the_script_shown(
+    console_script: str, clean_env: dict[str, str], shell: str, where: str
+) -> None:
+    installed = subprocess.run(
+        [console_script, "--install-completion", shell],
+        env=clean_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert installed.returncode == 0, installed.stderr
+    script = Path(clean_env["HOME"]) / where
+    assert str(script) in installed.stdout
+    shown = subprocess.run(
+        [console_script, "--show-completion", shell],
+        env=clean_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert script.read_text().strip() == shown.stdout.strip()
 
 
 def test_an_unknown_shell_is_a_usage_error(console_script: str, clean_env: dict[str, str]) -> None:

@@ -29,6 +29,7 @@ import matrix_http as mh
 import matrix_input as mi
 import matrix_missed as mm
 import matrix_output as mo
+import matrix_profiles as mp
 import matrix_wording as mw
 import pexpect
 import pytest
@@ -566,9 +567,27 @@ CASES: dict[str, Case] = {
     "missed 403 hint": Case(mm.MISSED, 4, "The token needs the scope history:read", respond=r(403, b"", "/history")),
     "missed neo 403": Case(mm.NEO_MISSED, 4, "channels:read", account="neo", respond=r(403, b"", "/channels")),
     "missed unusable items": Case(mm.MISSED, 0, "No missed calls in the history.", respond=r(200, mm.UNUSABLE, "/history"), json_says="[]"),
-    "missed endless pages": Case((*mm.MISSED, "--limit", "1000"), 0, "1000×", respond=r(200, mm.ENDLESS, "/history"), json_says='"count": 1000'),
+    "missed endless pages": Case((*mm.MISSED, "--limit", "1000"), 0, "20×", respond=r(200, mm.ENDLESS, "/history"), json_says='"count": 20,'),
     "missed escapes in caller and name": Case(mm.MISSED, 0, "+49 1579 9912347 · Ada Lovelace", respond=r(200, mm.ESCAPES, "/history"), json_says='"raw": "+49 1579 9912347"'),
     "missed escapes, not a number": Case(mm.MISSED, 0, "evil 2J (not a number to call)", respond=r(200, mm.ESCAPES, "/history"), json_says='"number": null'),
+    # -- issue 16: the stored profiles (setups in tests/matrix_profiles.py) -----------------------
+    # (rows: profiles)
+    # profiles and status --all print a JSON list, so their failing rows have no JSON variant
+    # here (the runner reads a failure's one document); tests/test_profiles.py checks those.
+    "profiles none stored": Case(("profiles",), 0, "No profile has a stored token yet", keyring="item", setup=mp.no_item, json_says='"stored": false'),
+    "profiles locked keyring": Case(("profiles",), 7, "The keyring is locked", keyring="locked", json=False),
+    "profiles env credentials": Case(("profiles",), 0, "SIPGATE_TOKEN_ID and SIPGATE_TOKEN from the environment now", json_says='"environmentOverrides": true'),
+    "status all one token rejected": Case(("status", "--all", *FAST), 3, "work token-OLD002 ••••6c7d ✗ token not accepted", keyring="item", setup=mp.a_rejected_profile, json=False),
+    # -- issue 14: `call NAME` against the simulator's demo phonebook (tests/test_callee_names.py)
+    # (rows: names)
+    "call name, one number": Case(("call", "grace", "-d", "e0", "--yes", *FAST), 0, "Grace Hopper (work)", 1, json_says='"name": "Grace Hopper (work)", "source": "contact"'),
+    "call name, folded and typed": Case(("call", "mueller mobile", "-d", "e0", "--yes", *FAST), 0, "Jürgen Müller (mobile)", 1, json_says='"callee": "+491605550005"'),
+    "call name ambiguous": Case(("call", "ada", "-d", "e0", "--yes", *FAST), 2, "'ada' names 2 numbers: Ada Lovelace (mobile) +49 1579 9912347; Ada Lovelace (work)"),
+    "call name unknown": Case(("call", "lovel", "-d", "e0", "--yes", *FAST), 2, "nor the name of a contact"),
+    "call name without numbers": Case(("call", "Charles Babbage", "-d", "e0", "--yes", *FAST), 2, "no number in the phonebook"),
+    "call name, unusable number": Case(("call", "flower shop", "-d", "e0", "--yes", *FAST), 2, "no number that can be dialled ('0800-FLOWERS')"),
+    "call name, contacts refused": Case(("call", "grace", "-d", "e0", "--yes", *FAST), 4, "'grace' is no favourite, and the contacts could not be read", respond=r(403, b"", "/contacts")),
+    "call name dry run, no cache": Case(("call", "grace", "-d", "e0", "--dry-run"), 2, "no contacts are kept for this profile"),
 }
 # fmt: on
 

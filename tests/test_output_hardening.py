@@ -31,6 +31,7 @@ from sipgate_tui.credentials import Credentials
 from sipgate_tui.options import GlobalOptions
 from sipgate_tui.safe_output import GuardedStream, encodable
 from sipgate_tui.simulator import SipgateSimulator
+from sipgate_tui.text import ESCAPES as ESCAPE_SEQUENCES
 from sipgate_tui.text import json_text, one_line
 
 BASIC = base64.b64encode(f"{TOKEN_ID}:{TOKEN}".encode()).decode()
@@ -370,3 +371,41 @@ def test_debug_after_the_command_works_as_the_hints_say(env: dict) -> None:
     result = run(["status", "--timeout", "5", "--debug"], env)
     assert result.returncode == 0, result.stderr
     assert b"debug: [1] > GET" in result.stderr
+
+
+SPLITTERS = st.sampled_from(
+    [
+        "\x1b[0m",
+        "\x1b[1;31m",
+        "\x1b]0;t\x07",
+        "\x1b]8;;x\x1b\\",
+        "\x00",
+        "\u202e",
+        "\u200b",
+        "\n",
+        " ",
+    ]
+)
+
+
+@given(
+    before=st.text(max_size=30),
+    after=st.text(max_size=30),
+    cuts=st.lists(st.tuples(st.integers(1, len(TOKEN) - 1), SPLITTERS), max_size=3),
+    form=st.sampled_from([TOKEN, BASIC]),
+    encoding=st.sampled_from(["utf-8", "ascii", "cp1252"]),
+)
+def test_no_write_in_any_encoding_shows_the_token_however_it_is_split(
+    before: str, after: str, cuts: list[tuple[int, str]], form: str, encoding: str
+) -> None:
+    Credentials(TOKEN_ID, TOKEN)
+    secret = form
+    for position, splitter in sorted(cuts, reverse=True):
+        secret = secret[:position] + splitter + secret[position:]
+    stream, raw = guarded(encoding)
+    stream.write(before + secret + after)
+    out = raw.getvalue().decode(encoding)
+    squeezed = "".join(
+        ch for ch in ESCAPE_SEQUENCES.sub("", out) if ch.isprintable() and not ch.isspace()
+    )
+    assert TOKEN not in squeezed and BASIC not in squeezed

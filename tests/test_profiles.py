@@ -249,3 +249,23 @@ def test_status_all_is_0_when_every_token_works_and_3_when_none_is_stored(
     assert json.loads(app(console_script, env, "status", "--all", "--json").stdout) == []
     store_items(env, {"default": Credentials(TOKEN_ID, TOKEN)})
     assert app(console_script, env, "status", "--all").returncode == 0
+
+
+@pytest.mark.parametrize("fault", ["locked", "corrupted"])
+def test_an_unreadable_keyring_or_item_is_never_called_nothing_stored(
+    console_script: str, env: dict[str, str], fault: str
+) -> None:
+    Path(env["TEST_KEYRING_FILE"]).write_text(json.dumps({"sipgate-tui/default": "{not json"}))
+    run_env = {**env, "TEST_KEYRING_FAULT": fault if fault == "locked" else ""}
+    shown = app(console_script, run_env, "profiles")
+    text = flat(shown.stdout)
+    assert "No profile has a stored token" not in text
+    if fault == "locked":
+        assert shown.returncode == 7
+        assert "unknown: the keyring could not be read" in text
+        assert "The keyring is locked" in text
+    else:
+        assert shown.returncode == 0
+        assert "the item is unreadable" in text
+        [document] = listed(console_script, run_env)
+        assert (document["stored"], document["error"]["code"]) == (True, "credentials-corrupted")

@@ -61,6 +61,7 @@ def test_status_from_the_environment(simulator: SipgateSimulator) -> None:
         "numbers:read": True,
         "rtcm:read": True,
         "history:read": True,
+        "contacts:read": True,
         "channels:read": None,  # a classic account has no channels: a 404 tells nothing
         "groups:read": True,
         "phonelines:read": True,

@@ -33,18 +33,22 @@ from sipgate_tui.errors import AppError, Cancelled, ExitCode, InputError
 from sipgate_tui.lookups import AccountLookups
 from sipgate_tui.numbers import (
     PhoneNumber,
+    favourite_named,
     looks_like_device_id,
+    looks_like_name,
     parse_device_id,
     parse_phone_number,
     parse_region,
     resolve_callee,
 )
 from sipgate_tui.options import DEFAULT_REGION
-from sipgate_tui.plan import CallPlan, ChosenDevice, offline_warning
+from sipgate_tui.plan import CalleeContact, CallPlan, ChosenDevice, offline_warning
 from sipgate_tui.settings import ProfileSettings, ProfileState, SettingsStore
 from sipgate_tui.user_id import UserId
 
 if TYPE_CHECKING:
+    from sipgate_tui.commands.call_questions import CalleeSuggestions
+    from sipgate_tui.contacts import Contact
     from sipgate_tui.context import AppContext
     from sipgate_tui.prompts import Prompter
 
@@ -92,7 +96,10 @@ class CallDraft:
 
     device: ChosenDevice | None = None  # the phone that rings first
     callee: PhoneNumber | None = None
-    callee_name: str | None = None  # the name the callee was given by (a favourite)
+    callee_name: str | None = None  # the name it goes by (a favourite's, a contact's)
+    callee_contact: CalleeContact | None = None  # the contact it was chosen from
+    callee_source: str = "number"  # number, favourite, contact, contact number, missed call
+    callee_query: str | None = None  # CALLEE was a name, looked up among the contacts later
     caller_id: PhoneNumber | None = None  # None: the phone's own number is shown
     ring_number: PhoneNumber | None = None  # --caller: a number that rings instead
     ask_caller_id: bool = False  # whether the caller ID is still a question
@@ -110,6 +117,8 @@ class CallDraft:
             callee_name=self.callee_name,
             device_name=self.device.device.alias if self.device.device else None,
             notes=self.notes + tuple(note for n in numbers if n for note in n.notes),
+            callee_contact=self.callee_contact,
+            callee_source=self.callee_source,
         )
 
 
@@ -123,6 +132,8 @@ def run(options: CallOptions, ctx: AppContext) -> ExitCode:
     if not setup.interactive:
         _check_unattended(options, draft, ctx)
     if options.dry_run:  # needs no credentials (it may show the environment's token id)
+        if draft.callee_query is not None:
+            draft = _callee_by_name(ctx, setup, draft, None)
         if _will_ask(options, setup, draft):
             draft = _ask_missing(ctx, ctx.make_prompter(), setup, draft, None)
         _show_dry_run(draft.plan(), ctx, options, setup)
@@ -142,6 +153,8 @@ def _call(
     kind = _account_kind(ctx, setup, session.token_id)
     if kind.neo and draft.ring_number is not None:
         raise no_caller_on_neo()
+    if draft.callee_query is not None:
+        draft = _callee_by_name(ctx, setup, draft, session)
     asking = _will_ask(options, setup, draft)
     prompter = ctx.make_prompter() if asking or not options.yes else None
     lookups = detection = None
@@ -150,8 +163,11 @@ def _call(
         # The account's lists (and, when unknown, its type) load while the user reads the
         # first question.
         detection = AccountTypeProbe(session.client, user) if kind.type == "unknown" else None
-        lookups = _start_lookups(session, user, kind, detection)
-        draft = _ask_missing(ctx, prompter, setup, draft, lookups, neo=_is_neo(kind, detection))
+        lookups = _start_lookups(session, user, kind, detection, setup.store)
+        sources = _callee_sources(ctx, setup, draft, session, user, kind, detection)
+        draft = _ask_missing(
+            ctx, prompter, setup, draft, lookups, neo=_is_neo(kind, detection), sources=sources
+        )
     kind = detection.found(kind) if detection is not None else kind
     plan = draft.plan()
     channel, plan = _channel_for(ctx, options, setup, session, user, plan, prompter, kind)
@@ -258,14 +274,19 @@ def _draft_from_options(options: CallOptions, setup: CallSetup) -> CallDraft:
         ring_number = _parse_ring_number(options.caller, region)
     with _naming("--caller-id", options.caller_id, callee_text):
         caller_id = _parse_caller_id(options.caller_id, region)
+    callee_query = callee_name = callee = None
+    if callee_text and looks_like_name(callee_text):
+        # A favourite first; any other name is looked up among the contacts once connected
+        # (a number never is: a one-shot dial by number reads no contacts).
+        callee_name = favourite_named(callee_text, settings.favourites)
+        callee_query = None if callee_name else callee_text.strip()
     with _naming("CALLEE", callee_text, None):
-        callee, callee_name = (
-            resolve_callee(callee_text, region, settings.favourites)
-            if callee_text
-            else (None, None)
-        )
+        if callee_text and callee_query is None:
+            callee, callee_name = resolve_callee(callee_text, region, settings.favourites)
     ask_caller_id = (
-        setup.interactive and options.caller_id is None and (device is None or callee is None)
+        setup.interactive
+        and options.caller_id is None
+        and (device is None or (callee is None and callee_query is None))
     )
     if options.caller_id is None and not ask_caller_id and settings.default_caller_id:
         caller_id = parse_phone_number(settings.default_caller_id, region, what="caller ID")
@@ -273,6 +294,8 @@ def _draft_from_options(options: CallOptions, setup: CallSetup) -> CallDraft:
         device=ChosenDevice(device) if device is not None else None,
         callee=callee,
         callee_name=callee_name,
+        callee_source="favourite" if callee_name and callee else "number",
+        callee_query=callee_query,
         caller_id=caller_id,
         ring_number=ring_number,
         ask_caller_id=ask_caller_id,
@@ -320,12 +343,17 @@ def _may_follow(options: CallOptions, ctx: AppContext) -> bool:
 
 
 def _start_lookups(
-    session: Session, user: UserId, kind: AccountKind, detection: AccountTypeProbe | None
+    session: Session,
+    user: UserId,
+    kind: AccountKind,
+    detection: AccountTypeProbe | None,
+    store: SettingsStore,
 ) -> AccountLookups:
     return AccountLookups(
         session.client,
         user,
         from_environment=session.found.source == "env",
+        store=store,  # the device list is kept for shell completion
         # type=all only once the account is known to be Neo: known now, or told by the
         # probes that run alongside (the device list waits for them, briefly).
         all_device_types=_is_neo(kind, detection),
@@ -341,9 +369,11 @@ def _ask_missing(
     lookups: AccountLookups | None,
     *,
     neo: Callable[[], bool] = lambda: False,
+    sources: CalleeSuggestions | None = None,
 ) -> CallDraft:
     """Ask for what the command line left open; warn before an offline or unknown phone
-    (``neo``: mark the phones sipgate Neo is reported not to ring first)."""
+    (``neo``: mark the phones sipgate Neo is reported not to ring first; ``sources``: the
+    callee prompt's suggestions, else favourites, recent numbers and cached contacts)."""
     from sipgate_tui.commands import call_questions as questions
 
     settings, region = setup.settings, setup.region
@@ -351,14 +381,21 @@ def _ask_missing(
         # Whom to call comes first: it needs nothing from the account, so it appears at
         # once, and the account's lists load (starting when it is on screen) meanwhile.
         if draft.callee is None:
-            callee, name = questions.ask_callee(
+            callee, name, contact, source = questions.ask_callee(
                 prompter,
                 region,
                 favourites=settings.favourites,
                 recent=setup.state.recent,
                 on_shown=lookups.start if lookups is not None else None,
+                sources=sources or _callee_sources(ctx, setup, draft, None, None, None, None),
             )
-            draft = replace(draft, callee=callee, callee_name=name)
+            draft = replace(
+                draft,
+                callee=callee,
+                callee_name=name,
+                callee_contact=contact,
+                callee_source=source,
+            )
         device = questions.settle_device(
             ctx,
             prompter,
@@ -375,6 +412,113 @@ def _ask_missing(
             )
             draft = replace(draft, caller_id=caller_id)
     return draft
+
+
+def _callee_sources(
+    ctx: AppContext,
+    setup: CallSetup,
+    draft: CallDraft,
+    session: Session | None,
+    user: UserId | None,
+    kind: AccountKind | None,
+    detection: AccountTypeProbe | None,
+) -> CalleeSuggestions | None:
+    """The callee prompt's suggestions: favourites and recent numbers at once; the cached
+    contacts and (connected) the missed calls loaded once the question is drawn, a stale or
+    missing cache fetched again meanwhile. None when the callee is known already."""
+    if draft.callee is not None:
+        return None
+    from sipgate_tui.commands import call_questions as questions
+
+    token_id = session.token_id if session is not None else _known_token_id(ctx, setup)
+    client = session.client if session is not None else None
+    contacts = questions.ContactsLoader(ctx, setup.region, token_id, client)
+    missed = None
+    if session is not None and user is not None and kind is not None:
+
+        def kind_type() -> str:  # the probes may have told by now (asked in the thread)
+            return detection.found(kind).type if detection is not None else kind.type
+
+        missed = questions.MissedLoader(
+            session.client, kind_type, user.get, setup.state.recent, setup.region
+        )
+    favourites, recent = setup.settings.favourites, setup.state.recent
+    return questions.CalleeSuggestions(
+        setup.region, favourites, recent, contacts=contacts, missed=missed
+    )
+
+
+def _known_token_id(ctx: AppContext, setup: CallSetup) -> str | None:
+    """Without a session (a dry run): the environment's token id, else the one the state
+    file last remembered; the cache must have been fetched with it (never the keyring)."""
+    credentials = _environment_credentials(ctx)
+    return credentials.token_id if credentials else setup.state.account_type_token_id
+
+
+def _callee_by_name(
+    ctx: AppContext, setup: CallSetup, draft: CallDraft, session: Session | None
+) -> CallDraft:
+    """CALLEE was a name and no favourite's: the contact it names. Connected: the contacts
+    as ``contacts`` has them (the cache when fresh, else fetched once, with a spinner, and
+    kept); a dry run reads the cache only. In a terminal a name naming several numbers is a
+    choice; without one only a unique match on whole name words counts (else a usage error
+    listing the candidates, and nothing is sent)."""
+    from sipgate_tui.commands import call_questions as questions
+    from sipgate_tui.contacts import ContactIndex, country_code_of
+
+    assert draft.callee_query is not None
+    query, region = draft.callee_query, setup.region
+    notes: list[str] = []
+    if session is None:
+        contacts = _cached_contacts(ctx, setup, query)
+    else:
+        from sipgate_tui.commands.contacts import contacts_for
+
+        try:
+            listed = contacts_for(session, ctx, region, refresh=False)
+        except AppError as problem:
+            raise problem.reworded(
+                f"'{query[:40]}' is no favourite, and the contacts could not be read: "
+                + problem.message
+            ) from None
+        contacts, notes = listed.contacts, listed.notes
+    index = ContactIndex(contacts, country_code_of(region))
+    with _naming("CALLEE", query, None), _cancel_means_no_call():
+        if setup.interactive:
+            picked = questions.choose_by_name(ctx.make_prompter(), index, query, region)
+        else:
+            favourites = setup.settings.favourites
+            picked = questions.contact_by_name(index, query, region, favourites=favourites)
+    number, name, contact, source = picked
+    return replace(
+        draft,
+        callee=number,
+        callee_name=name,
+        callee_contact=contact,
+        callee_source=source,
+        callee_query=None,
+        notes=draft.notes + tuple(notes),
+    )
+
+
+def _cached_contacts(ctx: AppContext, setup: CallSetup, query: str) -> list[Contact]:
+    """A dry run's contacts: the cache's, whatever its age (a dry run reads no account)."""
+    from sipgate_tui import contacts_cache
+
+    token_id = _known_token_id(ctx, setup)
+    cached = (
+        contacts_cache.load(ctx.env, ctx.options.profile, token_id, setup.region)
+        if token_id
+        else None
+    )
+    if cached is None:
+        raise InputError(
+            "unknown-name",
+            f"'{query[:40]}' is no favourite, and no contacts are kept for this profile to "
+            "look it up in (a dry run reads no account).",
+            hint="`sipgate-tui contacts` fetches and keeps them; or give the number.",
+        )
+    return cached.contacts
 
 
 @contextlib.contextmanager
@@ -518,6 +662,7 @@ def _report(
                 "accountType": account_type,
                 "request": dialled.sent,
                 "warnings": list(plan.notes),
+                "callee": plan.callee_json(),  # whom: the number, its name, the contact
             }
         )
         return
@@ -603,7 +748,7 @@ def _number_word(word: str) -> bool:
 
 def _require_values(draft: CallDraft, *, reason: str) -> None:
     missing = []
-    if draft.callee is None:
+    if draft.callee is None and draft.callee_query is None:
         missing.append("whom to call (the CALLEE argument)")
     if draft.device is None:
         with_caller = draft.ring_number is not None
@@ -660,6 +805,7 @@ def _show_dry_run(plan: CallPlan, ctx: AppContext, options: CallOptions, setup: 
                 "http": {"method": "POST", "url": url, "headers": headers},
                 "accountType": kind.type,
                 "warnings": list(plan.notes),
+                "callee": plan.callee_json(),  # whom: the number, its name, the contact
             }
         )
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
@@ -79,8 +80,9 @@ def calls(options: CallsOptions, ctx: AppContext) -> ExitCode:
         if options.json:
             ctx.emit_json([call.raw for call in listed])
             return ExitCode.OK
+        names = _names(ctx, session)
         if not options.watch or not ctx.terminal:
-            ctx.show(render.calls_table(listed))
+            ctx.show(render.calls_table(listed, names=names))
             return ExitCode.OK
         seen: dict[str, float] = {call.call_id: ctx.clock() for call in listed}
         with ctx.keys() as pressed, ctx.live() as live:
@@ -92,11 +94,11 @@ def calls(options: CallsOptions, ctx: AppContext) -> ExitCode:
                     for call in listed:
                         seen.setdefault(call.call_id, now)
                     next_refresh = now + WATCH_INTERVAL
-                live(render.calls_table(listed, now, seen, watching=True))
+                live(render.calls_table(listed, now, seen, watching=True, names=names))
                 if any(key in ("q", "c-c", "escape") for key in pressed()):
                     break
                 ctx.sleep(0.1)
-        ctx.show(render.calls_table(listed, ctx.clock(), seen))
+        ctx.show(render.calls_table(listed, ctx.clock(), seen, names=names))
     return ExitCode.OK
 
 
@@ -214,12 +216,13 @@ def history(options: HistoryOptions, ctx: AppContext) -> ExitCode:
         return _missed_history(options, ctx)
     with open_session(ctx, timeouts_from_option(options.timeout)) as session:
         entries, notes = _history_entries(session, ctx, options.limit)
+        names = None if options.json else _names(ctx, session)
     if options.json:
         ctx.emit_json([entry.raw for entry in entries])
         for note in notes:  # stdout holds the document alone
             ctx.err.print(f"! {note}", markup=False, highlight=False)
     else:
-        ctx.show(render.history_table(entries))
+        ctx.show(render.history_table(entries, names=names))
         if notes:
             ctx.show(render.notes(notes))
     return ExitCode.OK
@@ -347,6 +350,7 @@ def _missed_history(options: HistoryOptions, ctx: AppContext) -> ExitCode:
             raise session.read_problem(
                 problem.error, ctx, what="read the calls of your channels", scope="channels:read"
             ) from None
+        names = None if options.json else _names(ctx, session)
     callers = missed.summarise(read.calls, read.outgoing, _recent(ctx), region=region)
     if options.json:
         ctx.emit_json([caller.to_json() for caller in callers])
@@ -354,10 +358,20 @@ def _missed_history(options: HistoryOptions, ctx: AppContext) -> ExitCode:
             ctx.err.print(f"! {note}", markup=False, highlight=False)
     else:
         now = datetime.datetime.now(datetime.timezone.utc)
-        ctx.show(render.missed_table(callers, now))
+        ctx.show(render.missed_table(callers, now, names=names))
         if read.notes:
             ctx.show(render.notes(read.notes))
     return ExitCode.OK
+
+
+def _names(ctx: AppContext, session: Session) -> Callable[[str | None], str | None]:
+    """Names for the numbers a list shows, from the contacts cache (never a request: a list
+    shows names only once `contacts` or the call's prompt has read them)."""
+    from sipgate_tui import contacts_cache
+    from sipgate_tui.contacts import NameBook
+
+    cached = contacts_cache.load(ctx.env, ctx.options.profile, session.token_id, _region(ctx))
+    return NameBook(cached.contacts if cached is not None else ()).name
 
 
 def _region(ctx: AppContext) -> str:

@@ -13,7 +13,7 @@ In a terminal the call questions are asked for real; without one (``< /dev/null`
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +23,15 @@ from sipgate_tui.context import AppContext, build_context
 from sipgate_tui.credentials import Credentials, decode_item, encode_item
 from sipgate_tui.errors import Cancelled, ExitCode
 from sipgate_tui.options import GlobalOptions
-from sipgate_tui.prompts import HIDDEN_ECHO, LiveHint, Option, Prompter, Suggestion, Validator
+from sipgate_tui.prompts import (
+    HIDDEN_ECHO,
+    LiveHint,
+    Option,
+    Prompter,
+    Suggestion,
+    SuggestionSource,
+    Validator,
+)
 from sipgate_tui.simulator import SimulatedToken, SipgateSimulator
 
 PROFILE = "demo"
@@ -101,9 +109,9 @@ class DemoPrompter:
         *,
         validate: Validator | None = None,
         default: str = "",
-        placeholder: str | None = None,
+        placeholder: str | Callable[[], str] | None = None,
         live_hint: LiveHint | None = None,
-        suggestions: Sequence[Suggestion] = (),
+        suggestions: Sequence[Suggestion] | SuggestionSource = (),
         on_shown: Any = None,
     ) -> str:
         answer = self._scripted(message)
@@ -166,6 +174,7 @@ def run(options: DemoOptions, ctx: AppContext) -> ExitCode:
         tempfile.TemporaryDirectory(prefix="sipgate-tui-demo-") as scratch,
         render.badge("DEMO"),
     ):
+        simulator.add_missed_sample()  # the demo's history has calls to call back
         settings_env = {
             "SIPGATE_TUI_CONFIG_DIR": f"{scratch}/config",
             "SIPGATE_TUI_STATE_DIR": f"{scratch}/state",
@@ -220,8 +229,9 @@ def _made(prompter: DemoPrompter | None) -> DemoPrompter:
 
 
 def _let_lookups_finish(deadline: float = 2.0) -> None:
-    """Wait (briefly) for background lookups still talking to the simulator, so none of them
-    is cut off mid-request when it stops (they never write files: only the main thread does).
+    """Wait (briefly) for background work still talking to the simulator (lookups, and the
+    prompt's contacts and missed calls), so none of it is cut off mid-request when it stops,
+    and the contacts cache is written before the demo's directory is removed.
     """
     import threading
     import time

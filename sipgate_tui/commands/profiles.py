@@ -78,6 +78,7 @@ def run(options: ProfilesOptions, ctx: AppContext) -> ExitCode:
             [_row(entry, using) for entry in listing.profiles],
             in_use=using.sentence(),
             no_keyring=listing.backend is None and listing.problem is None,
+            none_stored=all(entry.stored is False for entry in listing.profiles),
         )
     )
     if listing.problem is not None:
