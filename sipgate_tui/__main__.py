@@ -39,18 +39,43 @@ def main() -> None:
 def _interrupt_on_termination() -> None:
     """SIGTERM and SIGHUP (a closed terminal window, ``kill``, a service manager) act like
     Ctrl-C: the command says what happened to the call, the live view restores the terminal,
-    the demo removes its files. Later signals are ignored while that is said."""
+    the demo removes its files. A second signal ends the process at once (the default),
+    so nothing can keep it from stopping."""
     import signal
 
     def interrupt(signum: int, frame: object) -> None:
         for number in numbers:
-            signal.signal(number, signal.SIG_IGN)
+            signal.signal(number, signal.SIG_DFL)
+        if _stop_question():
+            return  # the question ends itself, as on Ctrl-C, and restores the terminal
         raise KeyboardInterrupt
 
-    numbers = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    # SIGHUP is POSIX only; SIGBREAK (Ctrl-Break in a console) is Windows only.
+    names = ("SIGTERM", "SIGHUP", "SIGBREAK")
+    numbers = [getattr(signal, name) for name in names if hasattr(signal, name)]
     for number in numbers:
         with contextlib.suppress(OSError, ValueError):  # not the main thread, or not allowed
             signal.signal(number, interrupt)
+
+
+def _stop_question() -> bool:
+    """End a question on screen the way Ctrl-C does; False when none is asked.
+
+    Raised into the middle of prompt_toolkit's event loop, KeyboardInterrupt can be caught
+    and lost there, and the question would stay on screen, waiting for keys no one types.
+    """
+    current = sys.modules.get("prompt_toolkit.application.current")
+    if current is None:
+        return False
+    application = current.get_app_or_none()
+    if application is None or not application.is_running or application.is_done:
+        return False
+    application.exit(exception=KeyboardInterrupt, style="class:aborting")
+    loop = getattr(application, "loop", None)
+    if loop is not None:  # wake the loop: it may be waiting for a key that never comes
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(lambda: None)
+    return True
 
 
 def _exit_code(code: object) -> int:

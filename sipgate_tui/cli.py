@@ -854,8 +854,8 @@ def _after_the_fact(ctx: "AppContext | None", json_mode: bool, what: str) -> Exi
         if json_mode and not ctx.json_written:
             document = {"ok": True, "sessionId": accepted, "callId": accepted}
             ctx.emit_json({**document, "warnings": [note]})
-        elif not json_mode:
-            sys.stderr.write(f"sipgate-tui: {note}\n")
+        elif not json_mode:  # wrapped at words, like every other message
+            ctx.err.print(f"sipgate-tui: {note}", markup=False, highlight=False)
     return ExitCode.OK
 
 

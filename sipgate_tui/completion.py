@@ -36,6 +36,8 @@ from typing import Any
 from typer import _click  # noqa: TID253
 from typer.core import TyperGroup  # noqa: TID253
 
+from sipgate_tui.small_files import read_small_file
+
 PROG_NAME = "sipgate-tui"
 COMPLETE_VAR = "_SIPGATE_TUI_COMPLETE"
 SHELLS = ("bash", "zsh", "fish")
@@ -324,7 +326,7 @@ def app_dir(env: Mapping[str, str], kind: str) -> Path:
 
 
 def _config(env: Mapping[str, str]) -> dict[str, Any] | None:
-    text = read_small_file(app_dir(env, "config") / "config.toml")
+    text = read_small_file(app_dir(env, "config") / "config.toml", MAX_FILE_BYTES)
     if text is None:
         return None
     if sys.version_info >= (3, 11):
@@ -340,7 +342,7 @@ def _config(env: Mapping[str, str]) -> dict[str, Any] | None:
 def _state(env: Mapping[str, str]) -> dict[str, Any] | None:
     import json
 
-    text = read_small_file(app_dir(env, "state") / "state.json")
+    text = read_small_file(app_dir(env, "state") / "state.json", MAX_FILE_BYTES)
     if text is None:
         return None
     try:
@@ -357,37 +359,6 @@ def _profile_table(data: dict[str, Any] | None, profile: str) -> dict[str, Any] 
 
 
 _state_entry = _profile_table  # the state file has the same shape: profiles -> NAME -> table
-
-
-def read_small_file(path: os.PathLike[str] | str, limit: int = MAX_FILE_BYTES) -> str | None:
-    """The text of a regular file of at most ``limit`` bytes (a BOM dropped); None for
-    anything else: no file, a FIFO (opening it would wait), a device, too large, not UTF-8,
-    unreadable."""
-    import stat
-
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
-    try:
-        info = os.stat(path)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
-            return None
-        descriptor = os.open(path, flags)
-    except (OSError, ValueError):
-        return None
-    try:
-        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-            return None  # swapped for something else after the check
-        with os.fdopen(descriptor, "rb", closefd=False) as stream:
-            data = stream.read(limit + 1)
-    except OSError:
-        return None
-    finally:
-        os.close(descriptor)
-    if len(data) > limit:
-        return None
-    try:
-        return data.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError:
-        return None
 
 
 # -- the shells ----------------------------------------------------------------------------------

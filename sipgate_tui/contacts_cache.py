@@ -121,29 +121,9 @@ def load(env: Mapping[str, str], profile: str, token_id: str, region: str) -> Ca
 
 def _read(path: Path) -> str | None:
     """The file's text; None for no file, a file that is not a regular one, or any failure."""
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
-    try:
-        info = os.stat(path)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_CACHE_BYTES:
-            return None  # a FIFO would block, a device never end: neither is our file
-        descriptor = os.open(path, flags)
-    except (OSError, ValueError):
-        return None
-    try:
-        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-            return None  # swapped after the check
-        with os.fdopen(descriptor, "rb", closefd=False) as stream:
-            data = stream.read(MAX_CACHE_BYTES + 1)
-    except OSError:
-        return None
-    finally:
-        os.close(descriptor)
-    if len(data) > MAX_CACHE_BYTES:
-        return None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
+    from sipgate_tui.small_files import read_small_file
+
+    return read_small_file(path, MAX_CACHE_BYTES)
 
 
 def _from_document(document: Any, token_id: str, region: str) -> CachedContacts | None:

@@ -29,7 +29,7 @@ from sipgate_tui.credentials import (
 )
 from sipgate_tui.errors import InputError
 from sipgate_tui.options import GlobalOptions as GlobalOptions
-from sipgate_tui.settings import SettingsStore
+from sipgate_tui.settings import SettingsStore, bad_seconds, seconds_setting
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -196,20 +196,11 @@ def _is_loopback(host: str) -> bool:
 
 def keyring_timeout(env: Mapping[str, str]) -> float:
     """Seconds to wait for the keyring: ``SIPGATE_TUI_KEYRING_TIMEOUT`` or the default."""
-    raw = env.get("SIPGATE_TUI_KEYRING_TIMEOUT", "").strip()
-    if not raw:
-        return DEFAULT_KEYRING_TIMEOUT
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not 0 < value <= 3600:
-        raise InputError(
-            "invalid-keyring-timeout",
-            f"SIPGATE_TUI_KEYRING_TIMEOUT must be seconds, more than 0 and at most 3600, not "
-            f"'{raw[:20]}'.",
-            hint="For example SIPGATE_TUI_KEYRING_TIMEOUT=10, or unset it for the default.",
-        )
+    raw = env.get("SIPGATE_TUI_KEYRING_TIMEOUT", "")
+    value = seconds_setting(raw, DEFAULT_KEYRING_TIMEOUT)
+    if value is None:
+        message, hint = bad_seconds("SIPGATE_TUI_KEYRING_TIMEOUT", raw)
+        raise InputError("invalid-keyring-timeout", message, hint=hint)
     return value
 
 

@@ -175,7 +175,14 @@ class QuestionaryPrompter:
             extra["completer"] = _completer(suggestions)
             extra["complete_while_typing"] = True
         question = questionary.text(message, default=default, validate=_adapt(validate), **extra)
-        return str(self._ask_and_show(question, message, str))
+
+        def answered(text: Any) -> str:
+            # An empty line that meant something ("Enter: call back the missed call") says
+            # so in the answered line, instead of leaving the question blank.
+            said = str(placeholder() if callable(placeholder) else placeholder or "")
+            return str(text) or (f"({said})" if said.startswith("Enter") else "")
+
+        return str(self._ask_and_show(question, message, answered))
 
     def secret(self, message: str, *, validate: Validator | None = None) -> str:
         """See :meth:`Prompter.secret`."""

@@ -1126,10 +1126,11 @@ def calls_table(
     if not rows:
         return Group(Text("No active calls."), footer) if watching else Text("No active calls.")
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    table.add_column("Call id", no_wrap=True)
+    # The id whole, always (it is what `hangup` takes); the participants give way first.
+    table.add_column("Call id", no_wrap=True, min_width=max(len(c.call_id) for c in rows))
     table.add_column("Participants", no_wrap=True, overflow="ellipsis")
-    table.add_column("Duration", no_wrap=True)
-    table.add_column("State", overflow="fold")
+    table.add_column("Duration", no_wrap=True, min_width=8)
+    table.add_column("State", overflow="fold", min_width=6)
     narrow: list[RenderableType] = []
     for call in rows:
         people = [
@@ -1173,6 +1174,25 @@ def _local_time(created: str | None) -> str:
         return created[:25]
 
 
+# sipgate's words for how a call ended, in the README's ("answered or not"); others lowercased.
+HISTORY_STATUS_WORDS = {
+    "pickup": "answered",
+    "nopickup": "not answered",
+    "busy": "busy",
+    "failure": "failed",
+    "forward": "forwarded",
+    "voicemail": "voicemail",
+}
+
+
+def history_status(status: str | None) -> str:
+    """How a history entry's call ended, in words ("answered", "not answered", ...)."""
+    from sipgate_tui.text import one_line
+
+    raw = one_line(status or "?", 30).lower()
+    return HISTORY_STATUS_WORDS.get(raw, raw)
+
+
 NameOf = Callable[[str | None], str | None]  # a number's contact name, if one has it
 
 
@@ -1196,15 +1216,17 @@ def history_table(
     if not rows:
         return Text("No outgoing calls in the history.")
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    for column in ("To", "When", "Duration", "Status"):
-        table.add_column(column, no_wrap=True)
+    table.add_column("To", no_wrap=True, overflow="ellipsis")
+    table.add_column("When", no_wrap=True, min_width=16)
+    table.add_column("Duration", no_wrap=True, min_width=8)
+    table.add_column("Status", no_wrap=True, min_width=12)
     narrow: list[RenderableType] = []
     for entry in rows:
         when = _local_time(entry.created)
         # A call nobody picked up has no length: its 0 (or none) is shown as "–", not 00:00.
         connected = entry.duration is not None and entry.answered is not False
         duration = _clock(entry.duration) if connected and entry.duration is not None else "–"
-        status = (entry.status or "?").lower()
+        status = history_status(entry.status)
         target = _named(entry.target, names)
         table.add_row(Text(target, style="bold"), Text(when), Text(duration), Text(status))
         narrow.append(para(Text.assemble((target, "bold"), f"  {status}")))
@@ -1233,16 +1255,17 @@ def _missed_caller(caller: MissedCaller, names: NameOf | None = None) -> tuple[T
     and whether they were called back: "yes", "no", or "–" when nobody can call them."""
     from sipgate_tui.text import one_line
 
-    name = one_line(caller.name or (names(caller.number) if names else None) or "", 60)
     if caller.number is not None:
-        who, back = Text(pretty(caller.number), style="bold"), "yes" if caller.called_back else "no"
-    elif caller.anonymous:
-        who, back = Text("anonymous (number withheld)", style="dim"), "–"
-    else:
-        who, back = Text(f"{one_line(caller.raw, 40)} (not a number to call)", style="dim"), "–"
-    if name:
-        who.append(f" · {name}")
-    return who, back
+        # Named as every list names a number: the contact's label (or sipgate's alias) first.
+        label = (names(caller.number) if names is not None else None) or caller.name
+        shown = _named(caller.number, lambda number: label)
+        return Text(shown, style="bold"), "yes" if caller.called_back else "no"
+    if caller.anonymous:
+        return Text("anonymous (number withheld)", style="dim"), "–"
+    who = Text(f"{one_line(caller.raw, 40)} (not a number to call)", style="dim")
+    if caller.name:
+        who.append(f" · {one_line(caller.name, 60)}")
+    return who, "–"
 
 
 def missed_table(
@@ -1295,7 +1318,7 @@ def hung_up(call_ids: Iterable[str], missing: Iterable[str]) -> RenderableType:
 # (the columns measured in terminal cells), and printed as segments.
 
 CONTACTS_NARROW = 60  # columns: below this, a list instead of the table
-_NOT_DIALLABLE = "Dimmed numbers cannot be dialled: they are no phone number sipgate-tui can read."
+_NOT_DIALLABLE = "Numbers marked ✗ cannot be dialled: sipgate-tui cannot read them as numbers."
 
 
 class _Lines:
@@ -1349,7 +1372,9 @@ def _contact_rows(contacts: Iterable[Contact]) -> list[tuple[str, str, str, str,
         if not numbers:
             rows.append((name, organization, "–", "", phonebook, True))
         for number in numbers:
-            shown = pretty_number(number.e164) if number.e164 else one_line(number.raw, 30)
+            # Marked in words as well as dimmed: piped, with NO_COLOR or in the list layout the
+            # dimming is gone, and an undiallable number must still say so.
+            shown = pretty_number(number.e164) if number.e164 else f"{one_line(number.raw, 20)} ✗"
             kind = one_line(number.type, 20)
             rows.append((name, organization, shown, kind, phonebook, number.e164 is not None))
     return rows

@@ -26,22 +26,25 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (every st
 if TYPE_CHECKING:
     from typing import TextIO
 
-# Our own symbols, in the words a plain terminal can show (the rest degrades by rule).
+# Our own symbols, in the words a plain terminal can show (the rest degrades by rule). One
+# character each: tables and panels were laid out for one cell, and a wider stand-in would
+# push their columns and borders out of line.
 ASCII_STAND_INS = {
     "•": "*",
     "·": "-",
-    "…": "...",
+    "…": ".",
+    "×": "x",
     "✓": "+",
     "✗": "x",
     "–": "-",
     "—": "-",
-    "→": "->",
-    "←": "<-",
+    "→": ">",
+    "←": "<",
     "↑": "^",
     "↓": "v",
     "●": "*",
     "★": "*",
-    "»": ">>",
+    "»": ">",
     "¹": "1",
     "\u00a0": " ",  # no-break space: numbers kept on one line
     "\u2011": "-",  # non-breaking hyphen
@@ -156,7 +159,7 @@ def _encodable_char(ch: str, encoding: str) -> str:
         return ch
     except UnicodeEncodeError:
         pass
-    stand_in = ASCII_STAND_INS.get(ch)
+    stand_in = ASCII_STAND_INS.get(ch) or _box_drawing(ch)
     if stand_in is None:
         import unicodedata
 
@@ -164,6 +167,21 @@ def _encodable_char(ch: str, encoding: str) -> str:
             c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)
         )
     return stand_in.encode(encoding, "replace").decode(encoding) if stand_in else "?"
+
+
+def _box_drawing(ch: str) -> str | None:
+    """Lines and corners of boxes and rules (U+2500-U+257F) as ``-``, ``|`` and ``+``: Rich
+    picks ASCII boxes itself, but rules and tables laid out by hand do not."""
+    if not "\u2500" <= ch <= "\u257f":
+        return None
+    import unicodedata
+
+    name = unicodedata.name(ch, "")
+    if "HORIZONTAL" in name and "VERTICAL" not in name:
+        return "-"
+    if "VERTICAL" in name and "HORIZONTAL" not in name:
+        return "|"
+    return "+"
 
 
 def _without_lone_surrogates(text: str) -> str:

@@ -541,21 +541,32 @@ class SettingsStore:
 
 def lock_timeout(raw: str) -> float:
     """Seconds to wait for a settings file's lock: ``SIPGATE_TUI_LOCK_TIMEOUT`` or 10."""
+    value = seconds_setting(raw, DEFAULT_LOCK_TIMEOUT)
+    if value is None:
+        message, hint = bad_seconds("SIPGATE_TUI_LOCK_TIMEOUT", raw)
+        raise InputError("invalid-lock-timeout", message, hint=hint)
+    return value
+
+
+def seconds_setting(raw: str, default: float) -> float | None:
+    """A wait in seconds from an environment variable's value ("" when unset: ``default``):
+    more than 0 and at most an hour; None for anything else."""
     raw = raw.strip()
     if not raw:
-        return DEFAULT_LOCK_TIMEOUT
+        return default
     try:
         value = float(raw)
     except ValueError:
-        value = -1.0
-    if not 0 < value <= 3600:
-        raise InputError(
-            "invalid-lock-timeout",
-            f"SIPGATE_TUI_LOCK_TIMEOUT must be seconds, more than 0 and at most 3600, not "
-            f"'{raw[:20]}'.",
-            hint="For example SIPGATE_TUI_LOCK_TIMEOUT=10, or unset it for the default.",
-        )
-    return value
+        return None
+    return value if 0 < value <= 3600 else None
+
+
+def bad_seconds(name: str, raw: str) -> tuple[str, str]:
+    """The message and hint for a wait in ``name`` that :func:`seconds_setting` refused."""
+    return (
+        f"{name} must be seconds, more than 0 and at most 3600, not '{raw.strip()[:20]}'.",
+        f"For example {name}=10, or unset it for the default.",
+    )
 
 
 # -- the files themselves: only regular ones, locked while changed, user-only ----------------
@@ -762,6 +773,8 @@ def _try_lock(descriptor: int) -> bool:
         import msvcrt
 
         try:
+            # msvcrt locks at the current position: the same byte _unlock seeks to.
+            os.lseek(descriptor, 0, os.SEEK_SET)
             msvcrt.locking(descriptor, msvcrt.LK_NBLCK, 1)  # the first byte stands for all
         except OSError:  # EACCES or EDEADLOCK: held by another process
             return False

@@ -274,7 +274,7 @@ def test_history_shows_the_last_outgoing_calls(simulator: SipgateSimulator) -> N
     ctx = make_context(simulator.url)
     assert history(HistoryOptions(), ctx) == ExitCode.OK
     shown = output_of(ctx.out)
-    assert "+49 1579 9912345" in shown and "pickup" in shown
+    assert "+49 1579 9912345" in shown and "answered" in shown
 
 
 def test_history_pages(simulator: SipgateSimulator) -> None:

@@ -64,7 +64,7 @@ def test_the_table_shows_name_number_type_and_phonebook(
     assert any(line.startswith("Jürgen Müller") and "private" in line for line in lines)
     assert any(line.startswith("Reception") and "internal" in line for line in lines)
     assert any("0800-FLOWERS" in line for line in lines)
-    assert "Dimmed numbers cannot be dialled" in flat(shown)
+    assert "Numbers marked ✗ cannot be dialled" in flat(shown) and "0800-FLOWERS ✗" in shown
     assert "8 contacts, fetched just now." in flat(shown)
     assert all(len(line) <= 100 for line in lines)
 

@@ -331,7 +331,7 @@ def test_escapes_in_the_caller_and_the_name_are_cleaned(simulator: SipgateSimula
     simulator.add_missed_call("\x1b[31mevil\x1b[0m")
     text = shown(simulator)
     assert "\x1b" not in text and "\u202e" not in text and "pwned" not in text
-    assert "+49 1579 9912347 · Ada" in text
+    assert "Ada · +49 1579 9912347" in text
     assert "evil (not a number to call)" in text
     callers, _ = as_json(simulator, context(simulator))
     assert "\x1b" not in json.dumps(callers, ensure_ascii=False)
@@ -342,7 +342,7 @@ def test_the_narrow_layout_is_a_list(simulator: SipgateSimulator) -> None:
     text = shown(simulator, context(simulator, width=44))
     assert "Called back" not in text  # no table header
     said = flat(text)
-    assert "+49 1579 9912347 · Ada Lovelace" in text.splitlines()  # the time on its own line
+    assert "Ada Lovelace · +49 1579 9912347" in text.splitlines()  # the time on its own line
     assert "2 calls · not called back" in said and "1 call · cannot call back" in said
     assert max(len(line) for line in text.splitlines()) <= 44
 

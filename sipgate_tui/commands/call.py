@@ -9,6 +9,7 @@ it (the look at the calls, the device check, the live view) in ``after_dial``.
 from __future__ import annotations
 
 import contextlib
+import shlex
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -754,11 +755,13 @@ def _require_values(draft: CallDraft, *, reason: str) -> None:
         with_caller = draft.ring_number is not None
         missing.append("--device" + (" (required with --caller)" if with_caller else ""))
     if missing:
+        callee = draft.callee.e164 if draft.callee is not None else draft.callee_query
+        example = shlex.quote(callee) if callee else "+4915799912345"
+        hint = f"Pass every value as an option, e.g. sipgate-tui call {example} --device e0 --yes"
+        if draft.device is None:  # a phone used for every call can be a setting instead
+            hint += "; or set your phone once: sipgate-tui config set default-device e0"
         raise InputError(
-            "missing-value",
-            "Missing " + " and ".join(missing) + f": {reason}.",
-            hint="Pass every value as an option, e.g. "
-            "sipgate-tui call +4915799912345 --device e0 --yes",
+            "missing-value", "Missing " + " and ".join(missing) + f": {reason}.", hint=hint
         )
 
 

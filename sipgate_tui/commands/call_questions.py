@@ -535,7 +535,7 @@ class CalleeSuggestions:
         """What the empty line says Enter does."""
         choice = self._enter_choice(wait=False)
         if choice is not None:
-            return "Enter: call back the missed call"
+            return f"Enter: call back {choice.name or pretty(choice.e164 or '', self.region)}"
         return "Enter: the last number again" if self.recent else NUMBER_EXAMPLE
 
     def enter_means(self) -> str | None:
