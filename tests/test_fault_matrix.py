@@ -558,7 +558,7 @@ CASES: dict[str, Case] = {
     **{name: Case(**row) for name, row in mc.CONTACT_CASES.items()},
     # -- issue 14: missed calls, `history --missed` (helpers in tests/matrix_missed.py) ---------
     # (rows: missed)
-    "missed classic": Case(mm.MISSED, 0, "+49 1579 9912347 · Ada Lovelace", setup=mm.sample, json_says='"number": "+4915799912347"'),
+    "missed classic": Case(mm.MISSED, 0, "Ada Lovelace · +49 1579 9912347", setup=mm.sample, json_says='"number": "+4915799912347"'),
     "missed neo": Case(mm.NEO_MISSED, 0, "2 h ago) 1× yes", account="neo", setup=mm.sample, json_says='"number": "+49301234567"'),
     "missed json shape": Case(mm.MISSED, 0, "2×", setup=mm.sample, json_says='"raw": "+4915799912347", "time": "'),
     "missed json counts": Case(mm.MISSED, 0, "1×", setup=mm.sample, json_says='"count": 2, "calledBack": false}'),
@@ -568,7 +568,7 @@ CASES: dict[str, Case] = {
     "missed neo 403": Case(mm.NEO_MISSED, 4, "channels:read", account="neo", respond=r(403, b"", "/channels")),
     "missed unusable items": Case(mm.MISSED, 0, "No missed calls in the history.", respond=r(200, mm.UNUSABLE, "/history"), json_says="[]"),
     "missed endless pages": Case((*mm.MISSED, "--limit", "1000"), 0, "20×", respond=r(200, mm.ENDLESS, "/history"), json_says='"count": 20,'),
-    "missed escapes in caller and name": Case(mm.MISSED, 0, "+49 1579 9912347 · Ada Lovelace", respond=r(200, mm.ESCAPES, "/history"), json_says='"raw": "+49 1579 9912347"'),
+    "missed escapes in caller and name": Case(mm.MISSED, 0, "Ada Lovelace · +49 1579 9912347", respond=r(200, mm.ESCAPES, "/history"), json_says='"raw": "+49 1579 9912347"'),
     "missed escapes, not a number": Case(mm.MISSED, 0, "evil 2J (not a number to call)", respond=r(200, mm.ESCAPES, "/history"), json_says='"number": null'),
     # -- issue 16: the stored profiles (setups in tests/matrix_profiles.py) -----------------------
     # (rows: profiles)
