@@ -64,7 +64,34 @@ def screens() -> dict[str, tuple[str, Callable[[], object]]]:
             ),
         ),
         "devices.svg": ("sipgate-tui devices", lambda: render.devices_table(devices)),
+        "link-call.svg": (
+            "sipgate-tui call 'tel:+496971049922,,85512345678#'",
+            lambda: _link_call(render, plan),
+        ),
     }
+
+
+def _link_call(render: object, plan: object) -> object:
+    """A meeting link: the summary with its PIN, then the live line while the PIN goes out."""
+    from dataclasses import replace
+
+    from rich.console import Group
+
+    from sipgate_tui.links import read_callee
+    from sipgate_tui.rtcm import parse_calls
+    from sipgate_tui.tones import ToneDialer
+    from sipgate_tui.watch import WatchState
+
+    link = "tel:+496971049922,,85512345678#"
+    read = read_callee(link, "DE")
+    meeting = replace(plan, callee=read.number, dial=read.dial, link=link, callee_source="link")
+    callee = {"phoneNumber": "496971049922"}
+    [call] = parse_calls({"data": [{"callId": "c1", "participants": [callee]}]})
+    dialer = ToneDialer(read.dial)
+    dialer.start(100.0)
+    state = WatchState("connected", call, connected_at=100.0, tones=dialer.view(101.0))
+    live = render.live_status(state, 101.0, meeting, can_hang_up=True, started=90.0)  # type: ignore[attr-defined]
+    return Group(render.call_summary(meeting), "? Place this call? Yes", live)  # type: ignore[attr-defined]
 
 
 def svg(title: str, make: Callable[[], object]) -> str:

@@ -361,6 +361,17 @@ class SipgateClient:
         url = f"{self._url(path, None)}/{quote(item, safe='')}"
         self._send("DELETE", url, None, is_write=False)
 
+    def post_to_item(self, path: str, item: str, action: str, body: dict[str, str]) -> None:
+        """``POST {base}{path}/{item}/{action}`` with a JSON body (keypad tones into a call).
+
+        A write: never retried (a tone sent twice is a wrong PIN), and a failure after the
+        request went out is an OutcomeUnknownError. Not a call request: ``call_requests_sent``
+        and ``accepted_call_id`` stay as they are. ``item`` is escaped whole, as in
+        :meth:`delete`.
+        """
+        url = f"{self._url(path, None)}/{quote(item, safe='')}/{quote(action, safe='')}"
+        self._send("POST", url, json.dumps(body).encode(), is_write=True)
+
     def probe(self, path: str, params: dict[str, str | int] | None = None) -> int:
         """The HTTP status of ``GET {base}{path}``: a cheap way to learn whether a scope works.
 

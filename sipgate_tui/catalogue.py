@@ -113,6 +113,29 @@ CATALOGUE: dict[str, Problem] = {
         "An emergency number.",
         "Call it from your phone directly; sipgate-tui does not dial emergency numbers.",
     ),
+    "not-a-phone-link": Problem(
+        E.USAGE,
+        "A link that names no phone number: a SIP address with a name (sip:alice@example.com), "
+        "a scheme other than tel:, callto:, sip: and sips:, or nothing after the scheme.",
+        "Give the number itself, or a link such as tel:+49-211-5550003.",
+    ),
+    "invalid-dial-string": Problem(
+        E.USAGE,
+        "The tones after the number (or --dtmf) hold something that is no keypad tone, pause "
+        "(,) or wait (;), or more than sipgate-tui dials.",
+        "Use 0-9, * and #, ',' and ';' (e.g. ,,85512345678#); longer sequences on the keypad "
+        "of the live view.",
+    ),
+    "premium-rate-link": Problem(
+        E.USAGE,
+        "A link opened from the desktop names a premium-rate number: such links are refused.",
+        "Type the number yourself if you mean to call it: `sipgate-tui call NUMBER`.",
+    ),
+    "link-needs-terminal": Problem(
+        E.USAGE,
+        "A link opened from the desktop, but no terminal to show the call and ask in.",
+        "Set $TERMINAL to your terminal emulator, or run `sipgate-tui call 'LINK'` yourself.",
+    ),
     "invalid-device": Problem(
         E.USAGE,
         "Not a device id that can place calls.",
@@ -446,6 +469,25 @@ CATALOGUE: dict[str, Problem] = {
         "Another sipgate-tui held the file's lock (NAME.lock, named) longer than "
         "SIPGATE_TUI_LOCK_TIMEOUT (10 s); nothing was changed.",
         "Let the other run finish (or resume one stopped with Ctrl-Z), then run it again.",
+    ),
+    "handler-tools-missing": Problem(
+        E.ENVIRONMENT,
+        "`handler install`, `uninstall` or `status` without the freedesktop tools "
+        "(xdg-mime, update-desktop-database).",
+        "Install xdg-utils and desktop-file-utils (Debian, Ubuntu: `apt install xdg-utils "
+        "desktop-file-utils`).",
+    ),
+    "handler-failed": Problem(
+        E.ENVIRONMENT,
+        "The desktop entry could not be written or removed, or a freedesktop tool failed.",
+        "The message names the file or the tool; `sipgate-tui handler status` shows what "
+        "handles the links now.",
+    ),
+    "handler-manual-steps": Problem(
+        E.ENVIRONMENT,
+        "`handler install` on macOS or Windows, where a link handler needs an app bundle or "
+        "registry keys: nothing was installed, the steps are printed.",
+        "Follow the printed steps (README: \"Dial from your browser\").",
     ),
     # -- the rest ---------------------------------------------------------------------------------
     "cancelled": Problem(

@@ -203,7 +203,10 @@ def call(
         Optional[list[str]],  # noqa: UP045
         typer.Argument(
             metavar="CALLEE",
-            help="The number to call, spaces allowed: +49 157 99912345, 0157 99912345.",
+            help="The number to call, spaces allowed: +49 157 99912345, 0157 99912345; a "
+            "contact's or favourite's name; or a tel:, callto: or sip: link. Tones after the "
+            "number (+49 69 71049922,,855123#: ',' pauses, ';' waits for Enter) are dialled "
+            "once the call is connected.",
             show_default=False,
             autocompletion=completion.callee_names,
         ),
@@ -279,6 +282,25 @@ def call(
             "sipgate-tui shows when it connects and lets you hang up).",
         ),
     ] = False,
+    dtmf: Annotated[
+        Optional[str],  # noqa: UP045
+        _value(
+            "--dtmf",
+            metavar="TONES",
+            help="Keypad tones to dial once the call is connected, such as ',,85512345678#' "
+            "(a meeting PIN; ',' pauses about 2 s, ';' waits for Enter). Needs rtcm:write.",
+            show_default=False,
+        ),
+    ] = None,
+    from_desktop: Annotated[
+        bool,
+        _flag(
+            "--from-desktop",
+            help="Used by the desktop link handler (`sipgate-tui handler install`): the link "
+            "is untrusted, so the summary is always shown and confirmed (never --yes), "
+            "premium-rate numbers are refused, and the window stays open until Enter.",
+        ),
+    ] = False,
     json_output: JsonOption = False,
     timeout: TimeoutOption = None,
 ) -> None:
@@ -298,8 +320,13 @@ def call(
         history=not no_history,
         wait=not no_wait,
         channel=channel,
+        dtmf=dtmf,
+        from_desktop=from_desktop,
     )
-    _dispatch(typer_ctx, Invocation(call_command.run, options, json_mode=json_output))
+    invocation = Invocation(
+        call_command.run, options, json_mode=json_output, hold_window=from_desktop
+    )
+    _dispatch(typer_ctx, invocation)
 
 
 @app.command(
@@ -697,6 +724,59 @@ def _favourites(typer_ctx: typer.Context, json_output: bool, **fields: str) -> N
     _dispatch(typer_ctx, Invocation(settings_commands.favourites, options, json_mode=json_output))
 
 
+handler_app = typer.Typer(
+    help="Open tel:, callto: and sip: links (from a browser, a mail) with sipgate-tui.\n\n"
+    "For your user only: a desktop entry and the default for those links, the handlers "
+    "they had before recorded, so `handler uninstall` gives them back. Without a "
+    "subcommand: the status.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+    rich_markup_mode=None,
+)
+app.add_typer(handler_app, name="handler", short_help="Open tel: links with sipgate-tui.")
+
+
+@handler_app.callback()
+def handler_show(typer_ctx: typer.Context, json_output: JsonOption = False) -> None:
+    """Show the link handler's status (help text on the Typer)."""
+    if typer_ctx.invoked_subcommand is None:
+        _handler(typer_ctx, json_output, action="status")
+
+
+@handler_app.command(
+    "install",
+    help="Make sipgate-tui the handler of tel:, callto:, sip: and sips: links; says which "
+    "app had them. On macOS and Windows: prints the steps to do it by hand (exit 7).",
+)
+def handler_install(typer_ctx: typer.Context, json_output: JsonOption = False) -> None:
+    """Install (help text in the decorator)."""
+    _handler(typer_ctx, json_output, action="install")
+
+
+@handler_app.command(
+    "uninstall",
+    help="Give the links back to the apps that had them, and remove sipgate-tui's entry.",
+)
+def handler_uninstall(typer_ctx: typer.Context, json_output: JsonOption = False) -> None:
+    """Uninstall (help text in the decorator)."""
+    _handler(typer_ctx, json_output, action="uninstall")
+
+
+@handler_app.command(
+    "status", help="Which app handles each kind of link now, and whether ours still works."
+)
+def handler_status(typer_ctx: typer.Context, json_output: JsonOption = False) -> None:
+    """Status (help text in the decorator)."""
+    _handler(typer_ctx, json_output, action="status")
+
+
+def _handler(typer_ctx: typer.Context, json_output: bool, *, action: str) -> None:
+    from sipgate_tui.commands import handler
+
+    options = handler.HandlerOptions(action=action, json=json_output)
+    _dispatch(typer_ctx, Invocation(handler.run, options, json_mode=json_output))
+
+
 @app.command(
     short_help="Try it safely: the guided flow against a simulated account.",
     help="Try sipgate-tui safely: the whole guided flow (login with a fake token, pickers, the "
@@ -727,7 +807,7 @@ class Invocation:
     that take no options (the guided mode, the demo).
     """
 
-    __slots__ = ("check_globals", "json_mode", "options", "run")
+    __slots__ = ("check_globals", "hold_window", "json_mode", "options", "run")
 
     def __init__(
         self,
@@ -736,11 +816,13 @@ class Invocation:
         *,
         json_mode: bool = False,
         check_globals: bool = True,  # the demo ignores --api-url and --profile: it has its own
+        hold_window: bool = False,  # wait for Enter at the end (a terminal the desktop opened)
     ) -> None:
         self.run = run
         self.options = options
         self.json_mode = json_mode
         self.check_globals = check_globals
+        self.hold_window = hold_window
 
     def __call__(self, ctx: "AppContext") -> ExitCode:
         """Run the command on ``ctx``."""
@@ -770,7 +852,13 @@ def _dispatch(typer_ctx: typer.Context, invocation: Invocation) -> None:
 
 
 def _execute_invocation(typer_ctx: typer.Context, invocation: Invocation) -> None:
-    _execute(typer_ctx, invocation.json_mode, invocation, check_globals=invocation.check_globals)
+    _execute(
+        typer_ctx,
+        invocation.json_mode,
+        invocation,
+        check_globals=invocation.check_globals,
+        hold_window=invocation.hold_window,
+    )
 
 
 def _execute(
@@ -779,8 +867,10 @@ def _execute(
     command: Callable[["AppContext"], ExitCode],
     *,
     check_globals: bool = True,
+    hold_window: bool = False,
 ) -> None:
-    """Run a command with the real context; every outcome becomes one message and an exit code."""
+    """Run a command with the real context; every outcome becomes one message and an exit code
+    (``hold_window``: then wait for Enter, so a terminal the desktop opened stays readable)."""
     from sipgate_tui import render
     from sipgate_tui.context import build_context, check_api_url
     from sipgate_tui.credentials import check_profile
@@ -817,6 +907,10 @@ def _execute(
         code = _report(ctx, json_mode, _bug(error, ctx), render) if accepted is None else accepted
     if ctx is not None and ctx.output_error is not None:
         _note_lost_output(ctx.output_error)
+    if hold_window:
+        from sipgate_tui.commands.desktop_call import hold_window as wait_for_enter
+
+        wait_for_enter(ctx)
     raise typer.Exit(int(code))
 
 

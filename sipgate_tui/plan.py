@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from sipgate_tui.api import CallRequest, NeoCallRequest
+from sipgate_tui.dial_string import PAUSE_SECONDS, DialString
 from sipgate_tui.numbers import PhoneNumber
 
 if TYPE_CHECKING:
@@ -54,7 +55,12 @@ class CallPlan:
     channel: str | None = None  # sipgate Neo: the channel it goes through, for people
     notes: tuple[str, ...] = field(default=())
     callee_contact: CalleeContact | None = None  # the contact it was chosen from, if any
-    callee_source: str = "number"  # how it was given: number, favourite, contact, missed call
+    callee_source: str = "number"  # how it was given: number, favourite, contact, link, ...
+    # What is dialled as keypad tones once the call is connected: the tones after the number
+    # or in the link, or --dtmf; empty when nothing is.
+    dial: DialString = field(default_factory=DialString)
+    link: str | None = None  # the link the call came from (tel:, callto:, sip:), for showing
+    tone_pause: float = PAUSE_SECONDS  # seconds per "," of ``dial`` (the tone-pause setting)
 
     def callee_json(self) -> dict[str, object]:
         """The ``callee`` object of ``--json``: the number, its name and where it came from."""
@@ -63,6 +69,20 @@ class CallPlan:
             "name": self.callee_name,
             "source": self.callee_source,
             "contact": self.callee_contact.to_json() if self.callee_contact else None,
+            "link": self.link,
+        }
+
+    def tones_json(self, *, sent_by: str | None) -> dict[str, object] | None:
+        """The ``tones`` object of ``--json``: what is dialled after connecting, and who dials
+        it (``sent_by``: "sipgate-tui" once connected, or None: the user must type ``digits``
+        on the phone); None without tones."""
+        if not self.dial:
+            return None
+        return {
+            "sequence": self.dial.text,
+            "digits": self.dial.digits,
+            "sentBy": sent_by or "you",
+            "scope": "rtcm:write",
         }
 
     def neo_request(self, channel_id: str | None, *, plus_sign: bool) -> NeoCallRequest:

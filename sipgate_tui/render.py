@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ from rich.text import Text
 from sipgate_tui.account import SCOPES, Scope
 from sipgate_tui.account_type import LABELS as ACCOUNT_LABELS
 from sipgate_tui.credentials import IncompleteCredentials
+from sipgate_tui.dial_string import DialString, Pause, Tones, WaitForEnter
 from sipgate_tui.errors import AppError, ExitCode
 from sipgate_tui.numbers import CALL_CAPABLE_DEVICE_KINDS, describe_device, pretty
 from sipgate_tui.options import DEFAULT_REGION
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     from sipgate_tui.account import AccountNumber, Device
     from sipgate_tui.missed import MissedCaller
     from sipgate_tui.rtcm import ActiveCall, HistoryEntry
+    from sipgate_tui.tones import ToneView
     from sipgate_tui.watch import WatchState
 
 # The tones of the app's output; everything else is bold, dim or plain.
@@ -314,14 +317,37 @@ def _call_rows(plan: CallPlan) -> list[tuple[str, Text | str]]:
         ),
         ("Shows", shown_number(plan)),
         *([("Channel", plan.channel)] if plan.channel else []),
+        *([("From link", plan.link)] if plan.link else []),
+        *([("Then dials", tones_in_words(plan.dial, plan.tone_pause))] if plan.dial else []),
     ]
 
 
+def tones_in_words(dial: DialString, pause_seconds: float) -> str:
+    """A dial string as people read it: ``4 s pause · 85512345678# · wait for Enter · 1#``."""
+    words = []
+    for step in dial.steps:
+        if isinstance(step, Tones):
+            words.append(step.digits)
+        elif isinstance(step, Pause):
+            words.append(f"{step.count * pause_seconds:g} s pause")
+        else:
+            words.append("wait for Enter")
+    return " · ".join(words)
+
+
+TONES_NOTE = (
+    "The tones are sent once the call is connected (this needs a token with rtcm:write). "
+    "If they cannot be sent, type them on your phone: {digits}"
+)
+
+
 def call_summary(plan: CallPlan) -> RenderableType:
-    """The panel shown before the confirmation: who rings, whom it calls, what is shown."""
+    """The panel shown before the confirmation: who rings, whom it calls, what is shown, and
+    the tones dialled after connecting (always in full: the user may have to type them)."""
     parts: list[RenderableType] = [_rows(_call_rows(plan))]
-    if plan.notes:
-        parts += [GAP, notes(plan.notes)]
+    shown = plan.with_notes(TONES_NOTE.format(digits=_by_hand(plan.dial)) if plan.dial else None)
+    if shown.notes:
+        parts += [GAP, notes(shown.notes)]
     return _panel(Group(*parts), "Ready to call", INFO)
 
 
@@ -972,14 +998,21 @@ _SPINNER_FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 
 def live_status(
-    state: WatchState, now: float, plan: CallPlan, *, can_hang_up: bool, started: float
+    state: WatchState,
+    now: float,
+    plan: CallPlan,
+    *,
+    can_hang_up: bool,
+    started: float,
+    can_send_tones: bool = True,
 ) -> RenderableType:
-    """The live line under the result: ringing (a spinner), or connected with its duration.
+    """The live line under the result: ringing (a spinner), or connected with its duration;
+    under it the tones (sent, left, waiting for Enter, or stopped with what to type by hand).
 
     The spinner's frame comes from ``now`` (not from a Rich Spinner, which would restart
     with every redraw), so the line is a pure function of the clock.
     """
-    keys = "h hang up · q leave it running" if can_hang_up else "q leave it running"
+    keys = _live_keys(state, can_hang_up=can_hang_up, can_send_tones=can_send_tones)
     if state.phase == "connected" and state.call is not None:
         clock = _clock(now - (state.connected_at or now))
         others = state.call.other_numbers()
@@ -1019,10 +1052,123 @@ def live_status(
             else f"Ringing {plan.device_id} {clock}"
         )
     usual: RenderableType = para(line)
+    is_connected = state.phase == "connected"
+    if state.tones is not None:
+        usual = Group(usual, para(_tones_line(state.tones, connected=is_connected)))
+        short = Text.assemble(short, " ", _tones_short(state.tones, connected=is_connected))
     if state.note:
         usual = Group(usual, para(state.note, style=WARN))
         short = Text.assemble(short, " ", (state.note, WARN))
     return _BySize(usual, short)
+
+
+def _live_keys(state: WatchState, *, can_hang_up: bool, can_send_tones: bool) -> str:
+    """The keys the live line offers: the keypad and Enter only once connected, and neither
+    the keypad nor h while it is unclear which call is ours."""
+    if state.phase != "connected":
+        return "h hang up · q leave it running" if can_hang_up else "q leave it running"
+    keys = ["Enter send the rest"] if state.tones is not None and state.tones.waiting else []
+    if can_send_tones and not state.ambiguous:
+        keys.append("0-9 * # tones")
+    if can_hang_up and not state.ambiguous:
+        keys.append("h hang up")
+    return " · ".join([*keys, "q leave it running"])
+
+
+def _tones_line(view: ToneView, *, connected: bool) -> Text:
+    """The tones under the live line: what went out, what is left and what it waits for."""
+    keyed = ("", (f" · keypad {view.keyed}", "dim"))[bool(view.keyed)]
+    if view.problem:
+        return Text.assemble(
+            ("✗ ", f"bold {WARN}"),
+            f"Tones stopped: {view.problem}. Dial ",
+            (_by_hand(view.by_hand), "bold"),
+            " on your phone.",
+            keyed,
+        )
+    if not view.rest and not view.sent:
+        return Text.assemble(("Keypad tones sent: ", "dim"), (view.keyed, "bold"))
+    if not view.rest:
+        return Text.assemble(("✓ ", f"bold {OK}"), "Tones sent: ", (view.sent, "bold"), keyed)
+    if not connected:
+        return Text.assemble(("Tones once connected: ", "dim"), (view.left, "bold"))
+    if view.waiting:
+        after = "waiting for Enter"
+    elif view.next_in is not None:
+        after = f"next in {math.ceil(view.next_in)} s"
+    else:
+        after = "sending"
+    return Text.assemble(
+        "Tones: sent ",
+        (view.sent or "none yet", "bold"),
+        " · left ",
+        (view.left, "bold"),
+        f" · {after}",
+        keyed,
+    )
+
+
+def _tones_short(view: ToneView, *, connected: bool) -> Text:
+    """The tones in a tiny terminal: what matters next, in as few cells as possible."""
+    if view.problem:
+        return Text(f"Dial {view.by_hand.digits} by hand", style=WARN)
+    if not view.rest:
+        return Text(f"Sent {view.sent}{view.keyed}")
+    if view.waiting:
+        return Text(f"Enter: {view.left}")
+    return Text(f"Tones {view.left}" if not connected else f"Sent {view.sent} left {view.left}")
+
+
+def tones_sent(view: ToneView) -> RenderableType:
+    """After the live view: which tones went out (its line is gone by then), and which of
+    the dial string did not before the call ended."""
+    keyed = ("", (f" · keypad {view.keyed}", "dim"))[bool(view.keyed)]
+    if not view.rest.digits:
+        return Text.assemble(
+            ("✓ ", f"bold {OK}"), "Tones sent: ", (view.sent or "none", "bold"), keyed
+        )
+    return Text.assemble(
+        "Tones sent: ",
+        (view.sent or "none", "bold"),
+        keyed,
+        "; not sent before the end: ",
+        (_by_hand(view.rest), "bold"),
+    )
+
+
+def tones_stopped(view: ToneView) -> RenderableType:
+    """After the live view: the tones stopped (a refusal, an unclear call), what went out
+    and what to type on the phone."""
+    return Text.assemble(
+        ("Tones stopped: ", f"bold {WARN}"),
+        view.problem or "",
+        (f" (sent: {view.sent})" if view.sent else "") + ". Dial ",
+        (_by_hand(view.by_hand), "bold"),
+        " on your phone.",
+    )
+
+
+def _by_hand(dial: DialString) -> str:
+    """The tones to type on the phone: the digits, and where a ";" waits, "then, when
+    asked," (pauses need no words: a person waits for the prompt anyway)."""
+    groups: list[str] = [""]
+    for step in dial.steps:
+        if isinstance(step, WaitForEnter):
+            groups.append("")
+        elif isinstance(step, Tones):
+            groups[-1] += step.digits
+    return " then, when asked, ".join(group for group in groups if group)
+
+
+def tones_by_hand(dial: DialString, why: str) -> RenderableType:
+    """Tones that cannot be sent at all (no live view: no terminal, --no-wait, sipgate Neo,
+    GET /calls refused): what to type on the phone once connected, and ``why``."""
+    return Text.assemble(
+        ("Tones: ", f"bold {WARN}"),
+        "dial ",
+        (_by_hand(dial), "bold"),
+        f" on your phone once connected ({why}).",
+    )
 
 
 def watch_result(
@@ -1035,6 +1181,16 @@ def watch_result(
         return Text.assemble(("✓ ", OK), f"The call ended after {took}.")
     if state.phase == "hung-up":
         return Text.assemble(("✓ ", OK), f"You hung up after {took}.")
+    if state.phase == "left" and call_id and state.ambiguous:
+        # Two new calls to the same number: the id may be a colleague's call, so none is named.
+        return Text.assemble(
+            ("● ", OK),
+            "The call goes on. Two calls to this number are active: ",
+            ("sipgate-tui calls", "bold"),
+            " shows which is yours, and ",
+            ("sipgate-tui hangup CALL_ID", "bold"),
+            " ends it.",
+        )
     if state.phase == "left" and call_id:
         return Text.assemble(
             ("● ", OK),
@@ -1585,3 +1741,145 @@ def status_all_table(rows: Sequence[ProfileRow], *, in_use: str) -> RenderableTy
             verdict if row.token_id and verdict is not None else Text(row.where, style=WARN),
         )
     return Group(table, Text(in_use, style="dim"))
+
+
+# -- the desktop link handler --------------------------------------------------------------------
+
+if TYPE_CHECKING:
+    from sipgate_tui.desktop_handler import HandlerStatus, Installed, Uninstalled
+    from sipgate_tui.handler_steps import ManualSteps
+
+TRY_LINK = "xdg-open 'tel:+49 211 5550003'"
+
+
+def _desktop_app(desktop_id: str | None) -> str:
+    """A handler by its desktop id; ours by name."""
+    from sipgate_tui.desktop_entry import DESKTOP_ID
+
+    if desktop_id is None:
+        return "no app"
+    return "sipgate-tui" if desktop_id == DESKTOP_ID else desktop_id
+
+
+def _runs(command: Iterable[str]) -> str:
+    import shlex
+
+    return shlex.join([*command, "call", "--from-desktop", "--"]) + " LINK"
+
+
+def handler_installed(installed: Installed) -> RenderableType:
+    """After ``handler install``: which app each scheme had and that sipgate-tui has it now."""
+    lines = []
+    for change in installed.changes:
+        if change.already_ours:
+            before = f" (before it: {change.before})" if change.before else ""
+            lines.append(f"{change.scheme}: was already handled by sipgate-tui{before}")
+        elif change.before:
+            lines.append(f"{change.scheme}: was handled by {change.before}; now sipgate-tui")
+        else:
+            lines.append(f"{change.scheme}: had no handler; now sipgate-tui")
+    body = Group(
+        *(para(line) for line in lines),
+        GAP,
+        _rows([("Desktop entry", str(installed.entry_path)), ("Runs", _runs(installed.command))]),
+        GAP,
+        para(
+            f"Try it: {TRY_LINK}. A browser asks before it hands a link to sipgate-tui; "
+            "every call is shown and confirmed first. Undo: sipgate-tui handler uninstall"
+        ),
+    )
+    parts: list[RenderableType] = [_panel(body, "✓ sipgate-tui now opens phone links", OK)]
+    if installed.warnings:
+        parts.append(notes(installed.warnings))
+    return Group(*parts)
+
+
+def handler_uninstalled(removed: Uninstalled) -> RenderableType:
+    """After ``handler uninstall``: what each scheme went back to, or why it was left alone."""
+    if not removed.installed:
+        lines = [
+            f"sipgate-tui is not installed as a link handler ({removed.entry_path} does not "
+            "exist): nothing to remove."
+        ]
+        if removed.leftovers:
+            schemes = ", ".join(f"{scheme}:" for scheme in removed.leftovers)
+            lines.append(f"Removed a leftover association of {schemes} with sipgate-tui.")
+        return Group(*(para(line) for line in lines))
+    lines = []
+    for undo in removed.undone:
+        if undo.outcome == "restored":
+            lines.append(f"{undo.scheme}: back to {undo.handler}")
+        elif undo.outcome == "cleared":
+            lines.append(f"{undo.scheme}: no handler now (it had none before sipgate-tui)")
+        elif undo.handler:
+            lines.append(f"{undo.scheme}: left alone: {undo.handler} handles it since")
+        else:
+            lines.append(f"{undo.scheme}: left alone: no app handles it")
+    body = Group(*(para(line) for line in lines), GAP, para(f"Removed {removed.entry_path}."))
+    return _panel(body, "✓ sipgate-tui no longer opens phone links", OK)
+
+
+def handler_status(found: HandlerStatus) -> RenderableType:
+    """``handler status``: who handles each scheme, our entry, and what to do about it."""
+    rows: list[tuple[str, Text | str]] = []
+    for state in found.schemes:
+        value = Text(_desktop_app(state.handler), style=OK if state.ours else "")
+        if state.ours and state.previous:
+            value.append(f" (before it: {state.previous})", style="dim")
+        rows.append((f"{state.scheme}:", value))
+    entry = str(found.entry_path) if found.installed else f"none ({found.entry_path})"
+    rows.append(("Desktop entry", entry))
+    if found.command:
+        missing = Text(" (missing)", style=f"bold {ERROR}") if found.stale else Text("")
+        rows.append(("Runs", Text.assemble(_runs(found.command), missing)))
+    advice = _handler_advice(found)
+    parts: list[RenderableType] = [_rows(rows)]
+    if advice:
+        parts += [GAP, para(advice)]
+    body = Group(*parts)
+    if found.stale:
+        return _panel(body, "Link handler · needs `handler install` again", WARN)
+    title = "Link handler · installed" if found.installed else "Link handler · not installed"
+    return _panel(body, title, INFO)
+
+
+def _handler_advice(found: HandlerStatus) -> str | None:
+    if not found.installed:
+        return "Make sipgate-tui open tel: links: sipgate-tui handler install"
+    if found.stale:
+        return (
+            f"The program it runs, {found.command[0] if found.command else '?'}, is gone "
+            "(sipgate-tui was moved, upgraded or reinstalled): run `sipgate-tui handler "
+            "install` again."
+        )
+    if found.command != found.current_command:
+        return (
+            f"It runs another sipgate-tui than this one ({found.current_command[0]}): "
+            "`sipgate-tui handler install` points it here."
+        )
+    others = [state.scheme + ":" for state in found.schemes if not state.ours]
+    if others:
+        return (
+            f"Another app (or none) handles {', '.join(others)} now; `sipgate-tui handler "
+            f"install` takes {'it' if len(others) == 1 else 'them'} back. Try it: {TRY_LINK}"
+        )
+    return f"Try it: {TRY_LINK}"
+
+
+def handler_steps(steps: ManualSteps, *, undo: bool = False) -> RenderableType:
+    """The manual steps on macOS or Windows (``undo``: the steps that remove it). Code is
+    printed unindented, each line broken only where the terminal is too narrow for it."""
+    lines = steps.undo if undo else steps.steps
+    what = "stop sipgate-tui opening" if undo else "make sipgate-tui open"
+    parts: list[RenderableType] = [
+        Text(f"On {steps.platform}, {what} tel: links by hand:", style="bold"),
+    ]
+    for number, step in enumerate(lines, start=1):
+        lead, _, code = step.partition("\n")
+        parts.append(para(f"{number}. {lead}"))
+        if code:
+            # Folded, not cropped: a narrow terminal must not cut off the end of a path.
+            parts.append(Text(code, overflow="fold"))
+    if not undo:
+        parts += [GAP, para("To undo: " + " ".join(steps.undo))]
+    return Group(*parts)

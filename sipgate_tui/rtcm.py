@@ -155,6 +155,13 @@ def hang_up(client: SipgateClient, call_id: str) -> None:
     client.delete("/calls", call_id)
 
 
+def send_tones(client: SipgateClient, call_id: str, sequence: str) -> None:
+    """Keypad tones into an established call (``POST /calls/{id}/dtmf``, needs
+    ``rtcm:write``): 404 when sipgate lists no such established call. Sent once, never
+    retried; the call id is escaped whole, as for :func:`hang_up`."""
+    client.post_to_item("/calls", call_id, "dtmf", {"sequence": sequence})
+
+
 def _answered(item: dict[str, Any]) -> bool | None:
     """What a history item says about the call connecting: its callStatus, else its status."""
     said = answered_by_status(item.get("callStatus"))

@@ -49,6 +49,11 @@ SETTING_KEYS: tuple[SettingKey, ...] = (
         "auto/on/off: follow the call after the dial (auto: not on sipgate Neo)",
         ("auto", "on", "off"),
     ),
+    SettingKey(
+        "tone-pause",
+        "tone_pause",
+        "seconds each ',' pauses between keypad tones after connecting (0.5-10, default 2)",
+    ),
 )
 BY_NAME = {key.name: key for key in SETTING_KEYS}
 BY_FIELD = {key.field: key for key in SETTING_KEYS}

@@ -77,6 +77,7 @@ class ProfileSettings:
     account_type: str = "auto"  # auto | classic | neo: forces the account type
     neo_numbers: str = "digits"  # digits | plus: the number format of POST /calls on Neo
     live_view: str = "auto"  # auto | on | off: follow the call after the dial
+    tone_pause: float = 2.0  # seconds per "," of a dial string (dial_string.PAUSE_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -258,6 +259,11 @@ class SettingsStore:
                 raise self._bad_value(f"{prefix}.history", "must be true or false")
             values["history"] = table["history"]
         values.update(self._choices(table))
+        if "tone_pause" in table:
+            pause = tone_pause_seconds(table["tone_pause"])
+            if pause is None:
+                raise self._bad_value(f"{prefix}.tone_pause", TONE_PAUSE_RULE)
+            values["tone_pause"] = pause
         favourites = table.get("favourites", {})
         if not isinstance(favourites, Mapping):
             raise self._bad_value(f"{prefix}.favourites", "must be a table of name = number")
@@ -546,6 +552,25 @@ def lock_timeout(raw: str) -> float:
         message, hint = bad_seconds("SIPGATE_TUI_LOCK_TIMEOUT", raw)
         raise InputError("invalid-lock-timeout", message, hint=hint)
     return value
+
+
+TONE_PAUSE_RULE = "must be seconds from 0.5 to 10, such as 2 or 3.5"
+
+
+def tone_pause_seconds(value: object) -> float | None:
+    """The ``tone-pause`` setting (a number, or text of one) as seconds from 0.5 to 10; None
+    for anything else. Bounded: a link's commas multiply it, and a call must not be held for
+    minutes by a setting typed with one digit too many."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return None
+    if not isinstance(value, (int, float)) or not 0.5 <= value <= 10:
+        return None
+    return float(value)
 
 
 def seconds_setting(raw: str, default: float) -> float | None:

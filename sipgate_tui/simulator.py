@@ -12,6 +12,12 @@ Where sipgate's behaviour is not documented, this simulator has to choose, and s
   ("no permission to use specified Web Phone extension"); we answer 403.
 * UNCERTAIN: number formats. The spec's examples use bare digits, the Node SDK sends ``+``;
   both are accepted here.
+* ``POST /calls/{id}/dtmf`` ``{"sequence": "1234#"}`` (rtcm:write, else 403): 204 for an
+  established call, 404 for any other (ringing, ended, unknown; on Neo unless
+  ``neo_calls_list``), 400 for a sequence that is not 0-9, * and #. Each one past the scope
+  check is kept in ``dtmf_received`` with the simulator's ``clock()`` (tests may hand in
+  simulated time) and whether the call was established then. UNCERTAIN: whether sipgate
+  answers before or after the tones are played; here at once.
 
 sipgate Neo (``account_type="neo"``; facts and sources in ../shared/sipgate-api.md, "sipgate Neo
 accounts": P = sipgate's help article, T = a third-party client). What the article states:
@@ -129,6 +135,8 @@ _NEO_NUMBER = {
     "plus": re.compile(r"^\+[1-9][0-9]{5,15}$"),
 }
 _EVENTS_PATH = re.compile(r"^/channels/([^/]+)/events$")
+_DTMF_PATH = re.compile(r"^/calls/([^/]+)/dtmf$")
+_DTMF_SEQUENCE = re.compile(r"^[0-9*#]{1,100}$")
 
 Answer = tuple[int, dict[str, str], bytes]
 
@@ -209,6 +217,17 @@ class RecordedRequest:
             return json.loads(self.body)
         except ValueError:
             return None
+
+
+@dataclass(frozen=True)
+class ReceivedTones:
+    """One ``POST /calls/{id}/dtmf`` that passed the scope check: the sequence, the
+    simulator's ``clock()`` when it arrived, and whether the call was established then."""
+
+    call_id: str
+    sequence: str
+    at: float
+    established: bool
 
 
 @dataclass
@@ -436,6 +455,9 @@ class SipgateSimulator:
         self.groups: list[dict[str, Any]] = [{"id": "g1", "alias": "Office"}]
         self.requests: list[RecordedRequest] = []
         self.sessions: list[dict[str, Any]] = []
+        # POST /calls/{id}/dtmf, in order; ``clock`` stamps them (tests hand in simulated time).
+        self.dtmf_received: list[ReceivedTones] = []
+        self.clock: Callable[[], float] = time.monotonic
         self._init_neo(channels)
         self._init_contacts(contacts)
         self._canned: list[CannedResponse] = []
@@ -726,6 +748,8 @@ class SipgateSimulator:
                 time.sleep(canned.delay)
             return canned.status, canned.headers, canned.body
         methods = self._routes().get(request.path)
+        if methods is None and _DTMF_PATH.match(request.path):
+            methods = {"POST": self._post_dtmf}
         if methods is None and request.path.startswith("/calls/"):
             methods = {"DELETE": self._delete_call}
         if methods is None and self.neo and _EVENTS_PATH.match(request.path):
@@ -1006,6 +1030,23 @@ class SipgateSimulator:
         with self._lock:
             found = self._finish(call_id)
         return (204, {}, b"") if found else _error(404, "Not Found", "no such call")
+
+    def _post_dtmf(self, request: RecordedRequest, token: SimulatedToken) -> Answer:
+        """Keypad tones into an established call: 204; 404 when the call is not established
+        (ringing, ended, unknown; on Neo unless ``neo_calls_list``); 403 without rtcm:write."""
+        refused = _needs("rtcm:write", token)
+        if refused:
+            return refused
+        body = request.json
+        sequence = body.get("sequence") if isinstance(body, dict) else None
+        if not isinstance(sequence, str) or not _DTMF_SEQUENCE.match(sequence):
+            return _error(400, "Bad Request", "sequence must be 0-9, * and #")
+        match = _DTMF_PATH.match(request.path)
+        call_id = unquote(match.group(1)) if match else ""
+        with self._lock:
+            established = call_id in self.active_calls and (not self.neo or self.neo_calls_list)
+            self.dtmf_received.append(ReceivedTones(call_id, sequence, self.clock(), established))
+        return (204, {}, b"") if established else _error(404, "Not Found", "no such call")
 
     def _finish(self, call_id: str) -> bool:
         """End a call (the lock held): its history entry gets its length, its event its end."""

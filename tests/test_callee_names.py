@@ -240,6 +240,7 @@ def test_call_grace_yes_without_a_terminal_dials_her_only_number(
             "numberType": "work",
             "phonebook": "shared",
         },
+        "link": None,
     }
     assert contacts_cache.load(ctx.env, "default", TOKEN_ID, "DE") is not None
 

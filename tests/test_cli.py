@@ -86,7 +86,14 @@ def test_a_scripted_call_with_json(
         "request": {"caller": "e0", "callee": "+4915799912345"},
         "warnings": [],
         # added for names (issue 14): whom the call went to, and how it was chosen
-        "callee": {"number": "+4915799912345", "name": None, "source": "number", "contact": None},
+        "callee": {
+            "number": "+4915799912345",
+            "name": None,
+            "source": "number",
+            "contact": None,
+            "link": None,  # added for links (issue 15): the link it came from
+        },
+        "tones": None,  # added for dial strings (issue 15): keypad tones after connecting
     }
     assert len(simulator.call_requests()) == 1
 

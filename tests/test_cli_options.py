@@ -21,6 +21,7 @@ from sipgate_tui.commands import contacts as contacts_command
 from sipgate_tui.commands import (
     demo,
     guided,
+    handler,
     lists,
     login,
     logout,
@@ -32,6 +33,7 @@ from sipgate_tui.commands.call import CallOptions
 from sipgate_tui.commands.call import run as call
 from sipgate_tui.commands.calls import CallsOptions, HangupOptions, HistoryOptions
 from sipgate_tui.commands.contacts import ContactsOptions
+from sipgate_tui.commands.handler import HandlerOptions
 from sipgate_tui.commands.lists import ListOptions
 from sipgate_tui.commands.login import LoginOptions
 from sipgate_tui.commands.logout import LogoutOptions
@@ -296,6 +298,20 @@ COMMANDS: list[tuple[list[str], Callable[..., Any], object, bool]] = [
         True,
     ),
     (["favorites"], settings_commands.favourites, FavouriteOptions(action="list"), False),
+    # the desktop link handler (issue 15); bare `handler` is its status
+    (["handler"], handler.run, HandlerOptions(action="status"), False),
+    (["handler", "install"], handler.run, HandlerOptions(action="install"), False),
+    (["handler", "install", "--json"], handler.run, HandlerOptions("install", json=True), True),
+    (["handler", "uninstall"], handler.run, HandlerOptions(action="uninstall"), False),
+    (["handler", "status", "--json"], handler.run, HandlerOptions("status", json=True), True),
+    # call: links and tones (issue 15)
+    (
+        ["call", "--from-desktop", "--", "tel:+49-211,,1#"],
+        call,
+        CallOptions(callee="tel:+49-211,,1#", from_desktop=True),
+        False,
+    ),
+    (["call", "+49211", "--dtmf", ",,1#"], call, CallOptions(callee="+49211", dtmf=",,1#"), False),
     # the guided mode: no command at all
     ([], guided.run, None, False),
 ]
@@ -440,7 +456,7 @@ def test_every_command_of_the_app_has_a_row() -> None:
     commands = {name for name in group.commands}  # type: ignore[attr-defined]
     first_words = {row[0][0] for row in COMMANDS if row[0]} | {"demo"}
     assert commands == first_words
-    for name in ("config", "favourites"):
+    for name in ("config", "favourites", "handler"):
         subcommands = set(group.commands[name].commands)  # type: ignore[attr-defined]
         rows = {args[1] for args, *_ in COMMANDS if args[:1] == [name] and len(args) > 1}
         assert subcommands <= rows, name

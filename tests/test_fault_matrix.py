@@ -27,6 +27,7 @@ import matrix_contacts as mc
 import matrix_files as mf
 import matrix_http as mh
 import matrix_input as mi
+import matrix_links as ml
 import matrix_missed as mm
 import matrix_output as mo
 import matrix_profiles as mp
@@ -578,6 +579,11 @@ CASES: dict[str, Case] = {
     "profiles locked keyring": Case(("profiles",), 7, "The keyring is locked", keyring="locked", json=False),
     "profiles env credentials": Case(("profiles",), 0, "SIPGATE_TOKEN_ID and SIPGATE_TOKEN from the environment now", json_says='"environmentOverrides": true'),
     "status all one token rejected": Case(("status", "--all", *FAST), 3, "work token-OLD002 ••••6c7d ✗ token not accepted", keyring="item", setup=mp.a_rejected_profile, json=False),
+    # -- issue 15: links, dial strings, --from-desktop (rows in tests/matrix_links.py) ---------
+    # (rows: links)
+    **{name: Case(**row) for name, row in ml.LINK_CASES.items()},
+    # (rows: tones)
+    **{name: Case(**row) for name, row in ml.TONE_CASES.items()},
     # -- issue 14: `call NAME` against the simulator's demo phonebook (tests/test_callee_names.py)
     # (rows: names)
     "call name, one number": Case(("call", "grace", "-d", "e0", "--yes", *FAST), 0, "Grace Hopper (work)", 1, json_says='"name": "Grace Hopper (work)", "source": "contact"'),

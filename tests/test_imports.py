@@ -126,5 +126,13 @@ def test_a_one_shot_dial_by_number_pays_nothing_for_contacts(
     }
     assert "sipgate_tui.cli" in modules  # the profile did list our own modules
     assert not modules & {"sipgate_tui.contacts", "sipgate_tui.contacts_cache"}
+    # Issue 15: a number with no link or tones pays nothing for them either.
+    assert not modules & {
+        "sipgate_tui.links",
+        "sipgate_tui.tones",
+        "sipgate_tui.watch",
+        "sipgate_tui.desktop_handler",
+        "sipgate_tui.commands.desktop_call",
+    }
     assert len(simulator.call_requests()) == 1
     assert not any(r.path == "/contacts" for r in simulator.requests)

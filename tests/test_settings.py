@@ -74,6 +74,7 @@ def test_config_json(tmp_path: Path) -> None:
         "account-type": "auto",
         "neo-numbers": "digits",
         "live-view": "auto",
+        "tone-pause": 2.0,
     }
     assert document["configPath"].endswith("config.toml")
 
@@ -86,6 +87,9 @@ def test_config_json(tmp_path: Path) -> None:
         ("history", "maybe", "invalid-value"),
         ("colour", "red", "unknown-setting"),
         ("default-caller-id", "112", "invalid-number"),
+        ("tone-pause", "0.1", "invalid-value"),
+        ("tone-pause", "11", "invalid-value"),
+        ("tone-pause", "two", "invalid-value"),
     ],
 )
 def test_bad_values_are_refused_and_nothing_is_written(
@@ -272,3 +276,20 @@ def test_any_profile_table_validates_or_fails_with_our_error(table: dict) -> Non
             store.load()
         except AppError as error:
             assert error.exit_code == ExitCode.ENVIRONMENT
+
+
+def test_tone_pause_is_kept_as_seconds_and_read_back(tmp_path: Path) -> None:
+    run_config(tmp_path, action="set", key="tone-pause", value="3.5")
+    assert "tone_pause = 3.5" in (tmp_path / "config" / "config.toml").read_text()
+    ctx = make_context(API, settings_dir=tmp_path)
+    assert ctx.make_settings().load().tone_pause == 3.5
+
+
+def test_a_tone_pause_edited_out_of_range_names_the_key(tmp_path: Path) -> None:
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "config.toml").write_text("[profiles.default]\ntone_pause = 600\n")
+    ctx = make_context(API, settings_dir=tmp_path)
+    with pytest.raises(AppError) as caught:
+        ctx.make_settings().load()
+    assert "profiles.default.tone_pause" in caught.value.message
+    assert "from 0.5 to 10" in caught.value.message

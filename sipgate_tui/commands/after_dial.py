@@ -4,7 +4,9 @@
   from the others (fetched while the summary is on screen, or alongside the POST).
 - :class:`DeviceCheck`: with ``--yes`` (or without a terminal) nobody is asked about an offline
   phone, so whether it is online is looked up alongside the POST and becomes a note.
-- :func:`follow_call`: after an accepted call, a live line until it connects and ends.
+- :func:`follow_call`: after an accepted call, a live line until it connects and ends, which
+  also dials the plan's tones once connected and sends the keys typed on its keypad; where no
+  live view runs, a line says which tones to type on the phone instead.
 
 Nothing here changes a call's outcome or exit code: the call was accepted (or is about to be),
 and everything here is only ever a note, a hint or a live line.
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from sipgate_tui.account import Device, list_devices
 from sipgate_tui.api import ApiError, HttpStatusError, SipgateClient
+from sipgate_tui.dial_string import PAUSE_SECONDS
 from sipgate_tui.lookups import Background
 from sipgate_tui.plan import CallPlan, ChosenDevice, offline_warning
 from sipgate_tui.user_id import UserId
@@ -177,10 +180,13 @@ def follow_call(
     *,
     device: ChosenDevice | None = None,
     check: DeviceCheck | None = None,
+    pause_seconds: float = PAUSE_SECONDS,
 ) -> None:
     """After the dial: a live line until the call connects and ends, or why it did not
     (``device``: the phone as picked, ``check``: the look beside a ``--yes`` dial; a phone
-    either shows was offline then names the wait).
+    either shows was offline then names the wait). Once connected it dials ``plan.dial``
+    (``pause_seconds`` per ","); tones it could not send are said once it ends, and where
+    no live view runs, which tones to type on the phone.
 
     Needs rtcm:read (without it: one line on what it would show). Whatever happens here, the
     call was accepted: nothing in the watch changes the exit code.
@@ -202,21 +208,56 @@ def follow_call(
     elif known is None or isinstance(known, ApiError):
         ctx.show(render.no_live_view_because("sipgate did not list the active calls in time"))
     if not isinstance(known, set):
+        show_tones_by_hand(ctx, plan, "sipgate-tui cannot see when the call connects")
         return
-    state = _watch(ctx, client, plan, session_id, known)
-    if state is not None:
-        ctx.show(render.watch_result(state, ctx.clock(), plan, timeout=NO_CALL_TIMEOUT))
+    state = _watch(ctx, client, plan, session_id, known, pause_seconds)
+    if state is None:
+        show_tones_by_hand(ctx, plan, "the live view, which sends them, could not start")
+        return
+    ctx.show(render.watch_result(state, ctx.clock(), plan, timeout=NO_CALL_TIMEOUT))
+    _tones_left(ctx, state)
+
+
+def show_tones_by_hand(ctx: AppContext, plan: CallPlan, why: str) -> None:
+    """Where no live view sends the plan's tones: which to type on the phone, and ``why``
+    (nothing when the plan has none)."""
+    from sipgate_tui import render
+
+    if plan.dial.digits:
+        ctx.show(render.tones_by_hand(plan.dial, why))
+
+
+def _tones_left(ctx: AppContext, state: WatchState) -> None:
+    """After the live view: the tones it did not send, to type by hand (its line is gone)."""
+    from sipgate_tui import render
+
+    view = state.tones
+    if view is None:
+        return
+    if view.problem and view.by_hand.digits:
+        ctx.show(render.tones_stopped(view))
+    elif view.rest.digits and state.phase in ("left", "lost"):
+        why = "you stopped watching" if state.phase == "left" else "sipgate stopped answering"
+        ctx.show(render.tones_by_hand(view.rest, f"{why} before they were all sent"))
+    elif view.sent or view.keyed:
+        ctx.show(render.tones_sent(view))
 
 
 def _watch(
-    ctx: AppContext, client: SipgateClient, plan: CallPlan, session_id: str, before: set[str]
+    ctx: AppContext,
+    client: SipgateClient,
+    plan: CallPlan,
+    session_id: str,
+    before: set[str],
+    pause_seconds: float,
 ) -> WatchState | None:
     """The live view until it ends; None when the terminal would not let it start (said in
     one line: the call was accepted, and a view that cannot start must not look like a bug)."""
     from sipgate_tui import render, rtcm
+    from sipgate_tui.tones import ToneDialer
     from sipgate_tui.watch import CallWatch, WatchIO, follow
 
-    can_hang_up = True
+    can_hang_up = can_send_tones = True
 
     def hang_up(call_id: str) -> None:
         nonlocal can_hang_up
@@ -225,6 +266,15 @@ def _watch(
         except HttpStatusError as error:
             if error.status == 403:
                 can_hang_up = False  # the live line stops offering "h"
+            raise
+
+    def send_tones(call_id: str, sequence: str) -> None:
+        nonlocal can_send_tones
+        try:
+            rtcm.send_tones(client, call_id, sequence)
+        except HttpStatusError as error:
+            if error.status in (401, 403):
+                can_send_tones = False  # the live line stops offering the keypad
             raise
 
     watch = CallWatch(
@@ -244,13 +294,20 @@ def _watch(
                 hang_up=hang_up,
                 show=lambda state, now: live(
                     render.live_status(
-                        state, now, plan, can_hang_up=can_hang_up, started=watch.started
+                        state,
+                        now,
+                        plan,
+                        can_hang_up=can_hang_up,
+                        started=watch.started,
+                        can_send_tones=can_send_tones,
                     )
                 ),
                 pressed=pressed,
                 clock=ctx.clock,
                 sleep=ctx.sleep,
+                send_tones=send_tones,
             ),
+            tones=ToneDialer(plan.dial, pause_seconds=pause_seconds),
         )
 
 

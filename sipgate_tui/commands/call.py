@@ -11,12 +11,17 @@ from __future__ import annotations
 import contextlib
 import shlex
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from sipgate_tui.account_type import AccountKind, account_kind, remember_type
 from sipgate_tui.api import ApiError, Timeouts, plain_headers
-from sipgate_tui.commands.after_dial import CallsBefore, DeviceCheck, follow_call
+from sipgate_tui.commands.after_dial import (
+    CallsBefore,
+    DeviceCheck,
+    follow_call,
+    show_tones_by_hand,
+)
 from sipgate_tui.commands.common import Session, open_session, timeouts_from_option
 from sipgate_tui.commands.dial_route import (
     NEO,
@@ -30,6 +35,7 @@ from sipgate_tui.commands.dial_route import (
     pick_channel,
 )
 from sipgate_tui.credentials import Credentials, from_environment, profile_command
+from sipgate_tui.dial_string import PAUSE_SECONDS, DialString, parse_dial_string
 from sipgate_tui.errors import AppError, Cancelled, ExitCode, InputError
 from sipgate_tui.lookups import AccountLookups
 from sipgate_tui.numbers import (
@@ -75,6 +81,9 @@ class CallOptions:
     history: bool = True
     wait: bool = True  # follow the call live after the dial (terminal only; --no-wait: off)
     channel: str | None = None  # sipgate Neo: the channel the call goes through
+    dtmf: str | None = None  # --dtmf: keypad tones to dial once connected
+    # --from-desktop: opened by the desktop link handler; the link is untrusted input
+    from_desktop: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,6 +114,9 @@ class CallDraft:
     ring_number: PhoneNumber | None = None  # --caller: a number that rings instead
     ask_caller_id: bool = False  # whether the caller ID is still a question
     notes: tuple[str, ...] = ()
+    dial: DialString = field(default_factory=DialString)  # tones after connecting, or --dtmf
+    link: str | None = None  # the link CALLEE was, for showing
+    tone_pause: float = PAUSE_SECONDS  # seconds per "," (the tone-pause setting)
 
     def plan(self) -> CallPlan:
         """The call to show and send; only once the device and the callee are known."""
@@ -120,6 +132,9 @@ class CallDraft:
             notes=self.notes + tuple(note for n in numbers if n for note in n.notes),
             callee_contact=self.callee_contact,
             callee_source=self.callee_source,
+            dial=self.dial,
+            link=self.link,
+            tone_pause=self.tone_pause,
         )
 
 
@@ -129,7 +144,16 @@ def run(options: CallOptions, ctx: AppContext) -> ExitCode:
     Values come from the options, else from the profile's config, else from questions.
     """
     setup = _settings(options, ctx)
+    if options.from_desktop:  # a link from the desktop is untrusted input (desktop_call)
+        from sipgate_tui.commands import desktop_call
+
+        asked_yes = options.yes
+        options = desktop_call.admit(options, ctx, interactive=setup.interactive)
+        if asked_yes:
+            setup = replace(setup, notes=(*setup.notes, desktop_call.YES_IGNORED))
     draft = _draft_from_options(options, setup)
+    if options.from_desktop:
+        desktop_call.refuse_premium_rate(draft.callee)
     if not setup.interactive:
         _check_unattended(options, draft, ctx)
     if options.dry_run:  # needs no credentials (it may show the environment's token id)
@@ -192,12 +216,31 @@ def _call(
     _report(ctx, options, plan, dialled, learnt or kind.type, before)
     if before is not None and live_view_for(setup.settings.live_view, dialled.account_type):
         follow_call(
-            ctx, session.client, plan, dialled.call_id, before, device=draft.device, check=check
+            ctx,
+            session.client,
+            plan,
+            dialled.call_id,
+            before,
+            device=draft.device,
+            check=check,
+            pause_seconds=plan.tone_pause,
         )
     elif _may_follow(options, ctx) and setup.settings.live_view != "off":
         from sipgate_tui import render
 
         ctx.show(render.no_live_view(NEO))
+        show_tones_by_hand(ctx, plan, f"sipgate-tui does not follow calls on {NEO}")
+    elif not options.json:
+        show_tones_by_hand(ctx, plan, _why_not_followed(options, ctx, setup))
+
+
+def _why_not_followed(options: CallOptions, ctx: AppContext, setup: CallSetup) -> str:
+    """Why the call is not followed (so the tones are the user's to type), in words."""
+    if not options.wait:
+        return "--no-wait: the call is not followed"
+    if not ctx.terminal:
+        return "no terminal to follow the call in"
+    return "the live view is off (the live-view setting)"
 
 
 def _channel_for(
@@ -275,15 +318,34 @@ def _draft_from_options(options: CallOptions, setup: CallSetup) -> CallDraft:
         ring_number = _parse_ring_number(options.caller, region)
     with _naming("--caller-id", options.caller_id, callee_text):
         caller_id = _parse_caller_id(options.caller_id, region)
-    callee_query = callee_name = callee = None
-    if callee_text and looks_like_name(callee_text):
+    callee_query = callee_name = callee = link = None
+    dial = DialString()
+    source = "number"
+    if callee_text and _is_link_or_dial_string(callee_text):
+        # A link (tel:, callto:, sip:) or a number with tones after it: never a name, and
+        # read by its own rules; the number itself is checked as a typed one is.
+        from sipgate_tui.links import read_callee
+
+        with _naming("CALLEE", callee_text, None):
+            read = read_callee(callee_text, region)
+        callee, dial, link = read.number, read.dial, read.link
+        source = "link" if read.scheme else "number"
+        callee_name = next(
+            (n for n, saved in settings.favourites.items() if saved == callee.e164), None
+        )
+    elif callee_text and looks_like_name(callee_text):
         # A favourite first; any other name is looked up among the contacts once connected
         # (a number never is: a one-shot dial by number reads no contacts).
         callee_name = favourite_named(callee_text, settings.favourites)
         callee_query = None if callee_name else callee_text.strip()
     with _naming("CALLEE", callee_text, None):
-        if callee_text and callee_query is None:
+        if callee_text and callee_query is None and callee is None:
             callee, callee_name = resolve_callee(callee_text, region, settings.favourites)
+            source = "favourite" if callee_name else "number"
+    if options.dtmf is not None:
+        if dial:
+            raise _tones_twice(dial)
+        dial = parse_dial_string(options.dtmf, what="--dtmf")
     ask_caller_id = (
         setup.interactive
         and options.caller_id is None
@@ -295,12 +357,36 @@ def _draft_from_options(options: CallOptions, setup: CallSetup) -> CallDraft:
         device=ChosenDevice(device) if device is not None else None,
         callee=callee,
         callee_name=callee_name,
-        callee_source="favourite" if callee_name and callee else "number",
+        callee_source=source,
         callee_query=callee_query,
         caller_id=caller_id,
         ring_number=ring_number,
         ask_caller_id=ask_caller_id,
         notes=notes,
+        dial=dial,
+        link=link,
+        tone_pause=settings.tone_pause,
+    )
+
+
+def _is_link_or_dial_string(text: str) -> bool:
+    """Whether CALLEE is a link or a number with tones after it (``links`` decides). Both
+    need a ":", "," or ";", so a plain number never imports ``links`` (its patterns cost a
+    one-shot dial a few ms: benchmarks/run.py)."""
+    if not any(mark in text for mark in ":,;"):
+        return False
+    from sipgate_tui.links import has_dial_string, is_link
+
+    return is_link(text) or has_dial_string(text)
+
+
+def _tones_twice(dial: DialString) -> InputError:
+    """The callee carries tones and --dtmf gives more: which to send is not ours to guess."""
+    return InputError(
+        "conflicting-options",
+        f"The callee already carries tones to dial ({dial.text}), and --dtmf gives more: "
+        "give them in one place.",
+        hint="Drop --dtmf, or give the number without the tones after it.",
     )
 
 
@@ -382,7 +468,7 @@ def _ask_missing(
         # Whom to call comes first: it needs nothing from the account, so it appears at
         # once, and the account's lists load (starting when it is on screen) meanwhile.
         if draft.callee is None:
-            callee, name, contact, source = questions.ask_callee(
+            (callee, name, contact, source), dial, link = questions.ask_callee(
                 prompter,
                 region,
                 favourites=settings.favourites,
@@ -390,12 +476,16 @@ def _ask_missing(
                 on_shown=lookups.start if lookups is not None else None,
                 sources=sources or _callee_sources(ctx, setup, draft, None, None, None, None),
             )
+            if dial and draft.dial:  # tones in the answer and --dtmf
+                raise _tones_twice(dial)
             draft = replace(
                 draft,
                 callee=callee,
                 callee_name=name,
                 callee_contact=contact,
                 callee_source=source,
+                dial=dial or draft.dial,
+                link=link,
             )
         device = questions.settle_device(
             ctx,
@@ -664,6 +754,8 @@ def _report(
                 "request": dialled.sent,
                 "warnings": list(plan.notes),
                 "callee": plan.callee_json(),  # whom: the number, its name, the contact
+                # --json never follows the call: the tones are the user's to type
+                "tones": plan.tones_json(sent_by=None),
             }
         )
         return
@@ -809,11 +901,18 @@ def _show_dry_run(plan: CallPlan, ctx: AppContext, options: CallOptions, setup: 
                 "accountType": kind.type,
                 "warnings": list(plan.notes),
                 "callee": plan.callee_json(),  # whom: the number, its name, the contact
+                "tones": plan.tones_json(sent_by=None),  # a dry run's --json: never follows
             }
         )
         return
     from sipgate_tui import render
 
+    if plan.dial:
+        plan = plan.with_notes(
+            "Once connected, this call dials "
+            + render.tones_in_words(plan.dial, plan.tone_pause)
+            + " as keypad tones (POST /calls/{callId}/dtmf, needs rtcm:write)."
+        )
     if plan.notes:
         ctx.show(render.notes(plan.notes))
     ctx.show(render.dry_run("POST", url, headers, body))

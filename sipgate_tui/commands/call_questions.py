@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING
 from sipgate_tui.account import AccountNumber, Device
 from sipgate_tui.commands.after_dial import phone_facts
 from sipgate_tui.context import AppContext
+from sipgate_tui.dial_string import DialString
 from sipgate_tui.errors import Cancelled, InputError
+from sipgate_tui.links import has_dial_string, is_link, read_callee
 from sipgate_tui.lookups import AccountLookups, Degraded
 from sipgate_tui.numbers import (
     PhoneNumber,
@@ -194,12 +196,13 @@ def ask_callee(
     recent: Sequence[Recent],
     on_shown: Callable[[], None] | None = None,
     sources: CalleeSuggestions | None = None,
-) -> Picked:
+) -> tuple[Picked, DialString, str | None]:
     """Whom to call: any number, a favourite's or contact's name, a suggestion (contacts,
-    favourites, recent numbers and missed calls, from ``sources``), or Enter alone: the
-    newest missed call not called back, else the number called last.
+    favourites, recent numbers and missed calls, from ``sources``), a pasted link, or Enter
+    alone: the newest missed call not called back, else the number called last.
 
-    Returns the number, the name it goes by, and the contact it was picked from."""
+    Returns the number, the name it goes by, the contact it was picked from and how it was
+    given; the tones to dial after connecting; and the link it was, if one was pasted."""
     if sources is None:
         sources = CalleeSuggestions(region, favourites, recent)
     started = _Started(sources, on_shown)
@@ -225,7 +228,16 @@ def ask_callee(
         on_shown=started,
     )
     started()  # a scripted prompter may never draw the question
-    return parse(answer)
+    return parse(answer), *tones_typed(answer, region)
+
+
+def tones_typed(text: str, region: str) -> tuple[DialString, str | None]:
+    """The tones a typed or pasted callee carries after its number (a link's, or
+    ``+49 69 71049922,,855#``) and the link it was; nothing for anything else."""
+    if not (is_link(text) or has_dial_string(text)):
+        return DialString(), None
+    read = read_callee(text.strip(), region)
+    return read.dial, read.link
 
 
 # The number, the name it goes by, the contact it came from, and how it was given (plan.py).
@@ -510,6 +522,16 @@ class CalleeSuggestions:
             for suggestion in offered:
                 if suggestion.text == stripped and isinstance(suggestion.value, CalleeChoice):
                     return self._picked(suggestion.value)
+        if is_link(stripped) or has_dial_string(stripped):
+            # A pasted link or a number with tones: read by the link rules, named from the
+            # favourites or contacts like any number (ask_callee keeps its tones).
+            number = read_callee(stripped, self.region).number
+            saved = (n for n, e164 in self.favourites.items() if e164 == number.e164)
+            favourite = next(saved, None)
+            if favourite is not None:
+                return number, favourite, None, FAVOURITE_SOURCE
+            number, name, contact, source = self._named(number, None)
+            return number, name, contact, source if contact or not is_link(stripped) else "link"
         try:
             number, name = resolve_callee(stripped, self.region, self.favourites)
         except InputError:

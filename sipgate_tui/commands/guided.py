@@ -21,7 +21,7 @@ from sipgate_tui.errors import Cancelled, ExitCode, InputError
 
 USAGE = (
     "Usage: sipgate-tui [OPTIONS] COMMAND. Commands: call, calls, hangup, history, contacts, "
-    "devices, numbers, login, status, profiles, logout, config, favourites, demo. "
+    "devices, numbers, login, status, profiles, logout, config, favourites, handler, demo. "
     "Run `sipgate-tui --help` for details."
 )
 

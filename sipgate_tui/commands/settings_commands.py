@@ -19,7 +19,7 @@ from sipgate_tui.numbers import (
 )
 from sipgate_tui.options import DEFAULT_REGION
 from sipgate_tui.setting_keys import BY_FIELD, BY_NAME, SETTING_KEYS
-from sipgate_tui.settings import Pinned, SettingsStore
+from sipgate_tui.settings import TONE_PAUSE_RULE, Pinned, SettingsStore, tone_pause_seconds
 
 TRUE_WORDS, FALSE_WORDS = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
 
@@ -154,8 +154,17 @@ def _key(text: str | None) -> str:
     return key.field
 
 
-def _value(key: str, text: str, store: SettingsStore) -> str | bool:
+def _value(key: str, text: str, store: SettingsStore) -> str | bool | float:
     """Validate and normalise a value before it is written."""
+    if key == "tone_pause":
+        pause = tone_pause_seconds(text)
+        if pause is None:
+            raise InputError(
+                "invalid-value",
+                f"tone-pause {TONE_PAUSE_RULE}, not '{text.strip()[:20]}'.",
+                hint="For example: sipgate-tui config set tone-pause 3",
+            )
+        return pause
     if key == "default_device":
         return parse_device_id(text)
     if key == "region":
