@@ -361,16 +361,25 @@ class SipgateClient:
         url = f"{self._url(path, None)}/{quote(item, safe='')}"
         self._send("DELETE", url, None, is_write=False)
 
-    def post_to_item(self, path: str, item: str, action: str, body: dict[str, str]) -> None:
+    def post_to_item(
+        self,
+        path: str,
+        item: str,
+        action: str,
+        body: dict[str, str],
+        *,
+        deadline: float | None = None,
+    ) -> None:
         """``POST {base}{path}/{item}/{action}`` with a JSON body (keypad tones into a call).
 
         A write: never retried (a tone sent twice is a wrong PIN), and a failure after the
         request went out is an OutcomeUnknownError. Not a call request: ``call_requests_sent``
         and ``accepted_call_id`` stay as they are. ``item`` is escaped whole, as in
-        :meth:`delete`.
+        :meth:`delete`. ``deadline``: seconds the whole request may take, if shorter than the
+        client's own (tones late by many seconds are worse than tones not sent).
         """
         url = f"{self._url(path, None)}/{quote(item, safe='')}/{quote(action, safe='')}"
-        self._send("POST", url, json.dumps(body).encode(), is_write=True)
+        self._send("POST", url, json.dumps(body).encode(), is_write=True, deadline=deadline)
 
     def probe(self, path: str, params: dict[str, str | int] | None = None) -> int:
         """The HTTP status of ``GET {base}{path}``: a cheap way to learn whether a scope works.
@@ -445,7 +454,13 @@ class SipgateClient:
         return self._session
 
     def _send(
-        self, method: str, url: str, payload: bytes | None, *, is_write: bool
+        self,
+        method: str,
+        url: str,
+        payload: bytes | None,
+        *,
+        is_write: bool,
+        deadline: float | None = None,
     ) -> tuple[int, dict[str, str], bytes]:
         """One request, never retried or redirected: (status, headers, body) of a success,
         else the ApiError that says what happened (for writes: whether it may have arrived)."""
@@ -456,9 +471,15 @@ class SipgateClient:
         # One deadline from connecting to the answer's last byte (Timeouts.total): a server
         # that trickles keeps no request open longer, and whether the request was written
         # by then tells "not placed" from "may have been placed".
-        with _Deadline(self._timeouts.deadline) as deadline:
-            response = self._request(method, url, payload, headers, is_write, deadline)
-            answer = _read_answer(response, deadline)
+        # The session is made before the clock starts: the first time, that imports requests
+        # (0.1 s, up to 0.5 s on a busy machine), which is no time the network took.
+        self._http()
+        seconds = self._timeouts.deadline
+        if deadline is not None:
+            seconds = min(seconds, deadline)
+        with _Deadline(seconds) as limit:
+            response = self._request(method, url, payload, headers, is_write, limit)
+            answer = _read_answer(response, limit)
         _log_response(request_id, answer.status, answer.headers, answer.body, self._redact)
         body = self._successful_body(url, answer, is_write=is_write)
         return answer.status, answer.headers, body

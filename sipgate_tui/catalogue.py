@@ -472,14 +472,15 @@ CATALOGUE: dict[str, Problem] = {
     ),
     "handler-tools-missing": Problem(
         E.ENVIRONMENT,
-        "`handler install`, `uninstall` or `status` without the freedesktop tools "
-        "(xdg-mime, update-desktop-database).",
+        "`handler install` or `uninstall` without the freedesktop tools (xdg-mime, "
+        "update-desktop-database); `handler status` says what it can without them, exit 0.",
         "Install xdg-utils and desktop-file-utils (Debian, Ubuntu: `apt install xdg-utils "
         "desktop-file-utils`).",
     ),
     "handler-failed": Problem(
         E.ENVIRONMENT,
-        "The desktop entry could not be written or removed, or a freedesktop tool failed.",
+        "The desktop entry could not be written or removed, a freedesktop tool failed, or "
+        "`handler install` took effect for no kind of link (each one's reason is shown).",
         "The message names the file or the tool; `sipgate-tui handler status` shows what "
         "handles the links now.",
     ),

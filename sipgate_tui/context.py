@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
 from urllib.parse import urlsplit
 
+from sipgate_tui import known_secrets
 from sipgate_tui.api import DEFAULT_API_URL, SipgateClient, Timeouts
 from sipgate_tui.credentials import (
     DEFAULT_KEYRING_TIMEOUT,
@@ -227,6 +228,11 @@ def build_context(
     the credential lookup uses ``make_store``, so a replaced store is the one it reads.
     """
     env = dict(os.environ if env is None else env)
+    # The environment's token is a secret from the first line on, before any Credentials
+    # value exists: a callee, a link or an option that carries it (pasted by mistake) is
+    # echoed in input errors, which come before the credentials are read.
+    token = env.get("SIPGATE_TOKEN", "")
+    known_secrets.remember(token, token.strip())
     store_factory = make_store or _keyring_store_factory(env)
     if out is None or err is None:
         console_class = _pipe_safe_console_class()

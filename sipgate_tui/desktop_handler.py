@@ -4,7 +4,9 @@ For the current user only: a desktop entry in ``$XDG_DATA_HOME/applications`` th
 ``sipgate-tui call --from-desktop -- LINK`` in a terminal, made the default for the four
 schemes with ``xdg-mime``. The handlers they had before are recorded in that same entry
 (``X-SipgateTui-Previous-tel=...``), so there is one place to look and it goes when the entry
-goes; ``uninstall`` puts them back.
+goes; ``uninstall`` puts them back. ``xdg-mime default`` exits 0 even where it wrote
+nothing, so ``install`` reads each scheme back and ``handler_diagnosis`` says why one is not
+ours.
 
 The link is untrusted input: it reaches sipgate-tui as one argv element (``%u``), never
 through a shell, and no tool here is ever run through one. The two files' formats live in
@@ -20,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sipgate_tui.desktop_entry import (
@@ -34,6 +36,7 @@ from sipgate_tui.desktop_entry import (
     write_atomically,
 )
 from sipgate_tui.errors import AppError
+from sipgate_tui.handler_diagnosis import Blocker, diagnose
 
 TOOL_TIMEOUT = 5.0  # seconds; the tools are small shell scripts that answer in milliseconds
 # The Debian/Ubuntu package of each tool, for the message when one is missing.
@@ -116,12 +119,20 @@ class Desktop:
 
 @dataclass(frozen=True)
 class SchemeChange:
-    """One scheme at install: who had it before us (None: nobody), and whether it was ours
-    already (then ``before`` is the handler recorded at the first install)."""
+    """One scheme at install: who had it before us (None: nobody), whether it was ours
+    already (then ``before`` is the handler recorded at the first install), who has it as
+    read back after writing, and why that is not us (None: it took effect)."""
 
     scheme: str
     before: str | None
     already_ours: bool
+    handler: str | None = DESKTOP_ID
+    blocker: Blocker | None = None
+
+    @property
+    def took_effect(self) -> bool:
+        """Whether xdg-mime names sipgate-tui for the scheme now, and the choice is saved."""
+        return self.blocker is None
 
 
 @dataclass(frozen=True)
@@ -132,6 +143,11 @@ class Installed:
     command: list[str]
     changes: list[SchemeChange]
     warnings: list[str]
+
+    @property
+    def took_effect(self) -> list[str]:
+        """The schemes that sipgate-tui handles now (read back after writing)."""
+        return [change.scheme for change in self.changes if change.took_effect]
 
 
 @dataclass(frozen=True)
@@ -156,11 +172,13 @@ class Uninstalled:
 
 @dataclass(frozen=True)
 class SchemeState:
-    """Who handles one scheme now (None: nothing), and the handler recorded before us."""
+    """Who handles one scheme now (None: nothing), the handler recorded before us, and, when
+    it is not us while our entry is installed, why."""
 
     scheme: str
     handler: str | None
     previous: str | None
+    blocker: Blocker | None = None
 
     @property
     def ours(self) -> bool:
@@ -177,7 +195,9 @@ class HandlerStatus:
     command: list[str] | None  # what our entry runs
     command_exists: bool | None  # None when not installed
     current_command: list[str]  # what an install would write now
-    schemes: list[SchemeState]
+    schemes: list[SchemeState]  # empty when xdg-mime is missing: nobody can tell then
+    tools_missing: list[str] = field(default_factory=list)
+    tools_note: str | None = None  # what is missing and how to install it
 
     @property
     def stale(self) -> bool:
@@ -215,31 +235,50 @@ def program_exists(desktop: Desktop, program: str) -> bool:
 # -- the tools -------------------------------------------------------------------------------
 
 
-def require(desktop: Desktop, *names: str) -> dict[str, str]:
-    """The absolute paths of the tools ``names``; ``handler-tools-missing`` for the first
-    one that is not on PATH, naming its package."""
-    found: dict[str, str] = {}
-    missing = [name for name in names if desktop.which(name) is None]
+INSTALL_PURPOSE = "to register as the handler of tel: links"
+UNINSTALL_PURPOSE = "to give the links back to the apps they had before"
+STATUS_PURPOSE = "to tell which app opens tel: links"
+
+
+def missing_tools(desktop: Desktop, *names: str) -> list[str]:
+    """Those of the tools ``names`` that are not on PATH."""
+    return [name for name in names if desktop.which(name) is None]
+
+
+def missing_tools_text(missing: Sequence[str], purpose: str) -> tuple[str, str]:
+    """The message and the hint for ``missing`` tools, naming their packages; ``purpose``
+    says what sipgate-tui needs them for ("to ...")."""
+    packages = sorted({PACKAGES[name] for name in missing})
+    message = (
+        f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not installed "
+        f"(from the package{'s' if len(packages) > 1 else ''} {' and '.join(packages)}): "
+        f"sipgate-tui needs {'it' if len(missing) == 1 else 'them'} {purpose}."
+    )
+    hint = (
+        f"Install {' and '.join(packages)} (Debian, Ubuntu: `sudo apt install "
+        f"{' '.join(packages)}`; Fedora: `sudo dnf install {' '.join(packages)}`), "
+        "then run the command again."
+    )
+    return message, hint
+
+
+def require(desktop: Desktop, *names: str, purpose: str = INSTALL_PURPOSE) -> dict[str, str]:
+    """The absolute paths of the tools ``names``; ``handler-tools-missing`` when any is not
+    on PATH, naming the missing ones and their packages."""
+    missing = missing_tools(desktop, *names)
     if missing:
-        packages = sorted({PACKAGES[name] for name in missing})
-        raise AppError(
-            "handler-tools-missing",
-            f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not installed "
-            f"(from the package{'s' if len(packages) > 1 else ''} {' and '.join(packages)}): "
-            f"sipgate-tui needs {'it' if len(missing) == 1 else 'them'} to register as the "
-            "handler of tel: links.",
-            hint=f"Install {' and '.join(packages)} (Debian, Ubuntu: `sudo apt install "
-            f"{' '.join(packages)}`; Fedora: `sudo dnf install {' '.join(packages)}`), "
-            "then run the command again.",
-        )
-    for name in names:
-        found[name] = str(desktop.which(name))
-    return found
+        message, hint = missing_tools_text(missing, purpose)
+        raise AppError("handler-tools-missing", message, hint=hint)
+    return {name: str(desktop.which(name)) for name in names}
 
 
 def tool(desktop: Desktop, argv: Sequence[str], *, what: str) -> str:
     """Run a tool and return what it printed; ``handler-failed`` when it fails, hangs or
     cannot start (``what`` says what it was doing, for the message)."""
+    return _checked(desktop, argv, what=what).stdout
+
+
+def _checked(desktop: Desktop, argv: Sequence[str], *, what: str) -> ToolResult:
     name = os.path.basename(argv[0])
     try:
         result = desktop.run(argv, desktop.env)
@@ -251,7 +290,7 @@ def tool(desktop: Desktop, argv: Sequence[str], *, what: str) -> str:
         said = _said(result.stderr or result.stdout)
         reason = f"it ended with exit code {result.returncode}" + (f": {said}" if said else "")
         raise _tool_failed(name, what, reason)
-    return result.stdout
+    return result
 
 
 def _said(text: str) -> str:
@@ -325,9 +364,13 @@ def install(desktop: Desktop) -> Installed:
         write_atomically(desktop.entry_path, text.encode("utf-8"))
     except OSError as error:
         raise _unwritable(desktop.entry_path, error) from None
-    _register(desktop, tools)
-    warnings = _not_ours_after(desktop, tools["xdg-mime"])
-    if any(needs_quotes(word) for word in command):
+    said = _register(desktop, tools)
+    # xdg-mime exits 0 even where it wrote nothing, and another list can overrule the one it
+    # writes: only what it answers now counts.
+    changes = [_read_back(desktop, tools["xdg-mime"], change, command, said) for change in changes]
+    warnings = []
+    explained = any(c.blocker and c.blocker.kind == "unstartable-path" for c in changes)
+    if any(needs_quotes(word) for word in command) and not explained:
         warnings.append(
             f"The path {command[0]} holds a space or a special character: xdg-open outside "
             "GNOME and KDE (xdg-utils' generic mode) cannot start such a program from a "
@@ -338,33 +381,29 @@ def install(desktop: Desktop) -> Installed:
     return Installed(desktop.entry_path, command, changes, warnings)
 
 
-def _register(desktop: Desktop, tools: Mapping[str, str]) -> None:
+def _register(desktop: Desktop, tools: Mapping[str, str]) -> str:
+    """Update the cache and make us the default; what ``xdg-mime default`` said on stderr
+    (it reports a failed write there, and exits 0 all the same)."""
     applications = str(desktop.applications_dir)
     tool(
         desktop,
         [tools["update-desktop-database"], applications],
         what=f"updating the list of link handlers in {applications}",
     )
-    tool(
+    result = _checked(
         desktop,
         [tools["xdg-mime"], "default", DESKTOP_ID, *(f"x-scheme-handler/{s}" for s in SCHEMES)],
         what="making sipgate-tui the default for tel:, callto:, sip: and sips: links",
     )
+    return _said(result.stderr)
 
 
-def _not_ours_after(desktop: Desktop, xdg_mime: str) -> list[str]:
-    """Warnings for the schemes xdg-mime still names another handler for (a desktop's own
-    list, such as ~/.config/gnome-mimeapps.list, is read before mimeapps.list)."""
-    warnings = []
-    for scheme in SCHEMES:
-        now = query_default(desktop, xdg_mime, scheme)
-        if now != DESKTOP_ID:
-            warnings.append(
-                f"xdg-mime still names {now or 'no handler'} for {scheme}: links: a list of "
-                "your desktop's own (such as ~/.config/gnome-mimeapps.list) may say otherwise; "
-                f"choose sipgate-tui for {scheme}: in your desktop's default-apps settings."
-            )
-    return warnings
+def _read_back(
+    desktop: Desktop, xdg_mime: str, change: SchemeChange, command: Sequence[str], said: str
+) -> SchemeChange:
+    now = query_default(desktop, xdg_mime, change.scheme)
+    blocker = diagnose(desktop, change.scheme, now, command, after_install=True, tool_said=said)
+    return replace(change, handler=now, blocker=blocker)
 
 
 def _unwritable(path: Path, error: OSError) -> AppError:
@@ -378,7 +417,7 @@ def _unwritable(path: Path, error: OSError) -> AppError:
 def uninstall(desktop: Desktop) -> Uninstalled:
     """Give each scheme that is still ours back to the handler recorded at install (or, where
     none was, remove our association), then remove our desktop entry."""
-    tools = require(desktop, "xdg-mime", "update-desktop-database")
+    tools = require(desktop, "xdg-mime", "update-desktop-database", purpose=UNINSTALL_PURPOSE)
     entry = read_entry(desktop.entry_path)
     if entry is None and not desktop.entry_path.exists():
         leftovers = _remove_ours_from_mimeapps(desktop, SCHEMES)
@@ -403,13 +442,37 @@ def uninstall(desktop: Desktop) -> Uninstalled:
         pass
     except OSError as error:
         raise _unwritable(desktop.entry_path, error) from None
-    applications = str(desktop.applications_dir)
+    _forget_in_cache(desktop, tools["update-desktop-database"])
+    return Uninstalled(desktop.entry_path, True, undone, [])
+
+
+def _forget_in_cache(desktop: Desktop, updater: str) -> None:
+    """Make mimeinfo.cache stop naming us: where our entry was the only one, the cache is
+    ours (update-desktop-database wrote it for it) and goes; else it is rebuilt."""
+    applications = desktop.applications_dir
+    if not _holds_desktop_entries(applications):
+        try:
+            (applications / "mimeinfo.cache").unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as error:
+            raise _unwritable(applications / "mimeinfo.cache", error) from None
+        return
     tool(
         desktop,
-        [tools["update-desktop-database"], applications],
+        [updater, str(applications)],
         what=f"updating the list of link handlers in {applications}",
     )
-    return Uninstalled(desktop.entry_path, True, undone, [])
+
+
+def _holds_desktop_entries(directory: Path) -> bool:
+    """Whether ``directory`` or one below it holds a .desktop file (update-desktop-database
+    reads subdirectories too); True when it cannot be read, so the cache is rebuilt, not
+    removed."""
+    try:
+        return any(True for _ in directory.rglob("*.desktop"))
+    except OSError:
+        return True
 
 
 def _restore(desktop: Desktop, xdg_mime: str, restored: Iterable[SchemeUndo]) -> None:
@@ -448,15 +511,25 @@ def _remove_ours_from_mimeapps(desktop: Desktop, schemes: Iterable[str]) -> list
 
 
 def status(desktop: Desktop) -> HandlerStatus:
-    """Who handles each scheme now, whether our entry is there and whether what it runs is."""
-    tools = require(desktop, "xdg-mime")
+    """Who handles each scheme now, whether our entry is there and whether what it runs is;
+    without xdg-mime, what can be told without it (who handles the links cannot)."""
     entry = read_entry(desktop.entry_path)
     previous = entry.previous if entry else {}
-    schemes = [
-        SchemeState(scheme, query_default(desktop, tools["xdg-mime"], scheme), previous.get(scheme))
-        for scheme in SCHEMES
-    ]
     command = entry.command if entry else None
+    missing = missing_tools(desktop, "xdg-mime")
+    schemes = []
+    note = None
+    if missing:
+        message, hint = missing_tools_text(missing, STATUS_PURPOSE)
+        note = f"{message} {hint}"
+    else:
+        xdg_mime = str(desktop.which("xdg-mime"))
+        for scheme in SCHEMES:
+            now = query_default(desktop, xdg_mime, scheme)
+            blocker = (
+                diagnose(desktop, scheme, now, command, after_install=False) if entry else None
+            )
+            schemes.append(SchemeState(scheme, now, previous.get(scheme), blocker))
     exists = None if entry is None else command is not None and program_exists(desktop, command[0])
     return HandlerStatus(
         entry_path=desktop.entry_path,
@@ -465,6 +538,8 @@ def status(desktop: Desktop) -> HandlerStatus:
         command_exists=exists,
         current_command=launch_command(desktop),
         schemes=schemes,
+        tools_missing=missing,
+        tools_note=note,
     )
 
 

@@ -110,7 +110,8 @@ def parse_dial_string(text: str, *, what: str = "The tones after the number") ->
     if len(text) > MAX_TEXT:
         raise InputError(
             "invalid-dial-string",
-            f"{what}: {len(text)} characters, more than the {MAX_TEXT} that are read.",
+            f"{what} is {len(text)} characters long, far more than the {MAX_TONES} tones, "
+            f"{MAX_PAUSES} pauses and {MAX_WAITS} waits sipgate-tui dials.",
             hint=_TOO_LONG_HINT,
         )
     steps: list[Step] = []
@@ -135,6 +136,8 @@ def _bad(text: str, position: int, what: str) -> InputError:
     shown = repr(character)[1:-1] if not character.isprintable() else character
     if character.upper() in "ABCD":
         why = "the keypad letters A-D are not sent by sipgate-tui"
+    elif character in "pPwW":
+        why = "write a pause as ',' and a wait for Enter as ';'"
     elif character.isalpha():
         why = "letters are not keypad tones"
     else:
@@ -162,7 +165,7 @@ def check_size(dial: DialString, what: str) -> None:
         if count > limit:
             raise InputError(
                 "invalid-dial-string",
-                f"{what} hold {count} {name}; at most {limit} are dialled.",
+                f"{what}: {count} {name}; at most {limit} are dialled.",
                 hint=_TOO_LONG_HINT,
             )
 
@@ -171,3 +174,20 @@ _TOO_LONG_HINT = (
     "A meeting id and PIN need far fewer; type longer sequences on the keypad of the live view "
     "once the call is connected."
 )
+
+
+MAX_PAUSE_SECONDS = 60.0  # all pauses together, at the tone-pause setting's pace
+
+
+def check_pause_time(dial: DialString, pause_seconds: float, what: str) -> None:
+    """InputError ``invalid-dial-string`` when the pauses of ``dial`` add up to more than a
+    minute at ``pause_seconds`` each (30 commas at a tone-pause of 10 s would hold a call for
+    five minutes)."""
+    total = sum(step.count for step in dial.steps if isinstance(step, Pause)) * pause_seconds
+    if total > MAX_PAUSE_SECONDS:
+        raise InputError(
+            "invalid-dial-string",
+            f"{what}: the pauses add up to {total:g} s at {pause_seconds:g} s each (the "
+            f"tone-pause setting); at most {MAX_PAUSE_SECONDS:g} s are dialled.",
+            hint="Use fewer commas, or a shorter pause: sipgate-tui config set tone-pause 2",
+        )

@@ -243,10 +243,13 @@ def _refuse_odd_characters(text: str) -> None:
         None,
     )
     if odd is not None:
-        named = f"'{odd}'" if odd.isprintable() else "an invisible character"
+        named = f"'{odd}'" if odd.isprintable() else "an invisible character (shown as ?)"
+        # Each invisible character becomes "?" before the text is cleaned for showing, so
+        # the number shown is not a valid-looking one with the culprit silently removed.
+        marked = "".join(ch if ch.isprintable() else "?" for ch in text)
         raise InputError(
             "invalid-number",
-            f"'{_shown(text)}' is not a phone number: it holds {named}, which is no digit.",
+            f"'{_shown(marked)}' is not a phone number: it holds {named}, which is no digit.",
             hint="A number holds digits, a leading +, and spaces, -, ., / or brackets.",
         )
 
@@ -304,7 +307,7 @@ def _other_scheme(scheme: str) -> InputError:
     kind = {"mailto": " (an e-mail address)", "http": " (a web page)", "https": " (a web page)"}
     return InputError(
         "not-a-phone-link",
-        f"A {scheme}: link{kind.get(scheme, '')} names no phone number: only tel:, callto:, "
+        f"The {scheme}: link{kind.get(scheme, '')} names no phone number: only tel:, callto:, "
         "sip: and sips: links can be called.",
         hint=_HINT,
     )

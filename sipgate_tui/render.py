@@ -34,6 +34,7 @@ from sipgate_tui.plan import CallPlan
 if TYPE_CHECKING:
     from sipgate_tui.account import AccountNumber, Device
     from sipgate_tui.missed import MissedCaller
+    from sipgate_tui.numbers import PhoneNumber
     from sipgate_tui.rtcm import ActiveCall, HistoryEntry
     from sipgate_tui.tones import ToneView
     from sipgate_tui.watch import WatchState
@@ -339,6 +340,21 @@ TONES_NOTE = (
     "The tones are sent once the call is connected (this needs a token with rtcm:write). "
     "If they cannot be sent, type them on your phone: {digits}"
 )
+
+
+def link_opened(number: PhoneNumber, dial: DialString) -> RenderableType:
+    """A link opened from the desktop: whom it calls (and the tones it carries), before the
+    questions; nothing is called before the summary is confirmed."""
+    tones: list[str | tuple[str, str]] = (
+        [" then dials ", (_by_hand(dial), "bold")] if dial.digits else []
+    )
+    return Text.assemble(
+        ("→ ", f"bold {INFO}"),
+        "A link asks to call ",
+        (number.describe(), "bold"),
+        *tones,
+        ". Nothing is called before you confirm.",
+    )
 
 
 def call_summary(plan: CallPlan) -> RenderableType:
@@ -1022,11 +1038,7 @@ def live_status(
             # The name the plan knows (a favourite's, a contact's from the cache): no request.
             connected = f"{plan.callee_name} · {connected}"
         line = Text.assemble(
-            ("● ", f"bold {OK}"),
-            "Connected to ",
-            (connected, "bold"),
-            f" · {clock}   ",
-            (keys, "dim"),
+            ("● ", f"bold {OK}"), "Connected to ", (connected, "bold"), f" · {clock}"
         )
         short = Text(f"Connected {clock}")
     else:
@@ -1051,33 +1063,76 @@ def live_status(
             if phone_noted(plan, "offline")
             else f"Ringing {plan.device_id} {clock}"
         )
-    usual: RenderableType = para(line)
-    is_connected = state.phase == "connected"
-    if state.tones is not None:
-        usual = Group(usual, para(_tones_line(state.tones, connected=is_connected)))
-        short = Text.assemble(short, " ", _tones_short(state.tones, connected=is_connected))
+    usual: RenderableType = (
+        _WithKeys(line, keys) if state.phase == "connected" and state.call else para(line)
+    )
+    tones = _tones_line(state)
+    if tones is not None:
+        usual = Group(usual, para(tones))
+        short = Text.assemble(short, " ", _tones_short(state))
     if state.note:
         usual = Group(usual, para(state.note, style=WARN))
         short = Text.assemble(short, " ", (state.note, WARN))
     return _BySize(usual, short)
 
 
+# The same words as watch.CHECKING (not imported: render does not load the watch).
+_CHECKING = "checking this is your call"
+
+
+class _WithKeys:
+    """The connected line with its keys hint after it, or under it where both do not fit
+    on one row (a long name, a narrow terminal): the hint never breaks the line mid-way."""
+
+    def __init__(self, line: Text, keys: str) -> None:
+        self.line, self.keys = line, keys
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        gap, width = "   ", options.max_width
+        if self.line.cell_len + len(gap) + len(self.keys) <= width:
+            yield para(Text.assemble(self.line, gap, (self.keys, "dim")))
+            return
+        yield para(self.line)
+        # Broken between keys, not inside one ("q" here, "leave" on the next row).
+        keys = self.keys.split(" · ")
+        rows = [""]
+        for index, key in enumerate(keys):
+            joined = f"{rows[-1]} · {key}" if rows[-1] else key
+            ending = 0 if index == len(keys) - 1 else 2  # the " ·" that may end the row
+            if rows[-1] and len(joined) + ending > width:
+                rows[-1] += " ·"
+                rows.append(key)
+            else:
+                rows[-1] = joined
+        for row in rows:
+            yield para(Text(row, style="dim"))
+
+
 def _live_keys(state: WatchState, *, can_hang_up: bool, can_send_tones: bool) -> str:
-    """The keys the live line offers: the keypad and Enter only once connected, and neither
-    the keypad nor h while it is unclear which call is ours."""
+    """The keys the live line offers: the keypad and Enter only once connected, neither the
+    keypad nor h while it is unclear which call is ours, and no h while it is being checked.
+    Short, so the line fits 100 columns with all of them."""
     if state.phase != "connected":
         return "h hang up · q leave it running" if can_hang_up else "q leave it running"
-    keys = ["Enter send the rest"] if state.tones is not None and state.tones.waiting else []
+    # Enter lets the tones up to the next ";" go, not all the rest.
+    keys = ["Enter: next tones"] if state.tones is not None and state.tones.waiting else []
     if can_send_tones and not state.ambiguous:
-        keys.append("0-9 * # tones")
-    if can_hang_up and not state.ambiguous:
+        keys.append("0-9*# tones")
+    if can_hang_up and not state.ambiguous and not state.checking:
         keys.append("h hang up")
-    return " · ".join([*keys, "q leave it running"])
+    return " · ".join([*keys, "q leave"]) if keys else "q leave it running"
 
 
-def _tones_line(view: ToneView, *, connected: bool) -> Text:
-    """The tones under the live line: what went out, what is left and what it waits for."""
-    keyed = ("", (f" · keypad {view.keyed}", "dim"))[bool(view.keyed)]
+def _tones_line(state: WatchState) -> Text | None:
+    """The tones under the live line: what went out, what is left and what it waits for
+    (a request out, the check that the call is ours); None when there are none."""
+    view, connected = state.tones, state.phase == "connected"
+    if view is None or (not view.rest and not view.sent and not view.problem):
+        return _keypad_line(state, view.keyed if view else "")
+    keyed = Text.assemble(
+        (f" · keypad {view.keyed}", "dim") if view.keyed else "",
+        (f" · keypad {state.held} waits", "dim") if state.held else "",
+    )
     if view.problem:
         return Text.assemble(
             ("✗ ", f"bold {WARN}"),
@@ -1086,13 +1141,18 @@ def _tones_line(view: ToneView, *, connected: bool) -> Text:
             " on your phone.",
             keyed,
         )
-    if not view.rest and not view.sent:
-        return Text.assemble(("Keypad tones sent: ", "dim"), (view.keyed, "bold"))
     if not view.rest:
-        return Text.assemble(("✓ ", f"bold {OK}"), "Tones sent: ", (view.sent, "bold"), keyed)
+        out = (f" · sending {state.sending}…", "dim") if state.sending else ""
+        return Text.assemble(
+            ("✓ ", f"bold {OK}"), "Tones sent: ", (view.sent, "bold"), keyed, out
+        )
     if not connected:
         return Text.assemble(("Tones once connected: ", "dim"), (view.left, "bold"))
-    if view.waiting:
+    if state.sending:
+        after = f"sending {state.sending}…"
+    elif state.checking and view.next_in is None:  # a pause still running says more
+        after = f"{_CHECKING}…"
+    elif view.waiting:
         after = "waiting for Enter"
     elif view.next_in is not None:
         after = f"next in {math.ceil(view.next_in)} s"
@@ -1108,10 +1168,29 @@ def _tones_line(view: ToneView, *, connected: bool) -> Text:
     )
 
 
-def _tones_short(view: ToneView, *, connected: bool) -> Text:
+def _keypad_line(state: WatchState, keyed: str) -> Text | None:
+    """Keypad tones without a dial string: sent, out, or held while the call is checked."""
+    if state.held:
+        return Text.assemble(("Keypad ", "dim"), (state.held, "bold"), f" waits: {_CHECKING}…")
+    if state.sending:
+        sent = ("", (f" · sent {keyed}", "dim"))[bool(keyed)]
+        return Text.assemble(("Keypad: ", "dim"), f"sending {state.sending}…", sent)
+    if keyed:
+        return Text.assemble(("Keypad tones sent: ", "dim"), (keyed, "bold"))
+    return None
+
+
+def _tones_short(state: WatchState) -> Text:
     """The tones in a tiny terminal: what matters next, in as few cells as possible."""
-    if view.problem:
+    view, connected = state.tones, state.phase == "connected"
+    if view is not None and view.problem:
         return Text(f"Dial {view.by_hand.digits} by hand", style=WARN)
+    if state.checking and (state.held or (view is not None and view.rest)):
+        return Text("Checking call")
+    if state.sending:
+        return Text(f"Sending {state.sending}")
+    if view is None:
+        return Text("")
     if not view.rest:
         return Text(f"Sent {view.sent}{view.keyed}")
     if view.waiting:
@@ -1121,18 +1200,30 @@ def _tones_short(view: ToneView, *, connected: bool) -> Text:
 
 def tones_sent(view: ToneView) -> RenderableType:
     """After the live view: which tones went out (its line is gone by then), and which of
-    the dial string did not before the call ended."""
+    the dial string did not before the call ended (and why, when they stopped)."""
     keyed = ("", (f" · keypad {view.keyed}", "dim"))[bool(view.keyed)]
-    if not view.rest.digits:
+    missing = view.by_hand if view.problem else view.rest
+    if not missing.digits:
         return Text.assemble(
             ("✓ ", f"bold {OK}"), "Tones sent: ", (view.sent or "none", "bold"), keyed
+        )
+    if view.problem:
+        return Text.assemble(
+            ("Tones stopped: ", f"bold {WARN}"),
+            view.problem,
+            f" (sent: {view.sent})" if view.sent else "",
+            keyed,
+            "; not sent before the end: ",
+            (_by_hand(missing), "bold"),
+            ".",
         )
     return Text.assemble(
         "Tones sent: ",
         (view.sent or "none", "bold"),
         keyed,
         "; not sent before the end: ",
-        (_by_hand(view.rest), "bold"),
+        (_by_hand(missing), "bold"),
+        ".",
     )
 
 
@@ -1160,14 +1251,15 @@ def _by_hand(dial: DialString) -> str:
     return " then, when asked, ".join(group for group in groups if group)
 
 
-def tones_by_hand(dial: DialString, why: str) -> RenderableType:
+def tones_by_hand(dial: DialString, why: str, *, connected: bool = False) -> RenderableType:
     """Tones that cannot be sent at all (no live view: no terminal, --no-wait, sipgate Neo,
-    GET /calls refused): what to type on the phone once connected, and ``why``."""
+    GET /calls refused), or were not all sent: what to type on the phone (once connected,
+    unless ``connected`` already), and ``why``."""
     return Text.assemble(
         ("Tones: ", f"bold {WARN}"),
         "dial ",
         (_by_hand(dial), "bold"),
-        f" on your phone once connected ({why}).",
+        f" on your phone{'' if connected else ' once connected'} ({why}).",
     )
 
 
@@ -1746,7 +1838,8 @@ def status_all_table(rows: Sequence[ProfileRow], *, in_use: str) -> RenderableTy
 # -- the desktop link handler --------------------------------------------------------------------
 
 if TYPE_CHECKING:
-    from sipgate_tui.desktop_handler import HandlerStatus, Installed, Uninstalled
+    from sipgate_tui.desktop_handler import HandlerStatus, Installed, SchemeChange, Uninstalled
+    from sipgate_tui.handler_diagnosis import Blocker
     from sipgate_tui.handler_steps import ManualSteps
 
 TRY_LINK = "xdg-open 'tel:+49 211 5550003'"
@@ -1767,28 +1860,79 @@ def _runs(command: Iterable[str]) -> str:
     return shlex.join([*command, "call", "--from-desktop", "--"]) + " LINK"
 
 
-def handler_installed(installed: Installed) -> RenderableType:
-    """After ``handler install``: which app each scheme had and that sipgate-tui has it now."""
-    lines = []
-    for change in installed.changes:
-        if change.already_ours:
-            before = f" (before it: {change.before})" if change.before else ""
-            lines.append(f"{change.scheme}: was already handled by sipgate-tui{before}")
-        elif change.before:
-            lines.append(f"{change.scheme}: was handled by {change.before}; now sipgate-tui")
+def _change_line(change: SchemeChange) -> Text:
+    """One scheme after install: ✓ and who had it, or ✗ and who has it (read back)."""
+    if not change.took_effect:
+        if change.handler and change.handler == change.before:
+            now = f"still opens {change.handler}, not sipgate-tui"
+        elif change.handler:
+            from sipgate_tui.desktop_entry import DESKTOP_ID
+
+            if change.handler == DESKTOP_ID:
+                now = "opens sipgate-tui for now, but the choice was not saved"
+            else:
+                now = f"opens {change.handler}, not sipgate-tui"
         else:
-            lines.append(f"{change.scheme}: had no handler; now sipgate-tui")
-    body = Group(
-        *(para(line) for line in lines),
+            now = "opens no app, not sipgate-tui"
+        return Text.assemble(("✗ ", f"bold {ERROR}"), f"{change.scheme}: {now}")
+    if change.already_ours:
+        before = f" (before it: {change.before})" if change.before else ""
+        line = f"{change.scheme}: was already handled by sipgate-tui{before}"
+    elif change.before:
+        line = f"{change.scheme}: was handled by {change.before}; now sipgate-tui"
+    else:
+        line = f"{change.scheme}: had no handler; now sipgate-tui"
+    return Text.assemble(("✓ ", OK), line)
+
+
+def _grouped_reasons(
+    pairs: Iterable[tuple[str, Blocker | None]],
+) -> list[str]:
+    """One sentence per distinct reason, led by the schemes it holds for."""
+    by_text: dict[str, list[str]] = {}
+    for scheme, blocker in pairs:
+        if blocker is not None:
+            by_text.setdefault(blocker.text, []).append(f"{scheme}:")
+    reasons = []
+    for text, schemes in by_text.items():
+        which = schemes[0] if len(schemes) == 1 else ", ".join(schemes[:-1]) + " and " + schemes[-1]
+        reasons.append(f"For {which} links: {text}")
+    return reasons
+
+
+def handler_reasons(changes: Iterable[SchemeChange]) -> list[str]:
+    """Why the schemes that did not take effect at install did not: one sentence per reason."""
+    return _grouped_reasons((change.scheme, change.blocker) for change in changes)
+
+
+def handler_installed(installed: Installed) -> RenderableType:
+    """After ``handler install``: per scheme, who had it and that sipgate-tui has it now (as
+    read back), or ✗ and why not."""
+    took = installed.took_effect
+    parts_of_body: list[RenderableType] = [para(_change_line(c)) for c in installed.changes]
+    reasons = handler_reasons(installed.changes)
+    if reasons:
+        parts_of_body += [GAP, *(para(reason) for reason in reasons)]
+    parts_of_body += [
         GAP,
         _rows([("Desktop entry", str(installed.entry_path)), ("Runs", _runs(installed.command))]),
-        GAP,
-        para(
-            f"Try it: {TRY_LINK}. A browser asks before it hands a link to sipgate-tui; "
-            "every call is shown and confirmed first. Undo: sipgate-tui handler uninstall"
-        ),
-    )
-    parts: list[RenderableType] = [_panel(body, "✓ sipgate-tui now opens phone links", OK)]
+    ]
+    if took:
+        parts_of_body += [
+            GAP,
+            para(
+                f"Try it: {TRY_LINK}. A browser asks before it hands a link to sipgate-tui; "
+                "every call is shown and confirmed first. Undo: sipgate-tui handler uninstall"
+            ),
+        ]
+    if len(took) == len(installed.changes):
+        title, style = "✓ sipgate-tui now opens phone links", OK
+    elif took:
+        only = ", ".join(scheme + ":" for scheme in took)
+        title, style = f"! sipgate-tui became the handler of {only} links only", WARN
+    else:
+        title, style = "✗ sipgate-tui did not become the handler of phone links", ERROR
+    parts: list[RenderableType] = [_panel(Group(*parts_of_body), title, style)]
     if installed.warnings:
         parts.append(notes(installed.warnings))
     return Group(*parts)
@@ -1827,43 +1971,46 @@ def handler_status(found: HandlerStatus) -> RenderableType:
         if state.ours and state.previous:
             value.append(f" (before it: {state.previous})", style="dim")
         rows.append((f"{state.scheme}:", value))
+    if found.tools_missing:
+        rows.append(("Links", Text("unknown (xdg-mime is not installed)", style=WARN)))
     entry = str(found.entry_path) if found.installed else f"none ({found.entry_path})"
     rows.append(("Desktop entry", entry))
     if found.command:
         missing = Text(" (missing)", style=f"bold {ERROR}") if found.stale else Text("")
         rows.append(("Runs", Text.assemble(_runs(found.command), missing)))
-    advice = _handler_advice(found)
     parts: list[RenderableType] = [_rows(rows)]
-    if advice:
+    for advice in _handler_advice(found):
         parts += [GAP, para(advice)]
     body = Group(*parts)
     if found.stale:
         return _panel(body, "Link handler · needs `handler install` again", WARN)
     title = "Link handler · installed" if found.installed else "Link handler · not installed"
-    return _panel(body, title, INFO)
+    return _panel(body, title, WARN if found.tools_missing else INFO)
 
 
-def _handler_advice(found: HandlerStatus) -> str | None:
-    if not found.installed:
-        return "Make sipgate-tui open tel: links: sipgate-tui handler install"
+def _handler_advice(found: HandlerStatus) -> list[str]:
+    advice = [found.tools_note] if found.tools_note else []
+    if found.installed:
+        return advice + _handler_advice_installed(found)
+    return advice or ["Make sipgate-tui open tel: links: sipgate-tui handler install"]
+
+
+def _handler_advice_installed(found: HandlerStatus) -> list[str]:
     if found.stale:
-        return (
+        return [
             f"The program it runs, {found.command[0] if found.command else '?'}, is gone "
             "(sipgate-tui was moved, upgraded or reinstalled): run `sipgate-tui handler "
             "install` again."
-        )
+        ]
     if found.command != found.current_command:
-        return (
+        return [
             f"It runs another sipgate-tui than this one ({found.current_command[0]}): "
             "`sipgate-tui handler install` points it here."
-        )
-    others = [state.scheme + ":" for state in found.schemes if not state.ours]
-    if others:
-        return (
-            f"Another app (or none) handles {', '.join(others)} now; `sipgate-tui handler "
-            f"install` takes {'it' if len(others) == 1 else 'them'} back. Try it: {TRY_LINK}"
-        )
-    return f"Try it: {TRY_LINK}"
+        ]
+    reasons = _grouped_reasons((s.scheme, s.blocker) for s in found.schemes)
+    if reasons or found.tools_missing:  # without xdg-utils there is no xdg-open to try
+        return reasons
+    return [f"Try it: {TRY_LINK}"]
 
 
 def handler_steps(steps: ManualSteps, *, undo: bool = False) -> RenderableType:

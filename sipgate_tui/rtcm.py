@@ -155,11 +155,14 @@ def hang_up(client: SipgateClient, call_id: str) -> None:
     client.delete("/calls", call_id)
 
 
-def send_tones(client: SipgateClient, call_id: str, sequence: str) -> None:
+def send_tones(
+    client: SipgateClient, call_id: str, sequence: str, *, deadline: float | None = None
+) -> None:
     """Keypad tones into an established call (``POST /calls/{id}/dtmf``, needs
     ``rtcm:write``): 404 when sipgate lists no such established call. Sent once, never
-    retried; the call id is escaped whole, as for :func:`hang_up`."""
-    client.post_to_item("/calls", call_id, "dtmf", {"sequence": sequence})
+    retried; the call id is escaped whole, as for :func:`hang_up`. ``deadline``: seconds the
+    whole request may take (when shorter than the client's)."""
+    client.post_to_item("/calls", call_id, "dtmf", {"sequence": sequence}, deadline=deadline)
 
 
 def _answered(item: dict[str, Any]) -> bool | None:

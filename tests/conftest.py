@@ -73,6 +73,9 @@ def clean_env(tmp_path: Path) -> dict[str, str]:
         TERM="xterm-256color",
     )
     env.pop("NO_COLOR", None)
+    # A terminal height from outside would beat the pty's own (Rich reads LINES first):
+    # pytest-xdist's workers export LINES=24, which turned 4-row terminals into tall ones.
+    env.pop("LINES", None)
     (tmp_path / "home").mkdir()
     return env
 

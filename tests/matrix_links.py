@@ -61,9 +61,14 @@ LINK_CASES: dict[str, dict[str, Any]] = {
     "call tel link, escapes": dict(args=call("tel:+49 211\x1b]0;pwned\x07 5550003\u202e"), exit=2, says="it holds an invisible character"),
     "call tel link, tones with letters": dict(args=call("tel:+492115550003,,12xy"), exit=2, says="'x' at position 5: letters are not keypad tones"),
     "call tel link, endless pauses": dict(args=call("tel:+492115550003" + "," * 400 + "1"), exit=2, says="at most 30 are dialled"),
+    # the environment's token pasted as the callee: refused, and never echoed (known from the start)
+    "call the token as the callee": dict(args=call(TOKEN), exit=2, says="is not a phone number"),
+    "call sip link with the token as the name": dict(args=call(f"sip:{TOKEN}@sipgate.de"), exit=2, says="SIP address with a name"),
+    "call the token as tones": dict(args=("call", "+492115550003", *YES, "--dtmf", TOKEN), exit=2, says="cannot be dialled"),
     "call link carrying the token": dict(args=call(f"tel:+492115550003;x={TOKEN}"), exit=0, says="Call accepted", posts=1, json_says='"ok": true'),
     # --dtmf: its own mistakes, and tones given twice
     "call --dtmf with letters": dict(args=("call", "+492115550003", *YES, "--dtmf", "12*A"), exit=2, says="A-D are not sent"),
+    "call --dtmf with phone letters": dict(args=("call", "+492115550003", *YES, "--dtmf", "1p2w3"), exit=2, says="write a pause as ','"),
     "call --dtmf and tones in the link": dict(args=call(PIN_LINK, "--dtmf", "1"), exit=2, says="give them in one place"),
     # a link from the desktop: never without a terminal, never premium-rate, never --yes
     "desktop link without a terminal": dict(args=("call", "--from-desktop", "--", PIN_LINK), exit=2, says="always shown and confirmed first", json=False),

@@ -96,7 +96,9 @@ def test_the_call_is_found_by_number_when_its_id_is_not_the_session_id(
     # Confirmed, not --yes: the look at the calls before the dial then comes first for sure
     # (here the simulated call connects the instant it is placed).
     confirmed = CallOptions(callee="0157 99912345", device="e0")
-    shown, _ = dial(picks_up, [[], [], ["h"]], options=confirmed, prompter=ScriptedPrompter([True]))
+    # h once the call found by its number stayed the only one for 2 looks (watch.SETTLE_POLLS).
+    keys = [[]] * 25 + [["h"]]
+    shown, _ = dial(picks_up, keys, options=confirmed, prompter=ScriptedPrompter([True]))
     assert "You hung up" in shown
     [delete] = [r for r in picks_up.requests if r.method == "DELETE"]
     assert delete.path != f"/calls/{picks_up.sessions[0]['sessionId']}"

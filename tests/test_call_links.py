@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import ScriptedPrompter, flat, make_context, output_of
+from helpers import TOKEN, ScriptedPrompter, flat, make_context, output_of
 
 from sipgate_tui.commands.call import CallOptions, run
 from sipgate_tui.errors import AppError, ExitCode
@@ -109,6 +109,10 @@ def test_a_desktop_link_is_shown_and_asked_even_with_yes(simulator: SipgateSimul
     assert caught.value.exit_code == ExitCode.CANCELLED
     assert prompter.questions == ["Place this call?"]
     shown = flat(output_of(ctx.out))
+    assert shown.startswith(
+        "→ A link asks to call +49 69 71049922 (DE, landline) then dials 85512345678#. "
+        "Nothing is called before you confirm."
+    )
     assert "--yes is ignored for a link opened from the desktop" in shown
     assert "From link tel:+496971049922,,85512345678#" in shown
     assert "Then dials 4 s pause · 85512345678#" in shown
@@ -159,3 +163,48 @@ def test_dry_run_names_the_tones(simulator: SipgateSimulator) -> None:
     shown = flat(output_of(ctx.out))
     assert "Once connected, this call dials 4 s pause · 85512345678# as keypad tones" in shown
     assert '"callee": "+496971049922"' in shown
+
+
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        # a phone's pause and wait letters: named, with the characters to write instead
+        ({"dtmf": "12p34"}, "write a pause as ',' and a wait for Enter as ';'"),
+        # 20 commas are fine at 2 s, but not at the setting's 10 s: 200 s holds the call
+        ({"dtmf": "," * 20 + "1"}, "the pauses add up to 200 s at 10 s each"),
+    ],
+)
+def test_tones_that_cannot_or_should_not_be_dialled_are_refused(
+    simulator: SipgateSimulator, options: dict, says: str
+) -> None:
+    ctx = make_context(simulator.url)
+    ctx.make_settings().set_value("tone_pause", 10.0)
+    with pytest.raises(AppError) as caught:
+        run(CallOptions(callee="+4921155500", device="e0", yes=True, **options), ctx)
+    assert caught.value.code == "invalid-dial-string"
+    assert says in caught.value.message
+    assert simulator.dial_requests() == []
+
+
+def test_an_invisible_character_in_a_link_is_shown_where_it_was(
+    simulator: SipgateSimulator,
+) -> None:
+    ctx = make_context(simulator.url)
+    with pytest.raises(AppError) as caught:
+        run(CallOptions(callee="tel:+49 211\x1b[2J 5550003", device="e0", yes=True), ctx)
+    assert "'+49 211?[2J 5550003' is not a phone number" in caught.value.message
+    assert "\x1b" not in caught.value.message
+
+
+@pytest.mark.parametrize("callee", ["{token}", "sip:{token}@sipgate.de", "tel:{token}"])
+def test_the_environments_token_pasted_as_the_callee_is_never_echoed(
+    simulator: SipgateSimulator, callee: str
+) -> None:
+    ctx = make_context(simulator.url)
+    with pytest.raises(AppError) as caught:
+        run(CallOptions(callee=callee.format(token=TOKEN), device="e0", dry_run=True), ctx)
+    from sipgate_tui import render
+
+    ctx.err.print(render.problem(caught.value))
+    shown = output_of(ctx.err)
+    assert TOKEN not in shown and "••••" in shown

@@ -173,6 +173,8 @@ def test_the_previous_handler_is_shown_kept_over_a_second_install_and_given_back
         "previous": "other-dialer.desktop",  # recorded at the first install, not ourselves
         "alreadyOurs": True,
         "handler": DESKTOP_ID,
+        "tookEffect": True,
+        "problem": None,
     }
     status = sipgate(console_script, xdg, "handler", "status")
     assert "tel: sipgate-tui (before it: other-dialer.desktop)" in flat(status.stdout)
@@ -275,18 +277,82 @@ def test_python_dash_m_installs_the_interpreter_and_the_module(
     assert f"Exec={sys.executable} -m sipgate_tui call --from-desktop -- %u\n" in text
 
 
-def test_install_warns_when_a_desktops_own_list_names_another_app(
+def test_a_desktops_own_list_is_named_with_its_line_and_install_is_not_advised(
     console_script: str, xdg: dict[str, str]
 ) -> None:
     other_dialer(xdg)
-    # Read before mimeapps.list, as ~/.config/gnome-mimeapps.list is on GNOME.
-    own_list = Path(xdg["XDG_CONFIG_HOME"]) / "x-generic-mimeapps.list"
-    own_list.write_text("[Default Applications]\nx-scheme-handler/tel=other-dialer.desktop\n")
-    done = sipgate(console_script, xdg, "handler", "install")
-    assert done.returncode == 0
+    # GNOME's own list, read before mimeapps.list, names another app for tel: (issue 15, 6).
+    env = {**xdg, "XDG_CURRENT_DESKTOP": "GNOME"}
+    own_list = Path(xdg["XDG_CONFIG_HOME"]) / "gnome-mimeapps.list"
+    own_list.write_text(
+        "[Default Applications]\ntext/html=firefox.desktop\n"
+        "x-scheme-handler/tel=other-dialer.desktop\n"
+    )
+    done = sipgate(console_script, env, "handler", "install")
+    assert done.returncode == 0, done.stderr  # three of four took effect
     said = flat(done.stdout)
-    assert "xdg-mime still names other-dialer.desktop for tel: links" in said
-    assert "callto: links" not in said.split("xdg-mime still names")[-1]
+    assert "! sipgate-tui became the handler of callto:, sip:, sips: links only" in said
+    assert "✗ tel: still opens other-dialer.desktop, not sipgate-tui" in said
+    assert "✓ callto: had no handler; now sipgate-tui" in said
+    line = "x-scheme-handler/tel=other-dialer.desktop"
+    assert squeezed(f"For tel: links: line 3 of {own_list} says {line}") in squeezed(said)
+    assert "Remove that line" in said
+    assert "✓ sipgate-tui now opens phone links" not in said
+    assert "may say otherwise" not in said  # the old guess, which blamed nothing in particular
+    assert handler_of(env, "tel") == "other-dialer.desktop"
+
+    status = sipgate(console_script, env, "handler", "status")
+    assert status.returncode == 0
+    told = flat(status.stdout)
+    assert "tel: other-dialer.desktop" in told
+    assert squeezed(f"line 3 of {own_list} says {line}") in squeezed(told)
+    assert "takes it back" not in told  # an install again cannot help: no going round in circles
+    document = json.loads(sipgate(console_script, env, "handler", "status", "--json").stdout)
+    tel = document["schemes"][0]
+    assert tel["ours"] is False and tel["problem"]["kind"] == "desktop-list"
+
+    own_list.write_text("[Default Applications]\ntext/html=firefox.desktop\n")  # as advised
+    assert "Try it: xdg-open" in flat(sipgate(console_script, env, "handler", "status").stdout)
+
+
+def test_status_says_install_takes_back_a_scheme_another_app_took_since(
+    console_script: str, xdg: dict[str, str]
+) -> None:
+    sipgate(console_script, xdg, "handler", "install")
+    other_dialer(xdg, "callto")  # written into mimeapps.list: install would write it back
+    said = flat(sipgate(console_script, xdg, "handler", "status").stdout)
+    assert "callto: other-dialer.desktop" in said
+    assert squeezed(
+        f"For callto: links: {mimeapps(xdg)} names other-dialer.desktop for it: "
+        "`sipgate-tui handler install` takes it back."
+    ) in squeezed(said)
+
+
+def test_a_config_home_that_is_a_file_fails_with_the_reason_and_exit_7(
+    console_script: str, xdg: dict[str, str], tmp_path: Path
+) -> None:
+    # xdg-mime exits 0 and writes nothing; its query still names us, from the cache only.
+    config = tmp_path / "config-file"
+    config.write_text("not a directory\n")
+    env = {**xdg, "XDG_CONFIG_HOME": str(config)}
+    done = sipgate(console_script, env, "handler", "install")
+    assert done.returncode == 7
+    said = flat(done.stdout)
+    assert "✗ sipgate-tui did not become the handler of phone links" in said
+    assert "✓" not in said
+    assert "✗ tel: opens sipgate-tui for now, but the choice was not saved" in said
+    assert squeezed(
+        f"For tel:, callto:, sip: and sips: links: the choice cannot be saved in "
+        f"{config / 'mimeapps.list'}: {config} (XDG_CONFIG_HOME) is not a directory."
+    ) in squeezed(said)
+    assert "did not become the handler of tel:, callto:, sip: or sips: links: the reasons are " in (
+        flat(done.stderr)
+    )
+    document = json.loads(sipgate(console_script, env, "handler", "install", "--json").stdout)
+    assert document["exitCode"] == 7 and document["error"]["code"] == "handler-failed"
+    assert f"{config} (XDG_CONFIG_HOME) is not a directory" in document["error"]["message"]
+    status = flat(sipgate(console_script, env, "handler", "status").stdout)
+    assert "(XDG_CONFIG_HOME) is not a directory" in status
 
 
 def test_a_path_with_a_space_is_quoted_and_its_limit_said(
@@ -303,6 +369,31 @@ def test_a_path_with_a_space_is_quoted_and_its_limit_said(
     assert "holds a space or a special character: xdg-open outside GNOME and KDE" in said
 
 
+def test_a_path_with_a_space_that_xdg_utils_skips_is_a_cross_with_that_reason(
+    xdg: dict[str, str], tmp_path: Path
+) -> None:
+    # xdg-utils 1.1.3 cannot start the quoted path, skips our line and reads on: here a
+    # system list that names another app, as a distribution's gnome-mimeapps.list does.
+    other_dialer(xdg)
+    system = tmp_path / "system-config"
+    system.mkdir()
+    (system / "mimeapps.list").write_text(
+        "[Default Applications]\nx-scheme-handler/tel=other-dialer.desktop\n"
+    )
+    mimeapps(xdg).write_text("")  # the user's own choice gone: only the system's is left
+    script = tmp_path / "my apps" / "sipgate-tui"
+    script.parent.mkdir()
+    shutil.copy(Path(sys.executable).with_name("sipgate-tui"), script)
+    said, problem = in_process(xdg, "install", argv0=str(script))
+    assert problem is None, said
+    assert "✗ tel: still opens other-dialer.desktop, not sipgate-tui" in said
+    assert squeezed(
+        f"For tel: links: the path {script} holds a space or a special character: xdg-utils"
+    ) in squeezed(said)
+    assert "may say otherwise" not in said and "gnome-mimeapps" not in said
+    assert said.count("holds a space") == 1  # the reason, not the same warning again
+
+
 def test_status_names_the_other_sipgate_tui_the_entry_runs(
     xdg: dict[str, str], tmp_path: Path
 ) -> None:
@@ -313,6 +404,27 @@ def test_status_names_the_other_sipgate_tui_the_entry_runs(
     assert "Link handler · installed" in said
     assert squeezed(f"It runs another sipgate-tui than this one ({new})") in squeezed(said)
     assert "`sipgate-tui handler install` points it here" in said
+
+
+def test_uninstall_removes_the_cache_it_caused_and_nothing_else(
+    console_script: str, xdg: dict[str, str]
+) -> None:
+    sipgate(console_script, xdg, "handler", "install")
+    cache = applications(xdg) / "mimeinfo.cache"
+    assert DESKTOP_ID in cache.read_text()
+    assert sipgate(console_script, xdg, "handler", "uninstall").returncode == 0
+    assert list(applications(xdg).iterdir()) == []  # our entry was the only one: cache gone
+
+
+def test_uninstall_rebuilds_a_cache_that_other_entries_need(
+    console_script: str, xdg: dict[str, str]
+) -> None:
+    other_dialer(xdg)
+    sipgate(console_script, xdg, "handler", "install")
+    assert sipgate(console_script, xdg, "handler", "uninstall").returncode == 0
+    text = (applications(xdg) / "mimeinfo.cache").read_text()
+    assert "x-scheme-handler/tel=other-dialer.desktop;" in text
+    assert DESKTOP_ID not in text
 
 
 def test_bare_handler_is_the_status_and_uninstall_has_json(
@@ -333,15 +445,59 @@ def test_without_the_tools_it_names_them_and_their_packages(
 ) -> None:
     empty = tmp_path / "empty-bin"
     empty.mkdir()
-    for action in ("install", "status", "uninstall"):
+    purposes = {
+        "install": "to register as the handler of tel: links",
+        "uninstall": "to give the links back to the apps they had before",
+    }
+    for action, purpose in purposes.items():
         done = sipgate(console_script, {**xdg, "PATH": str(empty)}, "handler", action)
         assert done.returncode == 7
         said = flat(done.stderr)
         assert re.search(r"xdg-mime.* (is|are) not installed", said), said
-        assert "xdg-utils" in said
+        assert "xdg-utils" in said and f"needs them {purpose}." in said
     done = sipgate(console_script, {**xdg, "PATH": str(empty)}, "handler", "install")
     assert "sudo apt install desktop-file-utils xdg-utils" in flat(done.stderr)
     assert not (applications(xdg) / DESKTOP_ID).exists()
+
+
+def test_status_without_xdg_mime_tells_what_it_can_and_exits_0(
+    console_script: str, xdg: dict[str, str], tmp_path: Path
+) -> None:
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    bare = {**xdg, "PATH": str(empty)}
+    before = sipgate(console_script, bare, "handler", "status")
+    assert before.returncode == 0, before.stderr
+    said = flat(before.stdout)
+    assert "Link handler · not installed" in said
+    assert "Links unknown (xdg-mime is not installed)" in said
+    assert "sipgate-tui needs it to tell which app opens tel: links" in said
+    assert "sudo apt install xdg-utils" in said
+
+    assert sipgate(console_script, xdg, "handler", "install").returncode == 0
+    after = sipgate(console_script, bare, "handler", "status")
+    assert after.returncode == 0
+    said = flat(after.stdout)
+    assert "Link handler · installed" in said
+    assert f"Runs {console_script} call --from-desktop -- LINK" in said
+    assert "(missing)" not in said and "Try it" not in said  # no xdg-open to try it with
+    document = json.loads(sipgate(console_script, bare, "handler", "status", "--json").stdout)
+    assert document["installed"] is True and document["commandExists"] is True
+    assert document["schemes"] is None and document["toolsMissing"] == ["xdg-mime"]
+
+
+def test_status_without_xdg_mime_still_finds_a_program_that_is_gone(
+    xdg: dict[str, str], tmp_path: Path
+) -> None:
+    moved = program(tmp_path / "old" / "sipgate-tui")
+    assert in_process(xdg, "install", argv0=str(moved))[1] is None
+    moved.unlink()
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    said, problem = in_process({**xdg, "PATH": str(empty)}, "status", argv0=str(moved))
+    assert problem is None
+    assert "Link handler · needs `handler install` again" in said
+    assert "xdg-mime is not installed" in said and "(missing)" in said
 
 
 def test_an_entry_the_validator_refuses_is_not_installed(

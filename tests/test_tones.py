@@ -8,6 +8,10 @@ over HTTP.
 
 from __future__ import annotations
 
+import contextlib
+import math
+from collections.abc import Callable, Iterator
+
 import pytest
 from helpers import TOKEN, TOKEN_ID, FakeTime, flat, make_context, output_of, pressing
 
@@ -29,7 +33,13 @@ def dialer(text: str, pause: float = 2.0) -> ToneDialer:
 
 
 def tones_of(simulator: SipgateSimulator) -> list[tuple[str, float, bool]]:
-    return [(t.sequence, round(t.at, 1), t.established) for t in simulator.dtmf_received]
+    """Each tone request as (sequence, simulated time, established). The time is floored to
+    the half second: the request travels in the tones' own thread, and on a loaded machine it
+    may reach the server a tick (0.1 s) or two after it was due, never before; the pauses
+    being checked are 2 s each."""
+    return [
+        (t.sequence, math.floor(t.at * 2) / 2, t.established) for t in simulator.dtmf_received
+    ]
 
 
 def dtmf_posts(simulator: SipgateSimulator) -> int:
@@ -102,6 +112,18 @@ def test_a_semicolon_waits_for_enter_and_pauses_count_from_it() -> None:
     assert not tones.waiting(60.0)
     assert tones.due(61.9) is None
     assert tones.due(62.0) == "2#"
+
+
+def test_enter_lets_only_the_tones_up_to_the_next_semicolon_go() -> None:
+    tones = dialer("1#;2#;3#")
+    tones.start(0.0)
+    assert tones.due(0.0) == "1#"
+    tones.sent(0.0)
+    assert tones.enter(1.0) is True
+    assert tones.due(1.0) == "2#"
+    tones.sent(1.0)
+    assert tones.due(5.0) is None and tones.waiting(5.0)  # the next ";" waits again
+    assert tones.view(5.0).left == ";3#"
 
 
 def test_a_failed_group_is_never_sent_again_and_is_left_to_type_by_hand() -> None:
@@ -177,7 +199,8 @@ def test_without_rtcm_write_the_first_refusal_stops_them_and_says_what_to_dial(
     shown = dial(picks_up, "855,1234#", hang_up_at=1010)
     assert dtmf_posts(picks_up) == 1  # the later group is not even tried
     assert "Tones stopped: sending them needs a token with rtcm:write" in shown
-    assert "Dial 8551234# on your phone" in shown
+    # The call has ended by then: nothing to dial on the phone, only what did not go out.
+    assert "not sent before the end: 8551234#." in shown
 
 
 def test_a_refusal_mid_sequence_keeps_what_went_out_and_never_retries(
@@ -195,7 +218,7 @@ def test_a_refusal_mid_sequence_keeps_what_went_out_and_never_retries(
     shown = dial(picks_up, "855,,12;9#", clock=clock, hang_up_at=1010)
     assert [t[0] for t in tones_of(picks_up)] == ["855"]
     assert dtmf_posts(picks_up) == 2  # 855, then 12 refused; 9# never tried
-    assert "(sent: 855). Dial 12 then, when asked, 9# on your phone" in shown
+    assert "(sent: 855); not sent before the end: 12 then, when asked, 9#." in shown
 
 
 def test_a_call_that_ends_mid_sequence_answers_404_and_the_rest_is_not_sent(
@@ -233,7 +256,8 @@ def test_leaving_before_the_tones_are_out_says_what_to_dial(picks_up: SipgateSim
     shown = dial(picks_up, "855,,,,1234#", [[], [], ["q"]])
     assert [t[0] for t in tones_of(picks_up)] == ["855"]
     assert "The call goes on" in shown
-    assert "dial 1234# on your phone once connected (you stopped watching" in shown
+    # It was connected: "once connected" would make the person wait for something past.
+    assert "dial 1234# on your phone (you stopped watching" in shown
 
 
 def test_without_rtcm_read_the_tones_are_to_be_dialled_by_hand(
@@ -256,4 +280,49 @@ def test_when_the_live_view_cannot_start_the_tones_are_to_be_dialled_by_hand(
     assert run(options, ctx) == ExitCode.OK
     shown = flat(output_of(ctx.out))
     assert "could not start" in shown and "dial 1234# on your phone once connected" in shown
+    assert dtmf_posts(picks_up) == 0
+
+
+def test_when_the_other_side_hangs_up_first_a_line_says_which_tones_were_not_sent(
+    picks_up: SipgateSimulator,
+) -> None:
+    shown = dial(picks_up, ",,,,1234#", hang_up_at=1003)
+    assert dtmf_posts(picks_up) == 0
+    assert "The call ended after" in shown
+    assert "Tones sent: none; not sent before the end: 1234#." in shown
+
+
+@contextlib.contextmanager
+def interrupted_at(look: int) -> Iterator[Callable[[], list[str]]]:
+    """Keys that never come; at the ``look``-th look, what __main__ makes of SIGTERM/SIGHUP."""
+    looks: list[int] = []
+
+    def pressed() -> list[str]:
+        looks.append(1)
+        if len(looks) == look:
+            raise KeyboardInterrupt
+        return []
+
+    yield pressed
+
+
+def test_a_termination_signal_leaves_like_q_naming_the_calls_own_id_and_the_tones_left(
+    picks_up: SipgateSimulator,
+) -> None:
+    picks_up.call_id_is_session_id = False  # the call's id is not the session id
+    clock = FakeTime()
+    picks_up.clock = clock.clock
+    ctx = make_context(
+        picks_up.url, terminal=True, time_source=clock, keys=lambda: interrupted_at(30)
+    )
+    options = CallOptions(callee=CALLEE, device="e0", yes=True, dtmf=",,,,,,1234#")
+    assert run(options, ctx) == ExitCode.OK  # the call was accepted, and goes on
+    shown = flat(output_of(ctx.out))
+    [call_id] = picks_up.active_calls
+    session_id = picks_up.sessions[0]["sessionId"]
+    assert call_id != session_id
+    assert "The call goes on" in shown
+    assert f"sipgate-tui hangup {call_id}" in shown
+    assert f"hangup {session_id}" not in shown
+    assert "dial 1234# on your phone (you stopped watching before they were all sent)" in shown
     assert dtmf_posts(picks_up) == 0

@@ -234,11 +234,20 @@ def _tones_left(ctx: AppContext, state: WatchState) -> None:
     view = state.tones
     if view is None:
         return
-    if view.problem and view.by_hand.digits:
+    over = state.phase in ("ended", "hung-up")  # nothing is left to type into this call
+    if over and (view.rest.digits or (view.problem and view.by_hand.digits)):
+        ctx.show(render.tones_sent(view))
+    elif view.problem and view.by_hand.digits:
         ctx.show(render.tones_stopped(view))
     elif view.rest.digits and state.phase in ("left", "lost"):
         why = "you stopped watching" if state.phase == "left" else "sipgate stopped answering"
-        ctx.show(render.tones_by_hand(view.rest, f"{why} before they were all sent"))
+        ctx.show(
+            render.tones_by_hand(
+                view.rest,
+                f"{why} before they were all sent",
+                connected=state.connected_at is not None,
+            )
+        )
     elif view.sent or view.keyed:
         ctx.show(render.tones_sent(view))
 
@@ -255,7 +264,7 @@ def _watch(
     one line: the call was accepted, and a view that cannot start must not look like a bug)."""
     from sipgate_tui import render, rtcm
     from sipgate_tui.tones import ToneDialer
-    from sipgate_tui.watch import CallWatch, WatchIO, follow
+    from sipgate_tui.watch import TONES_DEADLINE, CallWatch, WatchIO, follow
 
     can_hang_up = can_send_tones = True
 
@@ -268,10 +277,10 @@ def _watch(
                 can_hang_up = False  # the live line stops offering "h"
             raise
 
-    def send_tones(call_id: str, sequence: str) -> None:
+    def send_tones(call_id: str, sequence: str) -> None:  # in the tones' own thread
         nonlocal can_send_tones
         try:
-            rtcm.send_tones(client, call_id, sequence)
+            rtcm.send_tones(client, call_id, sequence, deadline=TONES_DEADLINE)
         except HttpStatusError as error:
             if error.status in (401, 403):
                 can_send_tones = False  # the live line stops offering the keypad

@@ -35,7 +35,12 @@ from sipgate_tui.commands.dial_route import (
     pick_channel,
 )
 from sipgate_tui.credentials import Credentials, from_environment, profile_command
-from sipgate_tui.dial_string import PAUSE_SECONDS, DialString, parse_dial_string
+from sipgate_tui.dial_string import (
+    PAUSE_SECONDS,
+    DialString,
+    check_pause_time,
+    parse_dial_string,
+)
 from sipgate_tui.errors import AppError, Cancelled, ExitCode, InputError
 from sipgate_tui.lookups import AccountLookups
 from sipgate_tui.numbers import (
@@ -154,6 +159,7 @@ def run(options: CallOptions, ctx: AppContext) -> ExitCode:
     draft = _draft_from_options(options, setup)
     if options.from_desktop:
         desktop_call.refuse_premium_rate(draft.callee)
+        desktop_call.introduce(ctx, draft.callee, draft.dial)
     if not setup.interactive:
         _check_unattended(options, draft, ctx)
     if options.dry_run:  # needs no credentials (it may show the environment's token id)
@@ -346,6 +352,7 @@ def _draft_from_options(options: CallOptions, setup: CallSetup) -> CallDraft:
         if dial:
             raise _tones_twice(dial)
         dial = parse_dial_string(options.dtmf, what="--dtmf")
+    check_pause_time(dial, settings.tone_pause, "The tones to dial")
     ask_caller_id = (
         setup.interactive
         and options.caller_id is None
@@ -478,6 +485,7 @@ def _ask_missing(
             )
             if dial and draft.dial:  # tones in the answer and --dtmf
                 raise _tones_twice(dial)
+            check_pause_time(dial, settings.tone_pause, "The tones to dial")
             draft = replace(
                 draft,
                 callee=callee,

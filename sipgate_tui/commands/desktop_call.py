@@ -21,6 +21,7 @@ from sipgate_tui.links import is_link
 if TYPE_CHECKING:
     from sipgate_tui.commands.call import CallOptions
     from sipgate_tui.context import AppContext
+    from sipgate_tui.dial_string import DialString
     from sipgate_tui.numbers import PhoneNumber
 
 YES_IGNORED = "--yes is ignored for a link opened from the desktop: it is shown and asked first."
@@ -60,6 +61,16 @@ def refuse_premium_rate(number: PhoneNumber | None) -> None:
         "it can be expensive.",
         hint=f"If you mean to call it, type it yourself: sipgate-tui call {number.e164}",
     )
+
+
+def introduce(ctx: AppContext, number: PhoneNumber | None, dial: DialString) -> None:
+    """The first line in the window the desktop opened: whom the link calls, and that
+    nothing happens before the user confirms (the questions that follow need the context)."""
+    if number is None:
+        return
+    from sipgate_tui import render
+
+    ctx.show(render.link_opened(number, dial))
 
 
 def hold_window(ctx: AppContext | None) -> None:

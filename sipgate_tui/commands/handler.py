@@ -3,7 +3,8 @@ tel:, callto:, sip: and sips: links, for the current user.
 
 The work is in ``desktop_handler`` (freedesktop; the files it writes: ``desktop_entry``) and
 ``handler_steps`` (the manual steps on macOS and Windows, where nothing is installed and the
-command says so with exit code 7).
+command says so with exit code 7). ``install`` exits 7 (``handler-failed``) when no scheme
+took effect; ``status`` exits 0 whatever it finds, even without xdg-mime (it says so).
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sipgate_tui import desktop_handler, render
-from sipgate_tui.desktop_entry import DESKTOP_ID
 from sipgate_tui.desktop_handler import Desktop
 from sipgate_tui.errors import AppError, ExitCode
+from sipgate_tui.handler_diagnosis import Blocker
 from sipgate_tui.handler_steps import ManualSteps, manual_steps
 
 if TYPE_CHECKING:
@@ -43,6 +44,10 @@ def run(options: HandlerOptions, ctx: AppContext) -> ExitCode:
         raise _manual(options, ctx, steps)
     if options.action == "install":
         installed = desktop_handler.install(desktop)
+        if not installed.took_effect:
+            raise _nothing_took_effect(options, ctx, installed)
+        # Some schemes only: exit 0, as those links do open sipgate-tui now; the rows of the
+        # others say why, and a script finds them in "tookEffect".
         if options.json:
             ctx.emit_json(_installed_json(installed))
         else:
@@ -78,6 +83,23 @@ def _manual(options: HandlerOptions, ctx: AppContext, steps: ManualSteps) -> App
     return AppError("handler-manual-steps", message, hint=hint)
 
 
+def _nothing_took_effect(
+    options: HandlerOptions, ctx: AppContext, installed: desktop_handler.Installed
+) -> AppError:
+    """The rows shown (each scheme and why it is not ours), and ``handler-failed``; with
+    --json the reasons travel in the error document's message."""
+    hint = (
+        "Do what the reason says, then run `sipgate-tui handler install` again; "
+        "`sipgate-tui handler uninstall` removes the desktop entry it wrote."
+    )
+    lead = "sipgate-tui did not become the handler of tel:, callto:, sip: or sips: links"
+    if options.json:
+        reasons = render.handler_reasons(installed.changes)
+        return AppError("handler-failed", f"{lead}: " + " ".join(reasons), hint=hint)
+    ctx.show(render.handler_installed(installed))
+    return AppError("handler-failed", f"{lead}: the reasons are above.", hint=hint)
+
+
 def _installed_json(installed: desktop_handler.Installed) -> dict[str, object]:
     return {
         "ok": True,
@@ -88,12 +110,18 @@ def _installed_json(installed: desktop_handler.Installed) -> dict[str, object]:
                 "scheme": change.scheme,
                 "previous": change.before,
                 "alreadyOurs": change.already_ours,
-                "handler": DESKTOP_ID,
+                "handler": change.handler,
+                "tookEffect": change.took_effect,
+                "problem": _problem_json(change.blocker),
             }
             for change in installed.changes
         ],
         "warnings": installed.warnings,
     }
+
+
+def _problem_json(blocker: Blocker | None) -> dict[str, str] | None:
+    return None if blocker is None else {"kind": blocker.kind, "message": blocker.text}
 
 
 def _uninstalled_json(removed: desktop_handler.Uninstalled) -> dict[str, object]:
@@ -118,13 +146,19 @@ def _status_json(found: desktop_handler.HandlerStatus) -> dict[str, object]:
         "commandExists": found.command_exists,
         "stale": found.stale,
         "currentCommand": found.current_command,
-        "schemes": [
+        # Null, not empty, without xdg-mime: nobody can tell who handles the links then.
+        "schemes": None
+        if found.tools_missing
+        else [
             {
                 "scheme": state.scheme,
                 "handler": state.handler,
                 "ours": state.ours,
                 "previous": state.previous,
+                "problem": _problem_json(state.blocker),
             }
             for state in found.schemes
         ],
+        "toolsMissing": found.tools_missing,
+        "toolsNote": found.tools_note,
     }
