@@ -244,9 +244,8 @@ def save(
 def _write_private(path: Path, data: bytes, *, own_dir: bool) -> None:
     """``data`` into ``path`` through a temporary file and a rename; the file 0600 whatever
     the umask, the directory 0700 when this module makes it (or it is the app's own)."""
-    import tempfile
-
     from sipgate_tui.settings import make_private_dirs
+    from sipgate_tui.small_files import write_atomically
 
     directory = path.parent
     try:
@@ -254,19 +253,8 @@ def _write_private(path: Path, data: bytes, *, own_dir: bool) -> None:
         if own_dir and stat.S_IMODE(os.stat(directory).st_mode) != 0o700:
             os.chmod(directory, 0o700)  # the app's cache directory holds nobody else's files
         _remove_leftovers(path)
-        handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.")
+        write_atomically(path, data, mode=0o600, through_links=False)
     except OSError as error:
-        raise CacheNotWritten(path, error.strerror or str(error)) from None
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, path)
-    except OSError as error:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
         raise CacheNotWritten(path, error.strerror or str(error)) from None
 
 

@@ -7,10 +7,7 @@ Text in, text out, plus the one atomic write both files need; no tools are run h
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -159,29 +156,6 @@ def read_entry(path: Path) -> Entry | None:
     if words[-3:] == ["call", "--from-desktop", "--"]:
         words = words[:-3]  # the program (and "-m sipgate_tui"), without our arguments
     return Entry(command=words or None, previous=previous)
-
-
-def write_atomically(path: Path, data: bytes, *, new_mode: int = 0o644) -> None:
-    """Replace ``path`` so readers see the old file or the new one, never half of one;
-    through a symbolic link, the file it points to (the link stays). ``OSError`` on failure."""
-    target = Path(os.path.realpath(path)) if path.is_symlink() else path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        try:
-            mode = os.stat(target).st_mode & 0o777
-        except FileNotFoundError:
-            mode = new_mode
-        os.chmod(temporary, mode)
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
 
 
 # -- mimeapps.list ---------------------------------------------------------------------------

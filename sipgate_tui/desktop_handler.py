@@ -33,10 +33,10 @@ from sipgate_tui.desktop_entry import (
     needs_quotes,
     read_entry,
     without_ours,
-    write_atomically,
 )
 from sipgate_tui.errors import AppError
 from sipgate_tui.handler_diagnosis import Blocker, diagnose
+from sipgate_tui.small_files import write_atomically
 
 TOOL_TIMEOUT = 5.0  # seconds; the tools are small shell scripts that answer in milliseconds
 # The Debian/Ubuntu package of each tool, for the message when one is missing.
@@ -361,7 +361,9 @@ def install(desktop: Desktop) -> Installed:
     if validator is not None:  # optional: it checks, it is not needed to register
         _validate(desktop, validator, text)
     try:
-        write_atomically(desktop.entry_path, text.encode("utf-8"))
+        # A desktop entry is read by the desktop, not secret: 0644 as every other one.
+        desktop.entry_path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(desktop.entry_path, text.encode("utf-8"), new_mode=0o644)
     except OSError as error:
         raise _unwritable(desktop.entry_path, error) from None
     said = _register(desktop, tools)

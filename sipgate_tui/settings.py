@@ -834,33 +834,15 @@ def _str_or_none(value: Any) -> str | None:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old or the new file, never half.
-
-    Through a symbolic link, the link stays and the file it points to is replaced (in its own
-    directory, so the rename stays atomic). A new file is 0600 (mkstemp); an existing one
-    keeps its mode.
-    """
-    import tempfile
+    """Write ``text`` to ``path`` so that readers see the old or the new file, never half
+    (``small_files.write_atomically``: through a symbolic link the link stays; a new file is
+    0600, an existing one keeps its mode)."""
+    from sipgate_tui.small_files import write_atomically
 
     target = Path(os.path.realpath(path)) if path.is_symlink() else path
     try:
         make_private_dirs(target.parent)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(text.encode("utf-8"))
-                stream.flush()
-                os.fsync(stream.fileno())
-            try:
-                kept = os.stat(target).st_mode & 0o777
-            except FileNotFoundError:
-                kept = 0o600  # mkstemp's mode, which a umask like 0277 would have cut
-            os.chmod(temporary, kept)
-            os.replace(temporary, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-            raise
+        write_atomically(target, text.encode("utf-8"), new_mode=0o600)
     except OSError as error:
         raise _unwritable(path, target, error) from None
 

@@ -1,5 +1,6 @@
-"""Reading a small file of ours that may be something else by now (a FIFO, a device, a huge
-file): the bounded, never-blocking read the contacts cache and shell completion share.
+"""Small files of ours: the bounded, never-blocking read of one that may be something else
+by now (a FIFO, a device, a huge file), which the contacts cache and shell completion share;
+and the atomic write that config, state, cache and the desktop entry share.
 
 Import-free beyond ``os`` and ``stat``: a Tab in the shell pays for it.
 """
@@ -37,3 +38,43 @@ def read_small_file(path: os.PathLike[str] | str, limit: int) -> str | None:
         return data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError:
         return None
+
+
+def write_atomically(
+    path: os.PathLike[str] | str,
+    data: bytes,
+    *,
+    mode: int | None = None,
+    new_mode: int = 0o600,
+    through_links: bool = True,
+) -> None:
+    """Replace ``path`` with ``data`` so readers see the old file or the new one, never half
+    of one (a temporary file in the same directory, flushed to disk, then renamed over it).
+
+    The file gets ``mode`` if given; else an existing file keeps its mode and a new one gets
+    ``new_mode`` (set explicitly: a umask such as 0277 must not cut it). ``through_links``:
+    a symbolic link stays, and the file it points to is replaced in its own directory, so
+    the rename stays atomic. Raises ``OSError``; the temporary file never stays behind.
+    """
+    import contextlib
+    import tempfile
+
+    target = os.path.realpath(path) if through_links and os.path.islink(path) else os.fspath(path)
+    directory, name = os.path.split(target)
+    handle, temporary = tempfile.mkstemp(dir=directory or ".", prefix=f".{name}.")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        if mode is None:
+            try:
+                mode = stat.S_IMODE(os.stat(target).st_mode)
+            except FileNotFoundError:
+                mode = new_mode
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
