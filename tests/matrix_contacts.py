@@ -99,7 +99,7 @@ CONTACT_CASES: dict[str, dict[str, Any]] = {
     "contacts cache is a fifo": {"args": CONTACTS, "exit": 0, "says": "Ada Lovelace", "setup": fifo_cache},
     # --json writes the note to stderr, which the matrix keeps empty: human mode only
     "contacts cache unwritable": {"args": CONTACTS, "exit": 0, "says": "could not be kept in", "json": False, "setup": unwritable_cache},
-    "contacts config corrupted": {"args": CONTACTS, "exit": 7, "says": "config.toml", "config": "corrupted"},
+    "contacts config corrupted": {"args": CONTACTS, "exit": 7, "says": "not valid TOML", "config": "corrupted"},
     "contacts no credentials": {"args": CONTACTS, "exit": 3, "says": "sipgate-tui login", "keyring": "none"},
     "contacts timeout 0": {"args": ("contacts", "--timeout", "0"), "exit": 2, "says": "--timeout must be more than 0"},
     # -- what the terminal shows --------------------------------------------------------------------

@@ -208,3 +208,10 @@ def test_the_environments_token_pasted_as_the_callee_is_never_echoed(
     ctx.err.print(render.problem(caught.value))
     shown = output_of(ctx.err)
     assert TOKEN not in shown and "••••" in shown
+
+
+def test_a_dry_run_says_whom_a_favourite_reaches(simulator: SipgateSimulator) -> None:
+    ctx = make_context(simulator.url)
+    ctx.make_settings().set_favourite("mom", "+4915799912345")
+    run(CallOptions(callee="mom", device="e0", dry_run=True), ctx)
+    assert "This calls mom: +49 1579 9912345." in flat(output_of(ctx.out))

@@ -448,7 +448,9 @@ def test_a_device_in_a_files_place_is_refused(
     code, output = home.run(console_script, "call", "0157 99912345", "-d", "e0", "--yes")
     assert "character device" in flat(output) and f"the link to {device}" in flat(output)
     if which == "config":  # a refused config ends the run, with the fix
-        assert code == ExitCode.ENVIRONMENT and f"Remove the link {path}" in flat(output)
+        # A long temporary path is cut across the panel's lines: compared without spaces.
+        fix = "".join(f"Remove the link {path}".split())
+        assert code == ExitCode.ENVIRONMENT and fix in "".join(output.split()).replace("│", "")
     else:  # a state file only costs the recent numbers: the call goes, with a note
         assert code == 0 and len(sim.call_requests()) == 1
     assert os.readlink(path) == device

@@ -915,6 +915,8 @@ def _show_dry_run(plan: CallPlan, ctx: AppContext, options: CallOptions, setup: 
         return
     from sipgate_tui import render
 
+    if plan.callee_name:  # the request holds the number only: say whom it reaches
+        plan = plan.with_notes(f"This calls {plan.callee_name}: {plan.callee.pretty}.")
     if plan.dial:
         plan = plan.with_notes(
             "Once connected, this call dials "
