@@ -1,6 +1,6 @@
 """How fast sipgate-tui starts and dials, measured side by side with its baselines.
 
-    python benchmarks/run.py [--runs 15] [--json results.json]
+    python benchmarks/run.py [--runs 31] [--json results.json]
 
 Runs in the project's own environment (the installed ``sipgate-tui`` next to this Python) and
 needs nothing else; everything it dials is the built-in simulator on 127.0.0.1. The commands of
@@ -222,7 +222,7 @@ def machine() -> dict[str, object]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=15, help="rounds per comparison (15)")
+    parser.add_argument("--runs", type=int, default=31, help="rounds per comparison (31)")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     parser.add_argument(
         "--only", choices=["keyring"], help="only this comparison (keyring: the keyring dials)"

@@ -7,9 +7,11 @@ does not pay for modules a command needs only when it runs.
 # No ``from __future__ import annotations`` here: Typer reads every command's signature at
 # start-up, and string annotations would each have to be eval'ed (measured: several ms per call).
 import contextlib
+import copy
 import logging
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from types import ModuleType
 from typing import TYPE_CHECKING, Annotated, Optional
@@ -29,6 +31,8 @@ from sipgate_tui.options import (
 from sipgate_tui.setting_keys import SETTING_KEYS, names_in_words
 
 if TYPE_CHECKING:
+    from typer.models import CommandInfo
+
     from sipgate_tui.context import AppContext
 
 app = typer.Typer(
@@ -1009,8 +1013,9 @@ def main() -> None:
     document, so scripts parse one shape.
     """
     try:
-        code = app(
-            args=hoist_global_options(sys.argv[1:]), prog_name="sipgate-tui", standalone_mode=False
+        args = hoist_global_options(sys.argv[1:])
+        code = command_tree(args, os.environ)(
+            args=args, prog_name="sipgate-tui", standalone_mode=False
         )
     except typer.TyperException as error:  # Typer's (vendored click's) usage errors
         code = ExitCode.USAGE
@@ -1028,11 +1033,8 @@ def hoist_global_options(args: list[str]) -> list[str]:
     ``sipgate-tui call 0157 99912345 --debug`` means what ``sipgate-tui --debug call ...``
     means. Nothing after ``--`` moves, nor a valued option missing its value.
     """
-    start = 0
-    while start < len(args) and args[start].startswith("-") and args[start] != "--":
-        takes_value = args[start] in GLOBAL_VALUES
-        start += 2 if takes_value else 1
-    if start >= len(args) or args[start] == "--":
+    start = _command_index(args)
+    if start is None:
         return list(args)
     hoisted: list[str] = []
     rest: list[str] = []
@@ -1051,6 +1053,49 @@ def hoist_global_options(args: list[str]) -> list[str]:
             rest.append(word)
         index += 1
     return [*args[:start], *hoisted, args[start], *rest]
+
+
+def _command_index(args: list[str]) -> int | None:
+    """Where the command's name is in ``args`` (after the global options), or None."""
+    start = 0
+    while start < len(args) and args[start].startswith("-") and args[start] != "--":
+        takes_value = args[start] in GLOBAL_VALUES
+        start += 2 if takes_value else 1
+    if start >= len(args) or args[start] == "--":
+        return None
+    return start
+
+
+def command_tree(args: list[str], env: Mapping[str, str]) -> typer.Typer:
+    """The app to run ``args`` with: only the command they name, when they name one exactly.
+
+    Typer turns every registered command into a click command on every run, reading each
+    function's signature: about 10 ms for the two dozen commands on a one-shot dial
+    (benchmarks/run.py), for commands the run never looks at. The root's own options and
+    callback stay. The whole tree is built where more than one command can show: no command
+    (the guided mode, ``--help``), a name that is not exact (click's "No such command" and its
+    suggestion), and shell completion, which lists the commands.
+    """
+    index = _command_index(args)
+    if index is None or completion.COMPLETE_VAR in env:
+        return app
+    name = args[index]
+    commands = [info for info in app.registered_commands if _command_name(info) == name]
+    groups = [info for info in app.registered_groups if info.name == name]
+    if not commands and not groups:
+        return app
+    narrowed = copy.copy(app)
+    narrowed.registered_commands = commands
+    narrowed.registered_groups = groups
+    return narrowed
+
+
+def _command_name(info: "CommandInfo") -> str | None:
+    """The name a command is typed by, as Typer derives it (``typer.main.get_command_name``)."""
+    if info.name:
+        return info.name
+    callback = info.callback
+    return callback.__name__.lower().replace("_", "-") if callback is not None else None
 
 
 def _usage_problem(error: typer.TyperException) -> AppError:

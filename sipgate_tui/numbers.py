@@ -2,7 +2,8 @@
 
 Every function here either returns a normalised value or raises :class:`InputError`; no other
 exception escapes, whatever the input (a hypothesis test holds us to that).
-``phonenumbers`` is imported inside the functions so that importing this module stays cheap.
+``phonenumbers`` is imported inside the functions so that importing this module stays cheap, and
+only the parts reading a number needs (phone_library.py).
 """
 
 from __future__ import annotations
@@ -158,10 +159,10 @@ def describe_device(device_id: str) -> str:
 
 def parse_region(text: str) -> str:
     """Return the upper-case region code in ``text`` (``de`` -> ``DE``), or raise InputError."""
-    import phonenumbers
+    from sipgate_tui import phone_library
 
     region = (text or "").strip().upper()
-    if region not in phonenumbers.SUPPORTED_REGIONS:
+    if region not in phone_library.SUPPORTED_REGIONS:
         raise InputError(
             "invalid-region",
             f"'{_shorten(text)}' is not a known region code.",
@@ -179,7 +180,7 @@ def parse_phone_number(text: str, region: str, *, what: str = "number") -> Phone
     they are too short to be more than a fragment), because
     its data lags behind newly assigned ranges.
     """
-    import phonenumbers
+    from sipgate_tui import phone_library
 
     # Digits in any script are digits (a fullwidth ０ is a 0): read before every check, so
     # none of them refuses a number for a false reason.
@@ -189,11 +190,11 @@ def parse_phone_number(text: str, region: str, *, what: str = "number") -> Phone
     if _is_short_emergency_number(re.sub(r"[^0-9]", "", raw), region):
         raise _emergency(shown, what)
     number, notes = _read_number(raw, region, shown)
-    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    e164 = phone_library.format_number(number, phone_library.PhoneNumberFormat.E164)
     _refuse_longer_than_e164(e164, shown, what)
-    number_region = phonenumbers.region_code_for_number(number)
+    number_region = phone_library.region_code_for_number(number)
     _refuse_what_cannot_be_dialed(number, number_region or region, shown, what)
-    pretty = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    pretty = phone_library.format_number(number, phone_library.PhoneNumberFormat.INTERNATIONAL)
     kind, note = _kind_of(number, number_region, pretty, shown)
     return PhoneNumber(
         e164=e164,
@@ -241,26 +242,26 @@ def _refuse_longer_than_e164(e164: str, shown: str, what: str) -> None:
 
 def _is_short_emergency_number(digits: str, region: str) -> bool:
     """112, 110, 999 ...: short numbers the region uses for emergencies."""
-    from phonenumbers import shortnumberinfo
+    from sipgate_tui import phone_library
 
-    return len(digits) <= 4 and shortnumberinfo.is_emergency_number(digits, region)
+    return len(digits) <= 4 and phone_library.is_emergency_number(digits, region)
 
 
 def _read_number(raw: str, region: str, shown: str) -> tuple[LibPhoneNumber, list[str]]:
     """libphonenumber's reading of ``raw`` in ``region``, and a note when it was read as
     international; InputError when it cannot be read at all."""
-    import phonenumbers
+    from sipgate_tui import phone_library
 
     notes: list[str] = []
     try:
-        number = phonenumbers.parse(raw, region)
+        number = phone_library.parse(raw, region)
         reinterpreted = _as_international_if_unambiguous(raw, region)
         if reinterpreted is not None:
             number = reinterpreted
             notes.append(
                 f"'{shown}' has no leading 0 or +, so it was read as an international number."
             )
-    except phonenumbers.NumberParseException as error:
+    except phone_library.NumberParseException as error:
         raise InputError(
             "invalid-number",
             f"'{shown}' is not a phone number ({_parse_reason(error)}).",
@@ -274,7 +275,7 @@ def _refuse_what_cannot_be_dialed(
 ) -> None:
     """Raise InputError for a read number the API cannot or must not dial: one with an
     extension, an emergency number, one too short or too long for its country."""
-    import phonenumbers
+    from sipgate_tui import phone_library
 
     if number.extension:
         raise InputError(
@@ -284,14 +285,14 @@ def _refuse_what_cannot_be_dialed(
         )
     if _is_short_emergency_number(str(number.national_number), region):
         raise _emergency(shown, what)
-    possible = phonenumbers.is_possible_number_with_reason(number)
-    if possible == phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY:
+    possible = phone_library.is_possible_number_with_reason(number)
+    if possible == phone_library.ValidationResult.IS_POSSIBLE_LOCAL_ONLY:
         raise InputError(
             "invalid-number",
             f"'{shown}' is too short: it needs the rest of the number after the area code.",
             hint=_NUMBER_EXAMPLES,
         )
-    if possible != phonenumbers.ValidationResult.IS_POSSIBLE:
+    if possible != phone_library.ValidationResult.IS_POSSIBLE:
         raise InputError(
             "invalid-number",
             f"'{shown}' is not a phone number ({_possibility_reason(possible)}).",
@@ -304,10 +305,10 @@ def _kind_of(
 ) -> tuple[str | None, str | None]:
     """The number's kind (mobile, landline ...) where its range is known, and a note worth
     showing before dialing; InputError for a fragment that only looks like a new range."""
-    import phonenumbers
+    from sipgate_tui import phone_library
 
-    if phonenumbers.is_valid_number(number):
-        kind = _NUMBER_TYPES.get(phonenumbers.number_type(number))
+    if phone_library.is_valid_number(number):
+        kind = _NUMBER_TYPES.get(phone_library.number_type(number))
         if kind == "premium-rate":
             return kind, f"{pretty} is a premium-rate number: calls to it can be expensive."
         return kind, None
@@ -396,18 +397,18 @@ def _as_international_if_unambiguous(raw: str, region: str) -> LibPhoneNumber | 
     which would dial somebody else entirely, so it is refused.
     Returns None where the region's normal reading applies.
     """
-    import phonenumbers
+    from sipgate_tui import phone_library
 
     if not re.fullmatch(r"[\d\s\-./()]+", raw) or raw.lstrip("( ").startswith("0"):
         return None
-    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    metadata = phone_library.PhoneMetadata.metadata_for_region(region)
     if metadata is None or metadata.national_prefix != "0":
         return None
     try:
-        international = phonenumbers.parse("+" + re.sub(r"\D", "", raw), None)
-        if phonenumbers.is_valid_number(international):
+        international = phone_library.parse("+" + re.sub(r"\D", "", raw), None)
+        if phone_library.is_valid_number(international):
             return international
-    except phonenumbers.NumberParseException:
+    except phone_library.NumberParseException:
         pass
     raise InputError(
         "invalid-number",
@@ -419,9 +420,9 @@ def _as_international_if_unambiguous(raw: str, region: str) -> LibPhoneNumber | 
 
 def metadata_prefix(region: str | None) -> str | None:
     """The region's trunk prefix (``0`` in Germany), if any."""
-    import phonenumbers
+    from sipgate_tui import phone_library
 
-    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region or "")
+    metadata = phone_library.PhoneMetadata.metadata_for_region(region or "")
     return metadata.national_prefix if metadata is not None else None
 
 
@@ -448,26 +449,26 @@ def _contains_letters(raw: str) -> bool:
 
 
 def _parse_reason(error: phonenumbers.NumberParseException) -> str:
-    import phonenumbers
+    from sipgate_tui import phone_library
 
     reasons = {
-        phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: "unknown country code",
-        phonenumbers.NumberParseException.NOT_A_NUMBER: "no digits to dial",
-        phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: "too short",
-        phonenumbers.NumberParseException.TOO_SHORT_NSN: "too short",
-        phonenumbers.NumberParseException.TOO_LONG: "too long",
+        phone_library.NumberParseException.INVALID_COUNTRY_CODE: "unknown country code",
+        phone_library.NumberParseException.NOT_A_NUMBER: "no digits to dial",
+        phone_library.NumberParseException.TOO_SHORT_AFTER_IDD: "too short",
+        phone_library.NumberParseException.TOO_SHORT_NSN: "too short",
+        phone_library.NumberParseException.TOO_LONG: "too long",
     }
     return reasons.get(error.error_type, "cannot be read")
 
 
 def _possibility_reason(result: int) -> str:
-    import phonenumbers
+    from sipgate_tui import phone_library
 
     reasons = {
-        phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: "unknown country code",
-        phonenumbers.ValidationResult.TOO_SHORT: "too short",
-        phonenumbers.ValidationResult.TOO_LONG: "too long",
-        phonenumbers.ValidationResult.INVALID_LENGTH: "wrong length for its country",
+        phone_library.ValidationResult.INVALID_COUNTRY_CODE: "unknown country code",
+        phone_library.ValidationResult.TOO_SHORT: "too short",
+        phone_library.ValidationResult.TOO_LONG: "too long",
+        phone_library.ValidationResult.INVALID_LENGTH: "wrong length for its country",
     }
     return reasons.get(result, "cannot be dialed")
 

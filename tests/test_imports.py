@@ -7,6 +7,7 @@ import profiling on and read which top-level packages were loaded.
 from __future__ import annotations
 
 import subprocess
+import sys
 
 import pytest
 from helpers import TOKEN, TOKEN_ID
@@ -134,5 +135,69 @@ def test_a_one_shot_dial_by_number_pays_nothing_for_contacts(
         "sipgate_tui.desktop_handler",
         "sipgate_tui.commands.desktop_call",
     }
+    # Issue 16: of phonenumbers, only the parts reading a number (phone_library.py).
+    assert "phonenumbers.phonenumberutil" in modules
+    assert not modules & {
+        "phonenumbers.asyoutypeformatter",
+        "phonenumbers.phonenumbermatcher",
+    }
     assert len(simulator.call_requests()) == 1
     assert not any(r.path == "/contacts" for r in simulator.requests)
+
+
+def test_the_whole_phonenumbers_package_still_works_after_the_light_load() -> None:
+    # A fresh interpreter: the deferred __init__ runs on the first name the package lacks.
+    script = (
+        "import sys\n"
+        "from sipgate_tui.numbers import parse_phone_number\n"
+        "print(parse_phone_number('0157 99912345', 'DE').e164)\n"
+        "print('phonenumbers.asyoutypeformatter' in sys.modules)\n"
+        "import phonenumbers\n"
+        "formatter = phonenumbers.AsYouTypeFormatter('DE')\n"
+        "print(''.join(formatter.input_digit(d) for d in '0157')[-4:])\n"
+        "from phonenumbers import PhoneNumberMatcher\n"
+        "print(len(list(PhoneNumberMatcher('call 0157 99912345 now', 'DE'))))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["+4915799912345", "False", "0157", "1"]
+
+
+@pytest.mark.parametrize(
+    ("args", "built"),
+    [
+        (["call", "+4915799912345", "--yes"], {"call"}),
+        (["--profile", "work", "--debug", "status"], {"status"}),
+        (["config", "set", "region", "AT"], {"config"}),
+        (["favorites"], {"favorites"}),  # the hidden spelling is a group of its own
+    ],
+)
+def test_a_run_naming_a_command_builds_only_that_command(args: list[str], built: set) -> None:
+    from typer.main import get_command
+
+    from sipgate_tui.cli import command_tree
+
+    assert set(get_command(command_tree(args, {})).commands) == built
+
+
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [
+        ([], {}),  # the guided mode
+        (["--help"], {}),
+        (["cal"], {}),  # click's "No such command 'cal'. Did you mean 'call', 'calls'?"
+        (["call"], {"_SIPGATE_TUI_COMPLETE": "complete_bash"}),  # completion lists commands
+    ],
+)
+def test_the_whole_command_tree_where_more_than_one_command_can_show(
+    args: list[str], env: dict[str, str]
+) -> None:
+    from typer.main import get_command
+
+    from sipgate_tui.cli import app, command_tree
+
+    tree = command_tree(args, env)
+    assert tree is app
+    assert {"call", "calls", "status", "config", "handler"} <= set(get_command(tree).commands)

@@ -445,10 +445,11 @@ def wait_until(child: pexpect.spawn, ready: Callable[[], bool], seconds: float =
 SENT_PIN = r"Tones sent: (\x1b\[[0-9;]*m)*1234#"  # bold may wrap the digits
 
 
-@pytest.mark.pty
-def test_a_person_dials_a_pin_and_types_on_the_keypad(
-    console_script: str, clean_env: dict[str, str], simulator: SipgateSimulator
-) -> None:
+def _dial_in_a_pty(
+    console_script: str, clean_env: dict[str, str], simulator: SipgateSimulator, dtmf: str
+) -> pexpect.spawn:
+    """``call CALLEE --device e0 --dtmf DTMF`` in a 100x40 pty without colour, at its
+    confirmation question."""
     env = {
         **clean_env,
         "SIPGATE_API_URL": simulator.url,
@@ -460,13 +461,21 @@ def test_a_person_dials_a_pin_and_types_on_the_keypad(
     env.pop("COLUMNS")
     child = pexpect.spawn(
         console_script,
-        ["call", CALLEE, "--device", "e0", "--dtmf", ",,1234#"],
+        ["call", CALLEE, "--device", "e0", "--dtmf", dtmf],
         env=env,
         dimensions=(40, 100),
         encoding="utf-8",
         timeout=15,
     )
     child.expect("Place this call\\?.*y/N")
+    return child
+
+
+@pytest.mark.pty
+def test_a_person_dials_a_pin_and_types_on_the_keypad(
+    console_script: str, clean_env: dict[str, str], simulator: SipgateSimulator
+) -> None:
+    child = _dial_in_a_pty(console_script, clean_env, simulator, ",,1234#")
     child.send("y")
     child.expect("Connected to")
     child.expect(SENT_PIN)
@@ -503,24 +512,7 @@ def test_a_termination_signal_in_the_live_view_ends_it_like_q(
     import signal
 
     simulator.call_id_is_session_id = False  # so the hang-up hint must name the call's own id
-    env = {
-        **clean_env,
-        "SIPGATE_API_URL": simulator.url,
-        "SIPGATE_TOKEN_ID": TOKEN_ID,
-        "SIPGATE_TOKEN": TOKEN,
-        "PROMPT_TOOLKIT_NO_CPR": "1",
-        "NO_COLOR": "1",
-    }
-    env.pop("COLUMNS")
-    child = pexpect.spawn(
-        console_script,
-        ["call", CALLEE, "--device", "e0", "--dtmf", ",,,,,,,,,,1234#"],
-        env=env,
-        dimensions=(40, 100),
-        encoding="utf-8",
-        timeout=15,
-    )
-    child.expect("Place this call\\?.*y/N")
+    child = _dial_in_a_pty(console_script, clean_env, simulator, ",,,,,,,,,,1234#")
     child.send("y")
     child.expect("Connected to")
     child.kill(signal.SIGTERM)  # a closed terminal window, `kill`, a service manager
