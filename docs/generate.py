@@ -73,7 +73,6 @@ def screens() -> dict[str, tuple[str, Callable[[], object]]]:
 
 def _link_call(render: object, plan: object) -> object:
     """A meeting link: the summary with its PIN, then the live line while the PIN goes out."""
-    from dataclasses import replace
 
     from rich.console import Group
 
@@ -84,7 +83,7 @@ def _link_call(render: object, plan: object) -> object:
 
     link = "tel:+496971049922,,85512345678#"
     read = read_callee(link, "DE")
-    meeting = replace(plan, callee=read.number, dial=read.dial, link=link, callee_source="link")
+    meeting = plan._replace(callee=read.number, dial=read.dial, link=link, callee_source="link")
     callee = {"phoneNumber": "496971049922"}
     [call] = parse_calls({"data": [{"callId": "c1", "participants": [callee]}]})
     dialer = ToneDialer(read.dial)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from sipgate_tui import account_type
 from sipgate_tui.account_type import PROBE_SCOPES, probe_paths
@@ -161,8 +162,7 @@ MAX_PAGES = 50  # a server that never stops paging must not keep us forever
 PAGE_SIZE = 100
 
 
-@dataclass(frozen=True)
-class Device:
+class Device(NamedTuple):
     """A device as ``GET /{userId}/devices`` lists it, read defensively.
 
     ``raw`` keeps the API's own object (its field names) for ``--json``.
@@ -192,8 +192,7 @@ class Device:
         return f"{self.alias} ({self.id}) · {state}{dnd}"
 
 
-@dataclass(frozen=True)
-class AccountNumber:
+class AccountNumber(NamedTuple):
     """A number of the account as ``GET /numbers`` lists it, ``e164`` normalised."""
 
     e164: str

@@ -23,8 +23,7 @@ import re
 import threading  # loaded by logging anyway
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote, urlencode, urlsplit
 
 from sipgate_tui import __version__
@@ -46,8 +45,7 @@ DEFAULT_RETRY_WAIT = 1.0  # without Retry-After
 log = logging.getLogger("sipgate_tui.http")
 
 
-@dataclass(frozen=True)
-class Timeouts:
+class Timeouts(NamedTuple):
     """Seconds to wait for the TCP/TLS connection, for each read of the answer, and for the
     whole request (``total``: from connecting to the answer's last byte; None: connect + read).
 
@@ -70,8 +68,7 @@ class Timeouts:
         return self.total if self.total is not None else self.connect + self.read
 
 
-@dataclass(frozen=True)
-class CallRequest:
+class CallRequest(NamedTuple):
     """The body of ``POST /sessions/calls``; fields that are not set are left out, never null."""
 
     caller: str
@@ -135,8 +132,7 @@ def plain_headers(*, has_body: bool, user_agent: str = USER_AGENT) -> dict[str, 
     return headers
 
 
-@dataclass(frozen=True)
-class UserInfo:
+class UserInfo(NamedTuple):
     """Who a token belongs to: the user id (``w0``) used in per-user paths, and the domain."""
 
     user_id: str

@@ -12,7 +12,6 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from types import ModuleType
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -885,8 +884,7 @@ def _execute(
     ctx: AppContext | None = None
     try:
         if check_globals:  # the demo ignores them: its API and profile are its own
-            global_options = replace(
-                global_options,
+            global_options = global_options._replace(
                 api_url=check_api_url(global_options.api_url),
                 profile=check_profile(global_options.profile),
             )

@@ -21,7 +21,7 @@ Importing this module stays cheap (``phonenumbers`` is imported where a number i
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from sipgate_tui.dial_string import DialString, Pause, check_size, parse_dial_string
 from sipgate_tui.errors import InputError
@@ -199,7 +199,7 @@ def _read_parts(parts: _Parts, region: str, *, scheme: str | None, link: str | N
     """The number (in ``phone-context`` or ``region``) and the whole dial string of ``parts``."""
     number = _number(parts.number, parts.parameters.get("phone-context", ""), region)
     if "isub" in parts.parameters:
-        number = replace(number, notes=(*number.notes, ISUB_NOTE))
+        number = number._replace(notes=(*number.notes, ISUB_NOTE))
     return CalleeText(number=number, dial=_dial(parts), scheme=scheme, link=link)
 
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, NamedTuple, TypeVar
 
 from sipgate_tui.account import AccountNumber, Device, list_devices, list_numbers
 from sipgate_tui.api import ApiError, HttpStatusError, NetworkError, SipgateClient
@@ -34,8 +33,7 @@ def keep_devices(store: SettingsStore, token_id: str, devices: list[Device]) -> 
         store.remember_devices(token_id, [(device.id, device.alias) for device in devices])
 
 
-@dataclass(frozen=True)
-class Degraded:
+class Degraded(NamedTuple):
     """Why a list is not available; ``hint`` is one line for the user."""
 
     hint: str

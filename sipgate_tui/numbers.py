@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from sipgate_tui.errors import InputError
 from sipgate_tui.options import DEFAULT_REGION
@@ -56,8 +55,7 @@ _NUMBER_TYPES = {
 }
 
 
-@dataclass(frozen=True)
-class PhoneNumber:
+class PhoneNumber(NamedTuple):
     """A phone number, normalised.
 
     ``e164`` is what we send (``+4915799912345``); ``pretty`` is what we show
@@ -68,7 +66,7 @@ class PhoneNumber:
     pretty: str
     region: str | None
     kind: str | None
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = ()
 
     def describe(self) -> str:
         """``+49 1579 9912345 (DE, mobile)``: the number as a person reads it."""

@@ -5,7 +5,7 @@ Kept free of imports, so ``--help`` pays for nothing else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 DEFAULT_API_URL = "https://api.sipgate.com/v2"
 DEFAULT_PROFILE = "default"
@@ -16,8 +16,7 @@ ACCOUNT_TYPE_CHOICES = ("auto", "classic", "neo")
 ENV_ACCOUNT_TYPE = "SIPGATE_TUI_ACCOUNT_TYPE"
 
 
-@dataclass(frozen=True)
-class GlobalOptions:
+class GlobalOptions(NamedTuple):
     """Options given before the subcommand (or through their environment variables)."""
 
     api_url: str = DEFAULT_API_URL

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from sipgate_tui.api import CallRequest, NeoCallRequest
 from sipgate_tui.dial_string import PAUSE_SECONDS, DialString
@@ -36,8 +35,7 @@ class CalleeContact:
         return f"CalleeContact({self.id!r}, {self.name!r}, {self.number_type!r})"
 
 
-@dataclass(frozen=True)
-class CallPlan:
+class CallPlan(NamedTuple):
     """Everything about one call: what is sent, and what the user should read about it.
 
     ``ring_number`` is set when a phone number rings first (``--caller``) instead of the
@@ -53,12 +51,12 @@ class CallPlan:
     callee_name: str | None = None
     device_name: str | None = None  # the phone's name in the account, when known
     channel: str | None = None  # sipgate Neo: the channel it goes through, for people
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = ()
     callee_contact: CalleeContact | None = None  # the contact it was chosen from, if any
     callee_source: str = "number"  # how it was given: number, favourite, contact, link, ...
     # What is dialled as keypad tones once the call is connected: the tones after the number
     # or in the link, or --dtmf; empty when nothing is.
-    dial: DialString = field(default_factory=DialString)
+    dial: DialString = DialString()
     link: str | None = None  # the link the call came from (tel:, callto:, sip:), for showing
     tone_pause: float = PAUSE_SECONDS  # seconds per "," of ``dial`` (the tone-pause setting)
 
@@ -99,7 +97,7 @@ class CallPlan:
     def with_notes(self, *notes: str | None) -> CallPlan:
         """This plan with more notes for the user (None: nothing to add)."""
         added = tuple(note for note in notes if note)
-        return replace(self, notes=(*self.notes, *added)) if added else self
+        return self._replace(notes=(*self.notes, *added)) if added else self
 
     @property
     def request(self) -> CallRequest:
@@ -118,8 +116,7 @@ class CallPlan:
         )
 
 
-@dataclass(frozen=True)
-class ChosenDevice:
+class ChosenDevice(NamedTuple):
     """The phone that rings first, with what the account says about it (when known)."""
 
     id: str

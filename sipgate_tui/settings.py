@@ -34,7 +34,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sipgate_tui.errors import AppError, InputError
 from sipgate_tui.numbers import is_favourite_name, parse_device_id, parse_phone_number, parse_region
@@ -80,8 +80,7 @@ class ProfileSettings:
     tone_pause: float = 2.0  # seconds per "," of a dial string (dial_string.PAUSE_SECONDS)
 
 
-@dataclass(frozen=True)
-class Recent:
+class Recent(NamedTuple):
     """A number called before, newest first in the state file."""
 
     number: str
@@ -89,8 +88,7 @@ class Recent:
     pretty: str = ""  # as it was shown ("+49 1579 9912345"), so suggestions need no parsing
 
 
-@dataclass(frozen=True)
-class ProfileState:
+class ProfileState(NamedTuple):
     """What the app remembers by itself for one profile."""
 
     recent: tuple[Recent, ...] = ()

@@ -8,7 +8,6 @@ import json
 import logging
 import threading
 from collections.abc import Iterator
-from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -338,7 +337,7 @@ def test_config_unset_brings_the_default_back(tmp_path: Path) -> None:
 
 def context(api_url: str, tmp_path: Path, *, forced: str = "auto", **kwargs: Any) -> AppContext:
     ctx = make_context(api_url, settings_dir=tmp_path, **kwargs)
-    ctx.options = replace(ctx.options, account_type=forced)
+    ctx.options = ctx.options._replace(account_type=forced)
     return ctx
 
 

@@ -104,7 +104,7 @@ def test_several_channels_and_no_terminal_is_a_usage_error_before_anything_is_se
 
 def forced(ctx: AppContext, account_type: str) -> AppContext:
     """The context of a run with ``--account-type account_type``."""
-    return replace(ctx, options=replace(ctx.options, account_type=account_type))
+    return replace(ctx, options=ctx.options._replace(account_type=account_type))
 
 
 def test_the_channel_option_picks_one_of_several(neo: SipgateSimulator, tmp_path: Path) -> None:
@@ -180,7 +180,7 @@ def test_numbers_with_a_plus_when_the_setting_says_so(
     neo: SipgateSimulator, tmp_path: Path
 ) -> None:
     store(tmp_path).set_value("neo_numbers", "plus")
-    one_shot(neo, tmp_path, replace(ONE_SHOT, caller_id="+492115550001"))
+    one_shot(neo, tmp_path, ONE_SHOT._replace(caller_id="+492115550001"))
     neo_post = next(r for r in neo.requests if r.path == "/calls")
     assert neo_post.json["targetNumber"] == "+4915799912345"
     assert neo_post.json["callerId"] == "+492115550001"
@@ -364,7 +364,7 @@ def test_channel_on_a_classic_account_is_said_to_be_unused(
     simulator: SipgateSimulator, tmp_path: Path
 ) -> None:
     ctx = forced(make_context(simulator.url, settings_dir=tmp_path), "classic")
-    run(replace(ONE_SHOT, channel="ch0"), ctx)
+    run(ONE_SHOT._replace(channel="ch0"), ctx)
     document = json.loads(output_of(ctx.out))
     assert any("--channel is for sipgate Neo accounts only" in w for w in document["warnings"])
 

@@ -255,7 +255,7 @@ def test_neo_without_history_read_needs_no_note(neo: SipgateSimulator) -> None:
 def test_the_option_forces_neo(neo: SipgateSimulator) -> None:
     add_calls(neo, 1)
     ctx = context(neo, remembered="classic")
-    ctx.options = dataclasses.replace(ctx.options, account_type="neo")
+    ctx.options = ctx.options._replace(account_type="neo")
     assert history(HistoryOptions(json=True), ctx) == ExitCode.OK
     assert len(json.loads(output_of(ctx.out))) == 1
 

@@ -201,3 +201,58 @@ def test_the_whole_command_tree_where_more_than_one_command_can_show(
     tree = command_tree(args, env)
     assert tree is app
     assert {"call", "calls", "status", "config", "handler"} <= set(get_command(tree).commands)
+
+
+# Records a one-shot dial may still create as dataclasses: each costs about a millisecond to
+# create (Python generates and compiles its methods), so the records on this path are
+# NamedTuples or slotted classes instead, except these: a secret kept out of repr
+# (credentials), a mutable context, dict fields, and the dial-string steps (a Pause's `count`
+# would shadow tuple.count).
+DATACLASSES_ON_THE_DIAL_PATH = {
+    "sipgate_tui.account.AccountCheck",
+    "sipgate_tui.account.Scope",
+    "sipgate_tui.context.AppContext",
+    "sipgate_tui.credentials.Credentials",
+    "sipgate_tui.credentials.FoundCredentials",
+    "sipgate_tui.dial_string.DialString",
+    "sipgate_tui.dial_string.Pause",
+    "sipgate_tui.dial_string.Tones",
+    "sipgate_tui.dial_string.WaitForEnter",
+    "sipgate_tui.settings.ProfileSettings",
+}
+COUNT_DATACLASSES = """
+import dataclasses, os, sys
+created = []
+create = dataclasses._process_class
+def counted(cls, *args, **kwargs):
+    created.append(cls.__module__ + "." + cls.__qualname__)
+    return create(cls, *args, **kwargs)
+dataclasses._process_class = counted
+exit_now = os._exit  # the app ends with os._exit: report just before
+def report(code):
+    sys.stderr.write("\\ncreated: " + " ".join(created) + "\\n")
+    sys.stderr.flush()
+    exit_now(code)
+os._exit = report
+sys.argv = ["sipgate-tui", *sys.argv[1:]]
+from sipgate_tui.__main__ import main
+main()
+"""
+
+
+def test_a_one_shot_dial_creates_no_dataclass_beyond_the_listed_ones(
+    env: dict[str, str], simulator: SipgateSimulator
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", COUNT_DATACLASSES, "call", "+4915799912345", "-d", "e0", "--yes"],
+        env={**env, "SIPGATE_API_URL": simulator.url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Call accepted" in result.stdout
+    [line] = [line for line in result.stderr.splitlines() if line.startswith("created: ")]
+    ours = {name for name in line.split()[1:] if name.startswith("sipgate_tui.")}
+    assert "sipgate_tui.settings.ProfileSettings" in ours  # the count saw our modules
+    assert ours <= DATACLASSES_ON_THE_DIAL_PATH, sorted(ours - DATACLASSES_ON_THE_DIAL_PATH)

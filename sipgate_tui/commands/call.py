@@ -11,8 +11,7 @@ from __future__ import annotations
 import contextlib
 import shlex
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from sipgate_tui.account_type import AccountKind, account_kind, remember_type
 from sipgate_tui.api import ApiError, Timeouts, plain_headers
@@ -70,8 +69,7 @@ if TYPE_CHECKING:
 NO_CALL = "Cancelled. No call was placed."
 
 
-@dataclass(frozen=True)
-class CallOptions:
+class CallOptions(NamedTuple):
     """What the user gave on the command line; None means 'not given'."""
 
     callee: str | None = None
@@ -91,8 +89,7 @@ class CallOptions:
     from_desktop: bool = False
 
 
-@dataclass(frozen=True)
-class CallSetup:
+class CallSetup(NamedTuple):
     """What a call starts from: the profile's settings and state, and whether to ask."""
 
     store: SettingsStore
@@ -105,8 +102,7 @@ class CallSetup:
     notes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class CallDraft:
+class CallDraft(NamedTuple):
     """What is known about the call so far; the phases fill in the rest."""
 
     device: ChosenDevice | None = None  # the phone that rings first
@@ -119,7 +115,7 @@ class CallDraft:
     ring_number: PhoneNumber | None = None  # --caller: a number that rings instead
     ask_caller_id: bool = False  # whether the caller ID is still a question
     notes: tuple[str, ...] = ()
-    dial: DialString = field(default_factory=DialString)  # tones after connecting, or --dtmf
+    dial: DialString = DialString()  # tones after connecting, or --dtmf
     link: str | None = None  # the link CALLEE was, for showing
     tone_pause: float = PAUSE_SECONDS  # seconds per "," (the tone-pause setting)
 
@@ -155,7 +151,7 @@ def run(options: CallOptions, ctx: AppContext) -> ExitCode:
         asked_yes = options.yes
         options = desktop_call.admit(options, ctx, interactive=setup.interactive)
         if asked_yes:
-            setup = replace(setup, notes=(*setup.notes, desktop_call.YES_IGNORED))
+            setup = setup._replace(notes=(*setup.notes, desktop_call.YES_IGNORED))
     draft = _draft_from_options(options, setup)
     if options.from_desktop:
         desktop_call.refuse_premium_rate(draft.callee)
@@ -279,7 +275,7 @@ def _channel_for(
         return pick, plan
     with _cancel_means_no_call():
         picked = pick()
-    plan = replace(plan, channel=picked.label).with_notes(picked.note)
+    plan = plan._replace(channel=picked.label).with_notes(picked.note)
     return (lambda: PickedChannel(picked.id, picked.label)), plan
 
 
@@ -303,7 +299,7 @@ def _settings(options: CallOptions, ctx: AppContext) -> CallSetup:
     except AppError as error:  # a damaged file is reported once and then left alone
         state, remember, notes = ProfileState(), False, (error.message,)
     if not remember:  # history off: what was remembered is not offered either
-        state = replace(state, recent=(), last_device=None)
+        state = state._replace(recent=(), last_device=None)
     return CallSetup(store, settings, state, region, timeouts, interactive, remember, notes)
 
 
@@ -486,8 +482,7 @@ def _ask_missing(
             if dial and draft.dial:  # tones in the answer and --dtmf
                 raise _tones_twice(dial)
             check_pause_time(dial, settings.tone_pause, "The tones to dial")
-            draft = replace(
-                draft,
+            draft = draft._replace(
                 callee=callee,
                 callee_name=name,
                 callee_contact=contact,
@@ -504,12 +499,12 @@ def _ask_missing(
             through_number=draft.ring_number is not None,
             neo=neo,
         )
-        draft = replace(draft, device=device)
+        draft = draft._replace(device=device)
         if draft.ask_caller_id:
             caller_id = questions.ask_caller_id(
                 ctx, prompter, lookups, region, preferred=settings.default_caller_id
             )
-            draft = replace(draft, caller_id=caller_id)
+            draft = draft._replace(caller_id=caller_id)
     return draft
 
 
@@ -589,8 +584,7 @@ def _callee_by_name(
             favourites = setup.settings.favourites
             picked = questions.contact_by_name(index, query, region, favourites=favourites)
     number, name, contact, source = picked
-    return replace(
-        draft,
+    return draft._replace(
         callee=number,
         callee_name=name,
         callee_contact=contact,

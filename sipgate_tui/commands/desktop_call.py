@@ -12,7 +12,6 @@ follows the usual ``--yes`` rules.
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from sipgate_tui.errors import InputError
@@ -48,7 +47,7 @@ def admit(options: CallOptions, ctx: AppContext, *, interactive: bool) -> CallOp
             hint="Set $TERMINAL to your terminal emulator (the desktop opens links in it), or "
             "run sipgate-tui call 'LINK' in a terminal yourself.",
         )
-    return replace(options, yes=False)
+    return options._replace(yes=False)
 
 
 def refuse_premium_rate(number: PhoneNumber | None) -> None:
