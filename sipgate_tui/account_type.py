@@ -121,7 +121,7 @@ def conclude(answers: Mapping[str, Answer], user_id: str) -> str:
 
 def detect(client: SipgateClient, user_id: str) -> str:
     """The account type, from the three probes sent at once (a thread pool, like
-    ``account.check_account``); network errors and other statuses tell nothing."""
+    ``token_check.check_account``); network errors and other statuses tell nothing."""
     # Here, not at the top: the thread pool's modules cost ~3 ms, paid only when probing.
     from concurrent.futures import ThreadPoolExecutor
 

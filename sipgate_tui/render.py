@@ -22,7 +22,6 @@ from rich.padding import Padding
 from rich.panel import Panel
 from rich.text import Text
 
-from sipgate_tui.account import SCOPES, Scope
 from sipgate_tui.account_type import LABELS as ACCOUNT_LABELS
 from sipgate_tui.credentials import IncompleteCredentials
 from sipgate_tui.dial_string import DialString, Pause, Tones, WaitForEnter
@@ -36,6 +35,7 @@ if TYPE_CHECKING:
     from sipgate_tui.missed import MissedCaller
     from sipgate_tui.numbers import PhoneNumber
     from sipgate_tui.rtcm import ActiveCall, HistoryEntry
+    from sipgate_tui.token_check import Scope
     from sipgate_tui.tones import ToneView
     from sipgate_tui.watch import WatchState
 
@@ -473,6 +473,7 @@ def login_intro(profile: str) -> RenderableType:
     wide.add_column(no_wrap=True)
     wide.add_column(overflow="fold")
     narrow: list[RenderableType] = []
+    from sipgate_tui.token_check import SCOPES  # status and login only: not on a dial's path
     for scope in SCOPES:
         need = Text("required", style="bold") if scope.required else Text("optional", style="dim")
         wide.add_row(scope.name, need, scope.used_for)
@@ -520,6 +521,7 @@ def scope_report(
     grid.add_column(overflow="fold")
     narrow: list[RenderableType] = []
     missing = False
+    from sipgate_tui.token_check import SCOPES  # status and login only: not on a dial's path
     for scope in SCOPES:
         granted = scopes.get(scope.name)
         unused = _unused_here(scope, account_type)

@@ -206,11 +206,9 @@ def test_the_whole_command_tree_where_more_than_one_command_can_show(
 # Records a one-shot dial may still create as dataclasses: each costs about a millisecond to
 # create (Python generates and compiles its methods), so the records on this path are
 # NamedTuples or slotted classes instead, except these: a secret kept out of repr
-# (credentials), a mutable context, dict fields, and the dial-string steps (a Pause's `count`
-# would shadow tuple.count).
+# (credentials), a mutable context, a dict field (the favourites), and the dial-string steps
+# (a Pause's `count` would shadow tuple.count).
 DATACLASSES_ON_THE_DIAL_PATH = {
-    "sipgate_tui.account.AccountCheck",
-    "sipgate_tui.account.Scope",
     "sipgate_tui.context.AppContext",
     "sipgate_tui.credentials.Credentials",
     "sipgate_tui.credentials.FoundCredentials",

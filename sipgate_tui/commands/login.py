@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sipgate_tui import account_type, render
-from sipgate_tui.account import AccountCheck, check_account
 from sipgate_tui.api import ApiError, Timeouts
 from sipgate_tui.commands.common import timeouts_from_option
 from sipgate_tui.context import AppContext
@@ -26,6 +25,7 @@ from sipgate_tui.credentials import (
 from sipgate_tui.errors import AppError, Cancelled, ExitCode, InputError
 from sipgate_tui.problems import TokenRejected, read_problem
 from sipgate_tui.prompts import Prompter
+from sipgate_tui.token_check import AccountCheck, check_account
 
 TOKEN_ID_SHAPE = re.compile(r"token-[A-Za-z0-9]{6}")
 TOKEN_SHAPE = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")

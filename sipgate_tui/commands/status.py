@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sipgate_tui import account_type, render
-from sipgate_tui.account import AccountCheck, check_account
 from sipgate_tui.api import ApiError, Timeouts
 from sipgate_tui.commands.common import timeouts_from_option
 from sipgate_tui.context import AppContext
 from sipgate_tui.credentials import FoundCredentials, profile_command, resolve
 from sipgate_tui.errors import AppError, ExitCode
+from sipgate_tui.token_check import AccountCheck, check_account
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
