@@ -19,9 +19,11 @@ import sys
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from sipgate_tui import known_secrets
+from sipgate_tui import known_secrets, secret_service_item
 from sipgate_tui.errors import AppError, InputError
 from sipgate_tui.options import DEFAULT_PROFILE as DEFAULT_PROFILE
 
@@ -245,17 +247,22 @@ class KeyringStore:
         name = remembered_backend(self.env) if self._keyring_chooses() else None
         if name is None:
             return None
+        read: Callable[[], str | None]
+        if name == secret_service_item.BACKEND and secret_service_item.applies(os.environ):
+            # The same item, read as that backend reads it, without importing keyring.
+            label = secret_service_item.LABEL
+            read = partial(secret_service_item.read_password, self.service, profile)
+        else:
+            try:
+                loaded = self._timed("find the keyring", lambda: load_remembered(name))
+            except KeyringFailed:  # keyring itself did not load: discovery says it in its words
+                return None
+            if loaded is None:
+                return None
+            backend, label = loaded
+            read = partial(backend.get_password, self.service, profile)
         try:
-            loaded = self._timed("find the keyring", lambda: load_remembered(name))
-        except KeyringFailed:  # keyring itself did not load: discovery says it in its words
-            return None
-        if loaded is None:
-            return None
-        backend, label = loaded
-        try:
-            value: str | None = self._timed(
-                "read from the keyring", lambda: backend.get_password(self.service, profile)
-            )
+            value = self._timed("read from the keyring", read)
         except (KeyringLocked, KeyringTimedOut):
             raise  # the keyring's own answer (see above), not a reason to discover
         except KeyringFailed:
@@ -644,11 +651,20 @@ def keyring_chosen_elsewhere() -> bool:
     if core is not None and getattr(core, "_keyring_backend", None) is not None:
         return True
     try:
-        from keyring.util import platform_
-
-        return bool((platform_.config_root() / "keyringrc.cfg").exists())
-    except Exception:  # noqa: BLE001 - keyring that cannot even say: let its normal path tell
+        return keyring_config_file().exists()
+    except Exception:  # noqa: BLE001 - no home to look in: let keyring's normal path tell
         return True
+
+
+def keyring_config_file() -> Path:
+    """keyring's ``keyringrc.cfg``, where keyring looks for it (its ``platform_.config_root``),
+    found without importing keyring: that import alone costs a dial about 15 ms, and on the
+    fast path nothing else imports it. tests/test_keyring_fast_path.py holds the two equal."""
+    if sys.platform == "win32":
+        root = Path(os.environ.get("LOCALAPPDATA", os.environ.get("PROGRAMDATA", ".")))
+        return root / "Python Keyring" / "keyringrc.cfg"
+    config_home = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(config_home, "python_keyring", "keyringrc.cfg")
 
 
 def remembered_backend(env: Mapping[str, str]) -> str | None:
@@ -761,6 +777,8 @@ def _keyring_problem(action: str, error: BaseException) -> AppError:
 
 
 def _is_locked(error: BaseException) -> bool:
+    if isinstance(error, secret_service_item.ItemLocked):
+        return True
     try:
         from keyring.errors import KeyringLocked as LibraryKeyringLocked
     except ImportError:  # keyring did not even import: then it cannot have said "locked"

@@ -38,6 +38,22 @@ def keyringrc(name: str) -> Setup:
     return setup
 
 
+def remembered_secret_service_gone() -> Setup:
+    """The state file remembers keyring's SecretService backend (the fast path reads it
+    directly), but no Secret Service answers now (its D-Bus socket is gone), and keyring is
+    left to choose by itself: keyring's full discovery decides, and finds no keyring."""
+
+    def setup(run: Any) -> None:
+        run.env.pop("PYTHON_KEYRING_BACKEND", None)
+        run.env["DBUS_SESSION_BUS_ADDRESS"] = f"unix:path={run.tmp_path / 'no-such-bus'}"
+        state = Path(run.env["SIPGATE_TUI_STATE_DIR"]) / "state.json"
+        state.parent.mkdir(parents=True, exist_ok=True)
+        remembered = {"keyring_backend": "keyring.backends.SecretService.Keyring"}
+        state.write_text(json.dumps(remembered))
+
+    return setup
+
+
 def sent_callee(expected: str, field: str = "callee") -> Setup:
     """After the run: every call request the simulator received named ``expected`` (plain
     ASCII E.164) as ``field``, whatever digits the user typed."""

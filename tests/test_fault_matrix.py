@@ -436,6 +436,11 @@ CASES: dict[str, Case] = {
             ("logout", LOGOUT, 7, "no stored token"),
         )
     },
+    # the fast path (issue 16): the remembered Secret Service is gone; discovery finds none
+    **{
+        f"{command} remembered Secret Service gone": Case(args, 3, "no usable keyring", keyring="none", setup=mi.remembered_secret_service_gone())
+        for command, args in (("call", CALL), ("devices", DEVICES), ("numbers", NUMBERS))
+    },
     "login keyrings.alt named says why": Case(LOGIN, 7, "keeps secrets in a file", keyring="none", stdin=TOKEN, setup=mi.keyring_backend("keyrings.alt.file.EncryptedKeyring")),
     # status names a keyring it could not read as such, never "none found" (JSON: the rows above)
     "status locked says keyring locked": Case(STATUS, 7, "Credentials keyring locked", keyring="locked", json=False),

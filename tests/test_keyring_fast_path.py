@@ -295,3 +295,20 @@ def test_a_damaged_state_file_only_costs_the_fast_path(env: dict[str, str]) -> N
     store_item(SharedKeyring, Credentials(TOKEN_ID, TOKEN))
     assert dial_lookup(env).credentials.token_id == TOKEN_ID
     assert path.read_text() == "{damaged"  # never rewritten
+
+
+@pytest.mark.parametrize("xdg_config_home", [None, "", "/somewhere/else"])
+def test_keyrings_config_file_is_found_where_keyring_itself_looks(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, xdg_config_home: str | None
+) -> None:
+    """The fast path looks for keyringrc.cfg without importing keyring: in the same place."""
+    from keyring.util import platform_
+
+    from sipgate_tui.credentials import keyring_config_file
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    if xdg_config_home is None:
+        monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    else:
+        monkeypatch.setenv("XDG_CONFIG_HOME", xdg_config_home)
+    assert keyring_config_file() == platform_.config_root() / "keyringrc.cfg"

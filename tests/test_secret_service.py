@@ -255,11 +255,67 @@ def test_a_dial_reads_the_real_item_through_the_remembered_backend_without_disco
 
     result, imported = imports_of_a_dial(fast_env, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "keyring.backends.SecretService" in imported
-    assert [name for name in DISCOVERY_ONLY if name in imported] == []
+    # Read with SecretStorage as keyring's backend reads it, keyring itself never imported.
+    assert "secretstorage" in imported
+    assert [name for name in imported if name.split(".")[0] == "keyring"] == []
     [call] = simulator.call_requests()
     basic = base64.b64encode(f"{TOKEN_ID}:{TOKEN}".encode()).decode()
     assert call.headers["authorization"] == f"Basic {basic}"  # the real item's token
+
+
+def test_a_keyring_property_leaves_the_remembered_backend_to_keyring(
+    console_script: str,
+    fast_env: dict[str, str],
+    secret_service: SecretService,
+    simulator: SipgateSimulator,
+    tmp_path: Path,
+) -> None:
+    """KEYRING_PROPERTY_* can change the collection or the attributes keyring's backend
+    uses: then the backend itself reads, loaded directly, still without discovery."""
+    app(console_script, fast_env, *LOGIN_ARGS, stdin=TOKEN)
+    with_property = {**fast_env, "KEYRING_PROPERTY_SCHEME": "default"}
+
+    result, imported = imports_of_a_dial(with_property, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "keyring.backends.SecretService" in imported
+    assert [name for name in DISCOVERY_ONLY if name in imported] == []
+    assert len(simulator.call_requests()) == 1
+
+
+def test_a_locked_keyring_stops_a_dial_on_the_fast_path_without_a_call(
+    console_script: str,
+    fast_env: dict[str, str],
+    secret_service: SecretService,
+    simulator: SipgateSimulator,
+    tmp_path: Path,
+) -> None:
+    app(console_script, fast_env, *LOGIN_ARGS, stdin=TOKEN)
+    secret_service.lock()  # headless, gnome-keyring's unlock prompt is dismissed at once
+
+    result, imported = imports_of_a_dial({**fast_env, "SIPGATE_TUI_KEYRING_TIMEOUT": "5"}, tmp_path)
+    assert result.returncode == 7, result.stdout + result.stderr
+    assert "The keyring is locked" in result.stdout + result.stderr
+    assert [name for name in DISCOVERY_ONLY if name in imported] == []  # no second look
+    assert simulator.call_requests() == []
+
+
+def test_a_secret_service_gone_since_falls_back_to_discovery(
+    console_script: str,
+    fast_env: dict[str, str],
+    secret_service: SecretService,
+    simulator: SipgateSimulator,
+    tmp_path: Path,
+) -> None:
+    """The remembered Secret Service no longer answers (another session, no bus): keyring's
+    full discovery decides, and with no keyring at all the dial says so, placing nothing."""
+    app(console_script, fast_env, *LOGIN_ARGS, stdin=TOKEN)
+    no_bus = {**fast_env, "DBUS_SESSION_BUS_ADDRESS": f"unix:path={tmp_path / 'no-bus'}"}
+
+    result, imported = imports_of_a_dial(no_bus, tmp_path)
+    assert result.returncode == 3, result.stdout + result.stderr  # no credentials: exit 3
+    assert "keyring.backends.macOS" in imported  # keyring's full discovery ran
+    assert "no usable keyring" in " ".join((result.stdout + result.stderr).split())
+    assert simulator.call_requests() == []
 
 
 def test_a_stale_remembered_backend_falls_back_to_discovery_and_is_corrected(
