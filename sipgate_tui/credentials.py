@@ -644,8 +644,8 @@ def keyring_chosen_elsewhere() -> bool:
     directly: PYTHON_KEYRING_BACKEND names a backend, keyring's keyringrc.cfg exists (keyring
     resolves exactly what they name, with no discovery, in its normal path), or this process
     already holds a backend (``keyring.set_keyring``, or discovery ran before)."""
-    if os.environ.get("PYTHON_KEYRING_BACKEND", "").strip():
-        return True
+    if "PYTHON_KEYRING_BACKEND" in os.environ:
+        return True  # even empty: keyring then tries to load "" and fails, and says so
     core = sys.modules.get("keyring.core")
     # keyring keeps the process's backend in this module global; set means "already chosen".
     if core is not None and getattr(core, "_keyring_backend", None) is not None:
@@ -779,8 +779,8 @@ def _keyring_problem(action: str, error: BaseException) -> AppError:
 def _is_locked(error: BaseException) -> bool:
     if isinstance(error, secret_service_item.ItemLocked):
         return True
-    try:
-        from keyring.errors import KeyringLocked as LibraryKeyringLocked
-    except ImportError:  # keyring did not even import: then it cannot have said "locked"
-        return False
-    return isinstance(error, LibraryKeyringLocked)
+    # Not imported here: keyring that was never imported cannot have raised its own error (and
+    # importing it now could fail in ways of its own, outside the keyring call's guard).
+    library_errors = sys.modules.get("keyring.errors")
+    locked = getattr(library_errors, "KeyringLocked", None)
+    return isinstance(locked, type) and isinstance(error, locked)

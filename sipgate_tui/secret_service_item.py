@@ -20,8 +20,9 @@ from collections.abc import Mapping
 BACKEND = "keyring.backends.SecretService.Keyring"
 LABEL = "SecretService Keyring"
 
-# keyring's backends take properties from variables named so (preferred_collection, scheme).
-_PROPERTY_PREFIX = "KEYRING_PROPERTY_"
+# keyring's backends take properties (preferred_collection, scheme) from every variable whose
+# name holds this, anywhere in it (KeyringBackend.set_properties_from_env partitions on it).
+_PROPERTY_MARKER = "KEYRING_PROPERTY_"
 
 
 class ServiceUnavailable(Exception):
@@ -36,7 +37,7 @@ class ItemLocked(Exception):
 def applies(environ: Mapping[str, str]) -> bool:
     """Whether keyring would read the item exactly as :func:`read_password` does: no
     ``KEYRING_PROPERTY_*`` variable changes its collection or its attributes."""
-    return not any(name.startswith(_PROPERTY_PREFIX) for name in environ)
+    return not any(_PROPERTY_MARKER in name for name in environ)
 
 
 def read_password(service: str, username: str) -> str | None:

@@ -441,6 +441,12 @@ CASES: dict[str, Case] = {
         f"{command} remembered Secret Service gone": Case(args, 3, "no usable keyring", keyring="none", setup=mi.remembered_secret_service_gone())
         for command, args in (("call", CALL), ("devices", DEVICES), ("numbers", NUMBERS))
     },
+    # PYTHON_KEYRING_BACKEND set but empty is set (keyring tries to load "" and fails): every
+    # command says so alike, a dial too, though its remembered backend would have worked
+    **{
+        f"{command} PYTHON_KEYRING_BACKEND empty": Case(args, 7, "could not be loaded", keyring="item", stdin=TOKEN if command == "login" else "", setup=mi.keyring_backend(""))
+        for command, args in (("call", CALL), ("status", STATUS), ("login", LOGIN))
+    },
     "login keyrings.alt named says why": Case(LOGIN, 7, "keeps secrets in a file", keyring="none", stdin=TOKEN, setup=mi.keyring_backend("keyrings.alt.file.EncryptedKeyring")),
     # status names a keyring it could not read as such, never "none found" (JSON: the rows above)
     "status locked says keyring locked": Case(STATUS, 7, "Credentials keyring locked", keyring="locked", json=False),

@@ -312,3 +312,17 @@ def test_keyrings_config_file_is_found_where_keyring_itself_looks(
     else:
         monkeypatch.setenv("XDG_CONFIG_HOME", xdg_config_home)
     assert keyring_config_file() == platform_.config_root() / "keyringrc.cfg"
+
+
+def test_an_empty_python_keyring_backend_counts_as_set_as_keyring_counts_it(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """keyring loads whatever the variable names, "" included, and fails: a dial says so
+    too, as status and login do, rather than quietly reading the remembered backend."""
+    from sipgate_tui.credentials import KeyringFailed
+
+    remember(env, f"{HERE}.SharedKeyring")
+    store_item(SharedKeyring, Credentials(TOKEN_ID, TOKEN))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "")
+    with pytest.raises(KeyringFailed, match="could not be loaded"):
+        dial_lookup(env)

@@ -81,6 +81,7 @@ def test_the_store_reads_through_it_and_names_the_backend_as_keyring_does(
         ({"PATH": "/usr/bin"}, True),
         ({"KEYRING_PROPERTY_SCHEME": "KeePassXC"}, False),
         ({"KEYRING_PROPERTY_PREFERRED_COLLECTION": "/org/freedesktop/secrets/x"}, False),
+        ({"MY_KEYRING_PROPERTY_SCHEME": "KeePassXC"}, False),  # keyring takes it too
     ],
 )
 def test_keyring_properties_leave_the_read_to_keyring(
