@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import re
 import sys
@@ -26,6 +27,8 @@ from typing import Any, Protocol, TypeVar
 from sipgate_tui import known_secrets, secret_service_item
 from sipgate_tui.errors import AppError, InputError
 from sipgate_tui.options import DEFAULT_PROFILE as DEFAULT_PROFILE
+
+log = logging.getLogger("sipgate_tui.credentials")
 
 KEYRING_SERVICE = "sipgate-tui"
 DEFAULT_KEYRING_TIMEOUT = 10.0
@@ -250,6 +253,7 @@ class KeyringStore:
         read: Callable[[], str | None]
         if name == secret_service_item.BACKEND and secret_service_item.applies(os.environ):
             # The same item, read as that backend reads it, without importing keyring.
+            log.debug("keyring: reading the Secret Service item with SecretStorage directly")
             label = secret_service_item.LABEL
             read = partial(secret_service_item.read_password, self.service, profile)
         else:
@@ -420,11 +424,13 @@ def resolve(
     """
     credentials = from_environment(env)
     if credentials is not None:
+        log.debug("token: from the environment (%s, %s)", ENV_TOKEN_ID, ENV_TOKEN)
         return FoundCredentials(credentials, "env")
     store = make_store() if make_store is not None else None
     if isinstance(store, KeyringStore) and not discover:
         fast = store.read_remembered(profile)
         if fast is not None:
+            log.debug("token: keyring, %s, the backend remembered from last time", fast.backend)
             return fast
     backend = store.backend_name() if store is not None else None
     if store is not None and backend is not None:
@@ -433,6 +439,7 @@ def resolve(
         else:
             stored = store.read(profile)
         if stored is not None:
+            log.debug("token: keyring, %s, chosen by keyring's discovery", backend)
             return FoundCredentials(stored, "keyring", backend)
     refused = store.refused if isinstance(store, KeyringStore) else None
     raise missing_credentials(profile, keyring_available=backend is not None, refused=refused)

@@ -263,6 +263,31 @@ def test_a_dial_reads_the_real_item_through_the_remembered_backend_without_disco
     assert call.headers["authorization"] == f"Basic {basic}"  # the real item's token
 
 
+def test_debug_says_where_the_token_came_from(
+    console_script: str, fast_env: dict[str, str], secret_service: SecretService
+) -> None:
+    app(console_script, fast_env, *LOGIN_ARGS, stdin=TOKEN)
+    dial = ("call", "0157 99912345", "-d", "e0", "--yes", "--debug")
+
+    fast = app(console_script, fast_env, *dial)
+    assert "debug: keyring: reading the Secret Service item with SecretStorage" in fast.stderr
+    assert (
+        "debug: token: keyring, SecretService Keyring, the backend remembered from last time"
+        in fast.stderr
+    )
+    state_file(fast_env).unlink()  # nothing remembered: keyring's discovery chooses
+    discovered = app(console_script, fast_env, *dial)
+    assert "debug: token: keyring, SecretService Keyring, chosen by keyring's discovery" in (
+        discovered.stderr
+    )
+    from_env = app(
+        console_script, {**fast_env, "SIPGATE_TOKEN_ID": TOKEN_ID, "SIPGATE_TOKEN": TOKEN}, *dial
+    )
+    assert "debug: token: from the environment (SIPGATE_TOKEN_ID, SIPGATE_TOKEN)" in (
+        from_env.stderr
+    )
+
+
 def test_a_keyring_property_leaves_the_remembered_backend_to_keyring(
     console_script: str,
     fast_env: dict[str, str],
