@@ -240,20 +240,25 @@ def fast_env(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
     return {**env, "SIPGATE_TUI_STATE_DIR": str(tmp_path / "state")}
 
 
+@pytest.fixture
+def logged_in(console_script: str, fast_env: dict[str, str]) -> dict[str, str]:
+    """``fast_env`` after ``login`` stored the token in the real keyring (keyring's discovery
+    chose the backend, and login remembered it)."""
+    login = app(console_script, fast_env, *LOGIN_ARGS, stdin=TOKEN)
+    assert login.returncode == 0, login.stdout + login.stderr
+    return fast_env
+
+
 def test_a_dial_reads_the_real_item_through_the_remembered_backend_without_discovery(
-    console_script: str,
-    fast_env: dict[str, str],
-    secret_service: SecretService,
+    logged_in: dict[str, str],
     simulator: SipgateSimulator,
     tmp_path: Path,
 ) -> None:
-    login = app(console_script, fast_env, *LOGIN_ARGS, stdin=TOKEN)
-    assert login.returncode == 0, login.stdout
-    remembered = json.loads(state_file(fast_env).read_text())["keyring_backend"]
+    remembered = json.loads(state_file(logged_in).read_text())["keyring_backend"]
     assert remembered == "keyring.backends.SecretService.Keyring"  # login learnt it, by discovery
-    assert TOKEN not in state_file(fast_env).read_text()
+    assert TOKEN not in state_file(logged_in).read_text()
 
-    result, imported = imports_of_a_dial(fast_env, tmp_path)
+    result, imported = imports_of_a_dial(logged_in, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     # Read with SecretStorage as keyring's backend reads it, keyring itself never imported.
     assert "secretstorage" in imported
@@ -264,24 +269,24 @@ def test_a_dial_reads_the_real_item_through_the_remembered_backend_without_disco
 
 
 def test_debug_says_where_the_token_came_from(
-    console_script: str, fast_env: dict[str, str], secret_service: SecretService
+    console_script: str,
+    logged_in: dict[str, str],
 ) -> None:
-    app(console_script, fast_env, *LOGIN_ARGS, stdin=TOKEN)
     dial = ("call", "0157 99912345", "-d", "e0", "--yes", "--debug")
 
-    fast = app(console_script, fast_env, *dial)
+    fast = app(console_script, logged_in, *dial)
     assert "debug: keyring: reading the Secret Service item with SecretStorage" in fast.stderr
     assert (
         "debug: token: keyring, SecretService Keyring, the backend remembered from last time"
         in fast.stderr
     )
-    state_file(fast_env).unlink()  # nothing remembered: keyring's discovery chooses
-    discovered = app(console_script, fast_env, *dial)
+    state_file(logged_in).unlink()  # nothing remembered: keyring's discovery chooses
+    discovered = app(console_script, logged_in, *dial)
     assert "debug: token: keyring, SecretService Keyring, chosen by keyring's discovery" in (
         discovered.stderr
     )
     from_env = app(
-        console_script, {**fast_env, "SIPGATE_TOKEN_ID": TOKEN_ID, "SIPGATE_TOKEN": TOKEN}, *dial
+        console_script, {**logged_in, "SIPGATE_TOKEN_ID": TOKEN_ID, "SIPGATE_TOKEN": TOKEN}, *dial
     )
     assert "debug: token: from the environment (SIPGATE_TOKEN_ID, SIPGATE_TOKEN)" in (
         from_env.stderr
@@ -289,16 +294,13 @@ def test_debug_says_where_the_token_came_from(
 
 
 def test_a_keyring_property_leaves_the_remembered_backend_to_keyring(
-    console_script: str,
-    fast_env: dict[str, str],
-    secret_service: SecretService,
+    logged_in: dict[str, str],
     simulator: SipgateSimulator,
     tmp_path: Path,
 ) -> None:
     """KEYRING_PROPERTY_* can change the collection or the attributes keyring's backend
     uses: then the backend itself reads, loaded directly, still without discovery."""
-    app(console_script, fast_env, *LOGIN_ARGS, stdin=TOKEN)
-    with_property = {**fast_env, "KEYRING_PROPERTY_SCHEME": "default"}
+    with_property = {**logged_in, "KEYRING_PROPERTY_SCHEME": "default"}
 
     result, imported = imports_of_a_dial(with_property, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -308,16 +310,16 @@ def test_a_keyring_property_leaves_the_remembered_backend_to_keyring(
 
 
 def test_a_locked_keyring_stops_a_dial_on_the_fast_path_without_a_call(
-    console_script: str,
-    fast_env: dict[str, str],
+    logged_in: dict[str, str],
     secret_service: SecretService,
     simulator: SipgateSimulator,
     tmp_path: Path,
 ) -> None:
-    app(console_script, fast_env, *LOGIN_ARGS, stdin=TOKEN)
     secret_service.lock()  # headless, gnome-keyring's unlock prompt is dismissed at once
 
-    result, imported = imports_of_a_dial({**fast_env, "SIPGATE_TUI_KEYRING_TIMEOUT": "5"}, tmp_path)
+    result, imported = imports_of_a_dial(
+        {**logged_in, "SIPGATE_TUI_KEYRING_TIMEOUT": "5"}, tmp_path
+    )
     assert result.returncode == 7, result.stdout + result.stderr
     assert "The keyring is locked" in result.stdout + result.stderr
     assert [name for name in DISCOVERY_ONLY if name in imported] == []  # no second look
@@ -325,16 +327,13 @@ def test_a_locked_keyring_stops_a_dial_on_the_fast_path_without_a_call(
 
 
 def test_a_secret_service_gone_since_falls_back_to_discovery(
-    console_script: str,
-    fast_env: dict[str, str],
-    secret_service: SecretService,
+    logged_in: dict[str, str],
     simulator: SipgateSimulator,
     tmp_path: Path,
 ) -> None:
     """The remembered Secret Service no longer answers (another session, no bus): keyring's
     full discovery decides, and with no keyring at all the dial says so, placing nothing."""
-    app(console_script, fast_env, *LOGIN_ARGS, stdin=TOKEN)
-    no_bus = {**fast_env, "DBUS_SESSION_BUS_ADDRESS": f"unix:path={tmp_path / 'no-bus'}"}
+    no_bus = {**logged_in, "DBUS_SESSION_BUS_ADDRESS": f"unix:path={tmp_path / 'no-bus'}"}
 
     result, imported = imports_of_a_dial(no_bus, tmp_path)
     assert result.returncode == 3, result.stdout + result.stderr  # no credentials: exit 3
@@ -344,21 +343,18 @@ def test_a_secret_service_gone_since_falls_back_to_discovery(
 
 
 def test_a_stale_remembered_backend_falls_back_to_discovery_and_is_corrected(
-    console_script: str,
-    fast_env: dict[str, str],
-    secret_service: SecretService,
+    logged_in: dict[str, str],
     simulator: SipgateSimulator,
     tmp_path: Path,
 ) -> None:
-    app(console_script, fast_env, *LOGIN_ARGS, stdin=TOKEN)
-    state = json.loads(state_file(fast_env).read_text())
-    state_file(fast_env).write_text(json.dumps({**state, "keyring_backend": "gone.Keyring"}))
+    state = json.loads(state_file(logged_in).read_text())
+    state_file(logged_in).write_text(json.dumps({**state, "keyring_backend": "gone.Keyring"}))
 
-    result, imported = imports_of_a_dial(fast_env, tmp_path)
+    result, imported = imports_of_a_dial(logged_in, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "keyring.backends.macOS" in imported  # keyring's full discovery ran
     assert len(simulator.call_requests()) == 1
-    remembered = json.loads(state_file(fast_env).read_text())["keyring_backend"]
+    remembered = json.loads(state_file(logged_in).read_text())["keyring_backend"]
     assert remembered == "keyring.backends.SecretService.Keyring"
-    again, imported = imports_of_a_dial(fast_env, tmp_path)
+    again, imported = imports_of_a_dial(logged_in, tmp_path)
     assert again.returncode == 0 and "keyring.backends.macOS" not in imported
