@@ -6,6 +6,7 @@ Ctrl-D at any prompt become :class:`Cancelled`, which the CLI turns into exit co
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -510,10 +511,29 @@ def _then_watch(
             on_shown()
         from prompt_toolkit.application.current import get_app
 
-        application = get_app()
-        source.watch(application.invalidate)  # thread-safe in prompt_toolkit
+        source.watch(redraw_from_any_thread(get_app()))
 
     return shown
+
+
+def redraw_from_any_thread(application: Any) -> Callable[[], None]:
+    """A redraw of ``application`` that any thread may ask for, at any time.
+
+    prompt_toolkit's own ``invalidate`` is meant to be thread-safe, but it reads the app's
+    event loop twice; a question that ends between the two reads makes it raise
+    ``RuntimeError: no running event loop`` in the caller's thread (seen in CI on Python
+    3.13, as a loader thread's traceback over the next question). This reads the loop once and
+    hands ``invalidate`` to it, where it runs in the loop's own thread; a loop that is gone
+    or closed means the question is over and nothing needs drawing."""
+
+    def redraw() -> None:
+        loop = application.loop
+        if loop is None:
+            return
+        with contextlib.suppress(RuntimeError):  # closed since: the question is over
+            loop.call_soon_threadsafe(application.invalidate)
+
+    return redraw
 
 
 def _adapt(validate: Validator | None) -> Callable[[str], Any] | None:

@@ -134,7 +134,8 @@ def run(venv: Path, args: list[str], env: dict[str, str], stdin: str = "") -> tu
         check=False,
     )
     output = result.stdout + result.stderr
-    assert TOKEN not in output and "Traceback" not in output, output
+    assert "Traceback" not in output, output
+    assert TOKEN not in output, output
     return result.returncode, output if "--json" in args else flat(output)
 
 

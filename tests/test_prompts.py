@@ -239,3 +239,71 @@ def test_ctrl_c_and_ctrl_d_cancel_a_select(
     pipe.send_text(key)
     with pytest.raises(Cancelled):
         prompter.select("Which phone rings first?", [Option("Desk phone", "e0")])
+
+
+# -- redraws asked for by the background loads (the contacts, the missed calls) ---------------
+
+
+def test_a_redraw_from_another_thread_redraws_the_running_question(pipe: PipeInput) -> None:
+    from prompt_toolkit import PromptSession
+
+    from sipgate_tui.prompts import redraw_from_any_thread
+
+    session: PromptSession[str] = PromptSession(input=pipe, output=DummyOutput())
+    application = session.app
+    redraw = redraw_from_any_thread(application)
+    renders: list[threading.Thread] = []
+
+    def rendered(_: object) -> None:
+        renders.append(threading.current_thread())
+        if len(renders) == 1:  # the question is on screen: a load finishes elsewhere
+            threading.Thread(target=redraw).start()
+        elif len(renders) == 2:  # its redraw came, in the question's own thread
+            pipe.send_text("done" + ENTER)
+
+    application.after_render += rendered
+    failsafe = threading.Timer(20, lambda: pipe.send_text("no redraw came" + ENTER))
+    failsafe.start()
+    try:
+        answer = session.prompt("Whom do you want to call? ")
+    finally:
+        failsafe.cancel()
+    assert answer == "done"
+    assert renders[1] is renders[0]  # drawn by the question's own thread, never the loader's
+
+
+def test_a_redraw_asked_for_after_the_question_ended_is_nothing(
+    pipe: PipeInput, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A load that finishes as the question ends (or after) draws nothing and raises
+    nothing: no traceback over the next question (seen in CI: prompt_toolkit's own
+    invalidate raced the end of the question)."""
+    from prompt_toolkit import PromptSession
+
+    from sipgate_tui.prompts import redraw_from_any_thread
+
+    failures: list[object] = []
+    monkeypatch.setattr(threading, "excepthook", failures.append)
+    session: PromptSession[str] = PromptSession(input=pipe, output=DummyOutput())
+    pipe.send_text("0157 99912345" + ENTER)
+    assert session.prompt("Whom do you want to call? ") == "0157 99912345"
+
+    late = threading.Thread(target=redraw_from_any_thread(session.app))
+    late.start()
+    late.join()
+    assert failures == []
+
+
+def test_a_watcher_that_fails_does_not_stop_the_others() -> None:
+    from sipgate_tui.commands.call_questions import CalleeSuggestions
+
+    suggestions = CalleeSuggestions("DE", {}, [])
+    seen: list[str] = []
+
+    def ended_question() -> None:
+        raise RuntimeError("no running event loop")
+
+    suggestions.watch(ended_question)
+    suggestions.watch(lambda: seen.append("redrawn"))
+    suggestions._changed()  # what a loader calls, in its thread, when it has news
+    assert seen == ["redrawn"]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import ModuleType
@@ -582,8 +583,11 @@ class CalleeSuggestions:
         return self.contacts.wait(LOAD_WAIT)
 
     def _changed(self) -> None:
+        # Called from the loaders' threads: a watcher that fails (a question ending just
+        # then) must not print a traceback over the next question, nor starve the others.
         for changed in list(self._watchers):
-            changed()
+            with contextlib.suppress(Exception):
+                changed()
 
     def _named(self, number: PhoneNumber, name: str | None) -> Picked:
         found, contact = self.name_for(number.e164)
