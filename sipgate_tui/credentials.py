@@ -675,11 +675,10 @@ def keyring_config_file() -> Path:
 
 
 def remembered_backend(env: Mapping[str, str]) -> str | None:
-    """The backend remembered in the state file (``module.Class``), if the fast path applies:
-    keyring is left to choose by itself (:func:`keyring_chosen_elsewhere`) and the name is
-    one sipgate-tui may use. A state file that cannot be read only means no fast path."""
-    if keyring_chosen_elsewhere():
-        return None
+    """The backend remembered in the state file (``module.Class``), if it is a name
+    sipgate-tui may use; the caller has made sure keyring is left to choose by itself
+    (:meth:`KeyringStore._keyring_chooses`). A state file that cannot be read only means no
+    fast path."""
     from sipgate_tui.settings import SettingsStore
 
     try:
